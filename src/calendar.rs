@@ -1,0 +1,153 @@
+//! When events happen: how many rows each day gets and the UTC instant and
+//! timezone of every row.
+//!
+//! Viewing follows a daily curve in the user's local time (evening peak,
+//! night trough) and a weekly one (more on Fridays and weekends). A UTC day's
+//! density is the mixture of every zone's local curve weighted by its users;
+//! days get rows in proportion to their total density. Row `j` of a day with
+//! `n` rows takes its instant by stratified sampling of the day's CDF at
+//! `(j + u) / n`, so rows come out sorted by time with no sort; its zone is
+//! then drawn in proportion to each zone's users × local curve at that
+//! instant. Everything is computed once per day at start-up.
+
+use chrono::{Datelike, NaiveDate, Offset, TimeZone};
+
+use crate::model::Micros;
+use crate::rng::{KeyedRng, Weighted};
+use crate::users::{Zone, apportion};
+
+/// Half-hour slots per day.
+const SLOTS: usize = 48;
+const SLOT_MICROS: i64 = 30 * 60 * 1_000_000;
+const DAY_MICROS: i64 = 24 * 60 * 60 * 1_000_000;
+
+/// Relative viewing by local hour: a trough at 4:00, a peak at 21:00.
+pub const LOCAL_HOUR_CURVE: [f64; 24] = [
+    0.40, 0.24, 0.14, 0.09, 0.08, 0.10, 0.18, 0.30, 0.38, 0.42, 0.46, 0.52, 0.58, 0.58, 0.56, 0.60, 0.70, 0.85,
+    1.05, 1.30, 1.55, 1.65, 1.40, 0.85,
+];
+
+/// The weekday factor of a local date: more viewing on Friday and the weekend.
+pub fn weekday_factor(date: NaiveDate) -> f64 {
+    match date.weekday() {
+        chrono::Weekday::Fri => 1.1,
+        chrono::Weekday::Sat | chrono::Weekday::Sun => 1.3,
+        _ => 1.0,
+    }
+}
+
+/// One UTC day of the dataset.
+#[derive(Debug)]
+pub struct Day {
+    /// The date (UTC).
+    pub date: NaiveDate,
+    /// Midnight UTC, in microseconds since the epoch.
+    pub start: Micros,
+    /// Global index of the day's first row.
+    pub first_row: u64,
+    /// Rows of the day.
+    pub rows: u64,
+    /// Cumulative share of the day's rows at each slot boundary (`SLOTS + 1` values, 0 to 1).
+    slot_cdf: Vec<f64>,
+    /// Per slot: which zone a row at that instant comes from.
+    zone_pick: Vec<Weighted>,
+}
+
+impl Day {
+    /// The instant of row `j` of this day, drawing its jitter from `rng`,
+    /// and the slot it falls in.
+    #[inline]
+    pub fn instant(&self, j: u64, rng: &mut KeyedRng) -> (Micros, usize) {
+        let u = (j as f64 + rng.unit()) / self.rows as f64;
+        let slot = (self.slot_cdf.partition_point(|&c| c <= u).max(1) - 1).min(SLOTS - 1);
+        let (lo, hi) = (self.slot_cdf[slot], self.slot_cdf[slot + 1]);
+        let within = if hi > lo { ((u - lo) / (hi - lo)).clamp(0.0, 1.0) } else { 0.5 };
+        let offset = ((slot as f64 + within) * SLOT_MICROS as f64) as i64;
+        (Micros(self.start.0 + offset.min(DAY_MICROS - 1)), slot)
+    }
+
+    /// Draws the zone (index into the population's zones) of a row in `slot`.
+    #[inline]
+    pub fn zone(&self, slot: usize, rng: &mut KeyedRng) -> usize {
+        self.zone_pick[slot].sample(rng)
+    }
+}
+
+/// Every day of the dataset, with its row range.
+#[derive(Debug)]
+pub struct Calendar {
+    days: Vec<Day>,
+}
+
+impl Calendar {
+    /// Plans `rows` over `days` days from `start` for users in `zones`.
+    pub fn build(start: NaiveDate, days: u32, rows: u64, zones: &[Zone]) -> Self {
+        let mut planned: Vec<(NaiveDate, Vec<f64>, Vec<Weighted>)> = Vec::with_capacity(days as usize);
+        for d in 0..days {
+            let date = start + chrono::Days::new(d as u64);
+            let noon = date.and_hms_opt(12, 0, 0).expect("noon exists");
+            let offsets: Vec<i64> = zones
+                .iter()
+                .map(|z| z.tz.offset_from_utc_datetime(&noon).fix().local_minus_utc() as i64 / 60)
+                .collect();
+            let mut slot_mass = Vec::with_capacity(SLOTS);
+            let mut zone_pick = Vec::with_capacity(SLOTS);
+            for slot in 0..SLOTS {
+                let weights: Vec<f64> = zones
+                    .iter()
+                    .zip(&offsets)
+                    .map(|(zone, offset)| {
+                        let local_minute = slot as i64 * 30 + 15 + offset;
+                        let local_date = date + chrono::TimeDelta::days(local_minute.div_euclid(1440));
+                        let hour = (local_minute.rem_euclid(1440) / 60) as usize;
+                        zone.users as f64 * LOCAL_HOUR_CURVE[hour] * weekday_factor(local_date)
+                    })
+                    .collect();
+                slot_mass.push(weights.iter().sum::<f64>());
+                zone_pick.push(Weighted::new(weights).expect("zones with users have positive weight"));
+            }
+            planned.push((date, slot_mass, zone_pick));
+        }
+        let day_mass: Vec<f64> = planned.iter().map(|(_, m, _)| m.iter().sum()).collect();
+        let rows_per_day = apportion(rows, &day_mass);
+        let mut first_row = 0;
+        let days = planned
+            .into_iter()
+            .zip(rows_per_day)
+            .map(|((date, slot_mass, zone_pick), rows)| {
+                let total: f64 = slot_mass.iter().sum();
+                let mut slot_cdf = Vec::with_capacity(SLOTS + 1);
+                let mut acc = 0.0;
+                slot_cdf.push(0.0);
+                for m in &slot_mass {
+                    acc += m;
+                    slot_cdf.push(acc / total);
+                }
+                slot_cdf[SLOTS] = 1.0;
+                let day = Day {
+                    date,
+                    start: Micros(date.and_hms_opt(0, 0, 0).expect("midnight").and_utc().timestamp_micros()),
+                    first_row,
+                    rows,
+                    slot_cdf,
+                    zone_pick,
+                };
+                first_row += rows;
+                day
+            })
+            .collect();
+        Calendar { days }
+    }
+
+    /// The days, in order.
+    pub fn days(&self) -> &[Day] {
+        &self.days
+    }
+
+    /// The day holding global row `row`.
+    #[inline]
+    pub fn day_of(&self, row: u64) -> &Day {
+        let i = self.days.partition_point(|d| d.first_row + d.rows <= row);
+        &self.days[i.min(self.days.len() - 1)]
+    }
+}

@@ -1,0 +1,304 @@
+//! The content catalog: a fixed set of titles whose every attribute is a pure
+//! function of (seed, content index), built once at start-up, plus the search
+//! index (result counts per query word) that makes search results plausible.
+
+use crate::model::{Content, Uuid};
+use crate::rng::{KeyedRng, Stream, Weighted};
+use crate::vocab::content::{
+    ADJECTIVES, CONTENT_TYPES, GENRES, LANGUAGE_WEIGHTS, LANGUAGES, NOUNS, NUMBERS, PREPOSITIONS, PROPER_NOUNS,
+    PROVIDERS, RELEASE_YEARS, VERBS,
+};
+
+/// Id space of content ids (see [`Uuid::derive`]).
+pub const CONTENT_ID_SPACE: u64 = 3;
+
+/// One catalog entry, compact: strings are indices into vocabularies or into
+/// the title pool.
+#[derive(Clone, Debug)]
+pub struct CatalogEntry {
+    /// Catalog id.
+    pub id: Uuid,
+    title_start: u32,
+    title_len: u16,
+    /// Index into `CONTENT_TYPES`.
+    pub content_type: u8,
+    /// Index into `PROVIDERS`.
+    pub provider: u8,
+    /// Index into `GENRES`.
+    pub genre: u8,
+    /// Index into `LANGUAGES`.
+    pub language: u8,
+    /// Index into `NOUNS` of the title's first noun.
+    pub noun: u8,
+    /// Season, 0 when the type has none.
+    pub season: u16,
+    /// Episode, 0 when the type has none.
+    pub episode: u16,
+    /// Release year.
+    pub release_year: u16,
+    /// Minutes.
+    pub duration: u16,
+    /// Entries of the catalog with exactly this title.
+    pub same_title_count: u32,
+}
+
+/// The catalog and its search index.
+#[derive(Debug)]
+pub struct Catalog {
+    entries: Vec<CatalogEntry>,
+    titles: String,
+    lowercase_titles: String,
+    lowercase_nouns: Vec<String>,
+    lowercase_genres: Vec<String>,
+    lowercase_providers: Vec<String>,
+    noun_counts: Vec<u32>,
+    genre_counts: Vec<u32>,
+    provider_counts: Vec<u32>,
+}
+
+/// What a search query names.
+#[derive(Clone, Copy, Debug)]
+pub enum QueryKind {
+    /// One word of a title.
+    TitleWord,
+    /// A whole title.
+    Title,
+    /// A genre.
+    Genre,
+    /// A provider.
+    Provider,
+}
+
+impl Catalog {
+    /// Builds `size` entries for `seed`.
+    pub fn build(seed: u64, size: u64) -> Self {
+        let types = Weighted::new(CONTENT_TYPES.iter().map(|t| t.weight)).expect("content type weights");
+        let languages = Weighted::new(LANGUAGE_WEIGHTS).expect("language weights");
+        let mut entries = Vec::with_capacity(size as usize);
+        let mut titles = String::with_capacity(size as usize * 20);
+        let mut noun_counts = vec![0u32; NOUNS.len()];
+        let mut genre_counts = vec![0u32; GENRES.len()];
+        let mut provider_counts = vec![0u32; PROVIDERS.len()];
+        for index in 0..size {
+            let mut rng = KeyedRng::new(seed, Stream::Content, index);
+            let content_type = types.sample(&mut rng);
+            let kind = &CONTENT_TYPES[content_type];
+            let duration = rng.range_i32(kind.minutes.0, kind.minutes.1);
+            let (season, episode) = match kind.seasons {
+                Some((lo, hi)) => {
+                    let season = rng.range_i32(lo, hi);
+                    let episodes_in_season = rng.range_i32(kind.episodes.0, kind.episodes.1);
+                    (season, rng.range_i32(1, episodes_in_season))
+                }
+                None => (0, 0),
+            };
+            let genre = genre_for(kind.name, &mut rng);
+            let provider = rng.below(PROVIDERS.len() as u32) as usize;
+            let title_start = titles.len();
+            let (noun, second_noun) = write_title(&mut rng, &mut titles);
+            noun_counts[noun] += 1;
+            if let Some(second) = second_noun.filter(|&n| n != noun) {
+                noun_counts[second] += 1;
+            }
+            genre_counts[genre] += 1;
+            provider_counts[provider] += 1;
+            entries.push(CatalogEntry {
+                id: Uuid::derive(seed, CONTENT_ID_SPACE, index),
+                title_start: title_start as u32,
+                title_len: (titles.len() - title_start) as u16,
+                content_type: content_type as u8,
+                provider: provider as u8,
+                genre: genre as u8,
+                language: languages.sample(&mut rng) as u8,
+                noun: noun as u8,
+                season: season as u16,
+                episode: episode as u16,
+                release_year: rng.range_i32(RELEASE_YEARS.0, RELEASE_YEARS.1) as u16,
+                duration: duration as u16,
+                same_title_count: 0,
+            });
+        }
+        let mut catalog = Catalog {
+            entries,
+            lowercase_titles: titles.to_lowercase(),
+            titles,
+            lowercase_nouns: NOUNS.iter().map(|s| s.to_lowercase()).collect(),
+            lowercase_genres: GENRES.iter().map(|s| s.to_lowercase()).collect(),
+            lowercase_providers: PROVIDERS.iter().map(|s| s.to_lowercase()).collect(),
+            noun_counts,
+            genre_counts,
+            provider_counts,
+        };
+        catalog.count_same_titles();
+        catalog
+    }
+
+    fn count_same_titles(&mut self) {
+        let mut counts: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
+        for e in &self.entries {
+            *counts.entry(slice(&self.titles, e)).or_default() += 1;
+        }
+        let per_entry: Vec<u32> = self.entries.iter().map(|e| counts[slice(&self.titles, e)]).collect();
+        for (e, c) in self.entries.iter_mut().zip(per_entry) {
+            e.same_title_count = c;
+        }
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the catalog is empty.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The entry at `index`.
+    #[inline]
+    pub fn entry(&self, index: usize) -> &CatalogEntry {
+        &self.entries[index]
+    }
+
+    /// The entry at `index` as event content.
+    #[inline]
+    pub fn content(&self, index: usize) -> Content<'_> {
+        let e = &self.entries[index];
+        let kind = &CONTENT_TYPES[e.content_type as usize];
+        let episodic = kind.seasons.is_some();
+        Content {
+            id: e.id,
+            title: slice(&self.titles, e),
+            content_type: kind.name,
+            episode: episodic.then_some(e.episode as i32),
+            season: episodic.then_some(e.season as i32),
+            provider: PROVIDERS[e.provider as usize],
+            genre: GENRES[e.genre as usize],
+            release_year: e.release_year as i32,
+            duration: e.duration as i32,
+            language: LANGUAGES[e.language as usize],
+        }
+    }
+
+    /// A query of `kind` a user would type to find entry `index`, and how
+    /// many catalog entries it matches.
+    #[inline]
+    pub fn query(&self, index: usize, kind: QueryKind) -> (&str, i32) {
+        let e = &self.entries[index];
+        match kind {
+            QueryKind::TitleWord => (&self.lowercase_nouns[e.noun as usize], self.noun_counts[e.noun as usize] as i32),
+            QueryKind::Title => (slice(&self.lowercase_titles, e), e.same_title_count as i32),
+            QueryKind::Genre => (&self.lowercase_genres[e.genre as usize], self.genre_counts[e.genre as usize] as i32),
+            QueryKind::Provider => {
+                (&self.lowercase_providers[e.provider as usize], self.provider_counts[e.provider as usize] as i32)
+            }
+        }
+    }
+}
+
+#[inline]
+fn slice<'a>(pool: &'a str, e: &CatalogEntry) -> &'a str {
+    &pool[e.title_start as usize..e.title_start as usize + e.title_len as usize]
+}
+
+/// A genre that fits the type: documentaries are documentaries or
+/// biographies, animations are animation or family fare.
+fn genre_for(content_type: &str, rng: &mut KeyedRng) -> usize {
+    let index_of = |g: &str| GENRES.iter().position(|x| *x == g).expect("genre in vocabulary");
+    match content_type {
+        "Documentary" => index_of(*rng.pick(&["Documentary", "Biography"])),
+        "Animation" => index_of(*rng.pick(&["Animation", "Family", "Comedy", "Adventure", "Fantasy"])),
+        _ => loop {
+            let g = rng.below(GENRES.len() as u32) as usize;
+            if !matches!(GENRES[g], "Documentary" | "Animation") {
+                break g;
+            }
+        },
+    }
+}
+
+/// Writes a title from one of the original templates, every slot filled.
+/// Returns the title's first noun and its second noun if it has one.
+fn write_title(rng: &mut KeyedRng, out: &mut String) -> (usize, Option<usize>) {
+    let noun = rng.below(NOUNS.len() as u32) as usize;
+    let other = rng.below(NOUNS.len() as u32) as usize;
+    let parts: [&str; 6];
+    let second = match rng.below(7) {
+        0 => {
+            parts = ["The ", NOUNS[noun], " of ", NOUNS[other], "", ""];
+            Some(other)
+        }
+        1 => {
+            parts = [*rng.pick(&ADJECTIVES), " ", NOUNS[noun], "", "", ""];
+            None
+        }
+        2 => {
+            parts = [NOUNS[noun], ": ", *rng.pick(&PROPER_NOUNS), "", "", ""];
+            None
+        }
+        3 => {
+            parts = ["The ", NOUNS[noun], " in the ", NOUNS[other], "", ""];
+            Some(other)
+        }
+        4 => {
+            parts = [NOUNS[noun], " ", *rng.pick(&PREPOSITIONS), " ", NOUNS[other], ""];
+            Some(other)
+        }
+        5 => {
+            parts = ["The ", *rng.pick(&NUMBERS), " ", NOUNS[noun], "s", ""];
+            None
+        }
+        _ => {
+            parts = [*rng.pick(&VERBS), " the ", NOUNS[noun], "", "", ""];
+            None
+        }
+    };
+    for p in parts {
+        if p == "s" && out.ends_with("ry") {
+            // "Story" → "Stories" (but "Days", "Journeys")
+            out.pop();
+            out.push_str("ies");
+        } else {
+            out.push_str(p);
+        }
+    }
+    (noun, second)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_seed_same_catalog_and_titles_are_filled() {
+        let a = Catalog::build(7, 500);
+        let b = Catalog::build(7, 500);
+        for i in 0..500 {
+            assert_eq!(a.content(i), b.content(i));
+            let c = a.content(i);
+            assert!(!c.title.contains('{') && !c.title.is_empty(), "{}", c.title);
+            assert_eq!(c.season.is_some(), c.episode.is_some());
+            if let Some(s) = c.season {
+                assert!(s >= 1 && c.episode.unwrap() >= 1);
+            }
+        }
+    }
+
+    #[test]
+    fn query_counts_match_the_catalog() {
+        let cat = Catalog::build(1, 2000);
+        for i in 0..50 {
+            let (genre, n) = cat.query(i, QueryKind::Genre);
+            let actual = (0..cat.len()).filter(|&j| cat.content(j).genre.to_lowercase() == genre).count();
+            assert_eq!(n as usize, actual);
+            let (title, n) = cat.query(i, QueryKind::Title);
+            let actual = (0..cat.len()).filter(|&j| cat.content(j).title.to_lowercase() == title).count();
+            assert_eq!(n as usize, actual);
+            let (word, n) = cat.query(i, QueryKind::TitleWord);
+            // A search matches plurals too: "story" finds "The Three Stories".
+            let stem = word.trim_end_matches('y');
+            assert!(cat.content(i).title.to_lowercase().contains(stem));
+            assert!(n >= 1);
+        }
+    }
+}

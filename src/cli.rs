@@ -1,0 +1,338 @@
+//! The command line: flags parsed by clap into raw values, then resolved
+//! into a validated [`Config`] and [`OutputOptions`]. Every error names the
+//! flag and the fix.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::config::{Config, DEFAULT_CONFIG_TOML};
+use crate::engine::{self, DEFAULT_MAX_ROWS_PER_FILE, DEFAULT_ROW_GROUP_ROWS, OutputOptions, Progress};
+use crate::error::Error;
+use crate::sink::PartitionBy;
+use crate::sink::parquet::Compression;
+use crate::world::World;
+
+/// Synthetic media-streaming customer events, as partitioned Parquet.
+#[derive(Debug, Parser)]
+#[command(name = "customer-events", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write a dataset as Hive-partitioned Parquet (event_date=YYYY-MM-DD/part-NNNNN.parquet).
+    Generate(GenerateArgs),
+    /// Print events as JSON lines, one object per event, like the original module.
+    Sample(SampleArgs),
+    /// Print the dataset config.
+    Config(ConfigArgs),
+}
+
+/// Flags that decide the dataset's content (shared by `generate` and `sample`).
+#[derive(Debug, Args)]
+pub struct DatasetArgs {
+    /// TOML file with the distributions (see `customer-events config --default`); flags override it.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Seed of every random stream; same seed and config give identical output [default: 42].
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// First day of events, YYYY-MM-DD (UTC) [default: 2026-01-01].
+    #[arg(long, value_parser = parse_date)]
+    pub start: Option<NaiveDate>,
+    /// Number of days of events [default: 7].
+    #[arg(long)]
+    pub days: Option<u32>,
+    /// Users in the universe [default: rows / 20, within 1,000 ..= 10,000,000].
+    #[arg(long, value_parser = parse_count)]
+    pub users: Option<u64>,
+    /// Entries in the content catalog [default: 10,000].
+    #[arg(long, value_parser = parse_count)]
+    pub catalog_size: Option<u64>,
+}
+
+/// Flags of `generate`.
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Number of events: 10k, 5M, 1B, 1_000_000 [default: 1M].
+    #[arg(long, value_parser = parse_count)]
+    pub rows: Option<u64>,
+    /// Output folder; created if missing, refused if it holds files (see --overwrite).
+    #[arg(long, default_value = "data/events")]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub dataset: DatasetArgs,
+    /// Worker threads [default: one per core]. The output does not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Parquet codec: snappy (fast, read everywhere), zstd, zstd(N) with N in 1..=22 (smaller
+    /// files), lz4, gzip, gzip(N), none.
+    #[arg(long, default_value = "snappy", value_parser = parse_compression)]
+    pub compression: Compression,
+    /// Rows per Parquet row group (DuckDB's own size by default).
+    #[arg(long, default_value_t = DEFAULT_ROW_GROUP_ROWS, value_parser = parse_count)]
+    pub row_group_rows: u64,
+    /// Most rows in one file; a day with more rows is split into even files.
+    #[arg(long, default_value_t = DEFAULT_MAX_ROWS_PER_FILE, value_parser = parse_count)]
+    pub max_rows_per_file: u64,
+    /// Folder layout: `date` (event_date=YYYY-MM-DD/ folders) or `none` (flat files).
+    #[arg(long, value_enum, default_value = "date")]
+    pub partition_by: PartitionArg,
+    /// Replace earlier output of this tool in --out (other files are never touched).
+    #[arg(long)]
+    pub overwrite: bool,
+    /// No progress bar and no summary line.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// `--partition-by` values.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum PartitionArg {
+    /// One folder per day: event_date=YYYY-MM-DD/.
+    Date,
+    /// Flat part-NNNNN.parquet files.
+    None,
+}
+
+/// Flags of `sample`.
+#[derive(Debug, Args)]
+pub struct SampleArgs {
+    /// Number of events to print.
+    #[arg(long, default_value_t = 3, value_parser = parse_count)]
+    pub count: u64,
+    #[command(flatten)]
+    pub dataset: DatasetArgs,
+}
+
+/// Flags of `config`.
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    /// Print the documented default config (TOML).
+    #[arg(long)]
+    pub default: bool,
+}
+
+/// Parses a count such as `10k`, `5M`, `1.5B`, `1_000_000` or `1,000,000`.
+pub fn parse_count(text: &str) -> Result<u64, String> {
+    let cleaned: String = text.trim().chars().filter(|c| *c != '_' && *c != ',').collect();
+    let (number, multiplier) = match cleaned.chars().last() {
+        Some('k' | 'K') => (&cleaned[..cleaned.len() - 1], 1e3),
+        Some('m' | 'M') => (&cleaned[..cleaned.len() - 1], 1e6),
+        Some('b' | 'B' | 'g' | 'G') => (&cleaned[..cleaned.len() - 1], 1e9),
+        _ => (cleaned.as_str(), 1.0),
+    };
+    let invalid = || format!("`{text}` is not a count; write e.g. 1000, 10k, 5M or 1B");
+    if let Ok(n) = number.parse::<u64>() {
+        return n.checked_mul(multiplier as u64).ok_or_else(invalid);
+    }
+    let value: f64 = number.parse().map_err(|_| invalid())?;
+    let total = value * multiplier;
+    if !total.is_finite() || total < 0.0 || total.fract() != 0.0 || total > u64::MAX as f64 {
+        return Err(invalid());
+    }
+    Ok(total as u64)
+}
+
+fn parse_date(text: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+        .map_err(|_| format!("`{text}` is not a date; write YYYY-MM-DD, e.g. 2026-01-01"))
+}
+
+fn parse_compression(text: &str) -> Result<Compression, String> {
+    text.parse()
+}
+
+impl DatasetArgs {
+    /// The config file (or the default) with the flags applied.
+    fn resolve(&self, rows: Option<u64>) -> Result<Config, Error> {
+        let mut config = match &self.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| Error::Option {
+                    flag: "--config",
+                    message: format!("cannot read {} ({e})", path.display()),
+                })?;
+                Config::from_toml(&text)?
+            }
+            None => Config::default(),
+        };
+        let flag_error = |flag: &'static str, message: &str| Error::Option { flag, message: message.into() };
+        if let Some(rows) = rows {
+            if rows == 0 {
+                return Err(flag_error("--rows", "must be at least 1, e.g. --rows 1M"));
+            }
+            config.rows = rows;
+        }
+        if let Some(seed) = self.seed {
+            config.seed = seed;
+        }
+        if let Some(start) = self.start {
+            config.start = start;
+        }
+        if let Some(days) = self.days {
+            if days == 0 {
+                return Err(flag_error("--days", "must be at least 1, e.g. --days 7"));
+            }
+            config.days = days;
+        }
+        if let Some(users) = self.users {
+            if users == 0 {
+                return Err(flag_error("--users", "must be at least 1 (leave it out to scale with --rows)"));
+            }
+            config.users = Some(users);
+        }
+        if let Some(size) = self.catalog_size {
+            config.catalog_size = size;
+        }
+        config.validate()?;
+        Ok(config)
+    }
+}
+
+/// A terminal progress bar (rows, bytes, rate, ETA).
+struct Bar(ProgressBar);
+
+impl Progress for Bar {
+    fn advance(&self, rows: u64, bytes: u64) {
+        self.0.inc(rows);
+        self.0.set_message(human_bytes(bytes));
+    }
+}
+
+/// `1.5 GiB`-style sizes.
+pub fn human_bytes(bytes: u64) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < units.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 { format!("{bytes} B") } else { format!("{value:.1} {}", units[unit]) }
+}
+
+fn with_thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Runs a parsed command line.
+///
+/// # Errors
+/// Any [`Error`] of the library.
+pub fn run(cli: Cli) -> Result<(), Error> {
+    match cli.command {
+        Command::Generate(args) => run_generate(args),
+        Command::Sample(args) => run_sample(args),
+        Command::Config(args) => {
+            if !args.default {
+                return Err(Error::Option { flag: "config", message: "pass --default to print the default config".into() });
+            }
+            print!("{DEFAULT_CONFIG_TOML}");
+            Ok(())
+        }
+    }
+}
+
+fn run_generate(args: GenerateArgs) -> Result<(), Error> {
+    let config = args.dataset.resolve(args.rows)?;
+    let options = OutputOptions {
+        out: args.out.clone(),
+        compression: args.compression,
+        row_group_rows: args.row_group_rows,
+        max_rows_per_file: args.max_rows_per_file,
+        partition_by: match args.partition_by {
+            PartitionArg::Date => PartitionBy::Date,
+            PartitionArg::None => PartitionBy::None,
+        },
+        overwrite: args.overwrite,
+        threads: args.threads,
+    };
+    let show_bar = !args.quiet && std::io::stderr().is_terminal();
+    let bar = ProgressBar::new(config.rows);
+    if show_bar {
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {wide_bar} {human_pos}/{human_len} events, {msg} ({per_sec}, ETA {eta})",
+            )
+            .expect("valid progress template"),
+        );
+        bar.enable_steady_tick(Duration::from_millis(200));
+    } else {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let summary = engine::generate(config, &options, &Bar(bar.clone()));
+    bar.finish_and_clear();
+    let summary = summary?;
+    if !args.quiet {
+        let secs = summary.elapsed.as_secs_f64().max(1e-9);
+        eprintln!(
+            "wrote {} events in {} files ({}) to {} in {:.1} s: {} events/s",
+            with_thousands(summary.rows),
+            summary.files.len(),
+            human_bytes(summary.bytes),
+            options.out.display(),
+            secs,
+            with_thousands((summary.rows as f64 / secs) as u64),
+        );
+    }
+    Ok(())
+}
+
+fn run_sample(args: SampleArgs) -> Result<(), Error> {
+    if args.count == 0 {
+        return Err(Error::Option { flag: "--count", message: "must be at least 1".into() });
+    }
+    let config = args.dataset.resolve(Some(args.count))?;
+    let world = World::new(config)?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut event = Default::default();
+    for row in 0..world.rows() {
+        world.fill_event(row, &mut event);
+        let written = serde_json::to_writer(&mut out, &event)
+            .map_err(std::io::Error::from)
+            .and_then(|_| out.write_all(b"\n"));
+        written.map_err(|e| Error::io("stdout", e))?;
+    }
+    out.flush().map_err(|e| Error::io("stdout", e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_parse_like_people_write_them() {
+        assert_eq!(parse_count("10k"), Ok(10_000));
+        assert_eq!(parse_count("5M"), Ok(5_000_000));
+        assert_eq!(parse_count("1B"), Ok(1_000_000_000));
+        assert_eq!(parse_count("1_000_000"), Ok(1_000_000));
+        assert_eq!(parse_count("2.5M"), Ok(2_500_000));
+        assert!(parse_count("ten").is_err());
+        assert!(parse_count("1.5").is_err());
+        assert!(parse_count("-3").is_err());
+    }
+
+    #[test]
+    fn thousands_separators() {
+        assert_eq!(with_thousands(1_234_567), "1,234,567");
+        assert_eq!(with_thousands(999), "999");
+    }
+}

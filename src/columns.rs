@@ -1,0 +1,500 @@
+//! Columnar building: events appended into plain buffers (values, offsets,
+//! validity), then turned into one nested Arrow [`RecordBatch`] without
+//! copying. No per-row dynamic builders, no per-row allocation.
+//!
+//! ```text
+//! user_action: List<Struct{..}>
+//!   offsets  [0, 2, 2, 5, ...]        one entry per event + 1
+//!   children action_type ["pause", "completed", ...]  one entry per action
+//! ```
+
+use std::sync::Arc;
+
+use arrow::array::{
+    ArrayRef, BooleanArray, Date32Array, Float64Array, Int32Array, ListArray, RecordBatch, StringArray, StructArray,
+    TimestampMicrosecondArray,
+};
+use arrow::buffer::{Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
+use arrow::datatypes::{DataType, SchemaRef};
+
+use crate::error::Error;
+use crate::model::{AppVersion, Bandwidth, Event, OsVersion};
+use crate::schema::{event_schema, list_item, struct_fields};
+
+/// A Utf8 column being built: concatenated bytes and offsets.
+#[derive(Debug)]
+struct Utf8Column {
+    offsets: Vec<i32>,
+    bytes: Vec<u8>,
+}
+
+impl Utf8Column {
+    fn with_capacity(rows: usize, bytes_per_row: usize) -> Self {
+        let mut offsets = Vec::with_capacity(rows + 1);
+        offsets.push(0);
+        Self { offsets, bytes: Vec::with_capacity(rows * bytes_per_row) }
+    }
+
+    #[inline]
+    fn end(&mut self) {
+        self.offsets.push(self.bytes.len() as i32);
+    }
+
+    #[inline]
+    fn push(&mut self, s: &str) {
+        self.bytes.extend_from_slice(s.as_bytes());
+        self.end();
+    }
+
+    #[inline]
+    fn push_int(&mut self, n: impl itoa::Integer) {
+        self.bytes.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+    }
+
+    fn finish(self, nulls: Option<NullBuffer>) -> ArrayRef {
+        let offsets = OffsetBuffer::new(ScalarBuffer::from(self.offsets));
+        // Every value was pushed from a &str, so the bytes are valid UTF-8.
+        Arc::new(StringArray::new(offsets, Buffer::from_vec(self.bytes), nulls))
+    }
+}
+
+/// A nullable column: values plus validity.
+#[derive(Debug)]
+struct Nullable<T> {
+    values: T,
+    valid: Vec<bool>,
+}
+
+impl<T> Nullable<T> {
+    fn nulls(&self) -> Option<NullBuffer> {
+        if self.valid.iter().all(|v| *v) { None } else { Some(NullBuffer::from(self.valid.clone())) }
+    }
+}
+
+fn int32(values: Vec<i32>, nulls: Option<NullBuffer>) -> ArrayRef {
+    Arc::new(Int32Array::new(values.into(), nulls))
+}
+
+fn float64(values: Vec<f64>, nulls: Option<NullBuffer>) -> ArrayRef {
+    Arc::new(Float64Array::new(values.into(), nulls))
+}
+
+fn boolean(values: Vec<bool>, nulls: Option<NullBuffer>) -> ArrayRef {
+    Arc::new(BooleanArray::new(values.into(), nulls))
+}
+
+fn timestamps(values: Vec<i64>) -> ArrayRef {
+    Arc::new(TimestampMicrosecondArray::new(values.into(), None).with_timezone("UTC"))
+}
+
+fn structure(data_type: &DataType, children: Vec<ArrayRef>, nulls: Option<NullBuffer>) -> Result<ArrayRef, Error> {
+    Ok(Arc::new(StructArray::try_new(struct_fields(data_type).clone(), children, nulls)?))
+}
+
+fn list(data_type: &DataType, offsets: Vec<i32>, items: ArrayRef) -> Result<ArrayRef, Error> {
+    let offsets = OffsetBuffer::new(ScalarBuffer::from(offsets));
+    Ok(Arc::new(ListArray::try_new(list_item(data_type).clone(), offsets, items, None)?))
+}
+
+/// Buffers for a batch of events, one per leaf column of the schema.
+#[derive(Debug)]
+pub struct EventColumns {
+    rows: usize,
+    event_id: Utf8Column,
+    user_id: Utf8Column,
+    event_type: Utf8Column,
+    timestamp: Vec<i64>,
+    device: [Utf8Column; 5],
+    location: [Utf8Column; 4],
+    content_id: Utf8Column,
+    title: Utf8Column,
+    content_type: Utf8Column,
+    episode: Nullable<Vec<i32>>,
+    season: Nullable<Vec<i32>>,
+    provider: Utf8Column,
+    genre: Utf8Column,
+    release_year: Vec<i32>,
+    duration: Vec<i32>,
+    language: Utf8Column,
+    plan: Utf8Column,
+    start_date: Vec<i32>,
+    billing_cycle: Utf8Column,
+    services_offsets: Vec<i32>,
+    services: Utf8Column,
+    details_valid: Vec<bool>,
+    play_duration: Vec<i32>,
+    play_percentage: Vec<f64>,
+    playback_quality: Utf8Column,
+    buffering_incidents: Vec<i32>,
+    playback_speed: Vec<f64>,
+    paused: Vec<bool>,
+    completed: Vec<bool>,
+    network_type: Utf8Column,
+    bandwidth: Utf8Column,
+    action_offsets: Vec<i32>,
+    action_type: Utf8Column,
+    action_timestamp: Vec<i64>,
+    action_duration: Nullable<Vec<i32>>,
+    action_completed: Nullable<Vec<bool>>,
+    old_quality: Nullable<Utf8Column>,
+    new_quality: Nullable<Utf8Column>,
+    old_speed: Nullable<Vec<f64>>,
+    new_speed: Nullable<Vec<f64>>,
+    recommendation_offsets: Vec<i32>,
+    recommendation_id: Utf8Column,
+    recommendation_position: Vec<i32>,
+    recommendation_algorithm: Utf8Column,
+    recommendation_clicked: Vec<bool>,
+    search_offsets: Vec<i32>,
+    search_id: Utf8Column,
+    search_timestamp: Vec<i64>,
+    search_query: Utf8Column,
+    search_results: Vec<i32>,
+}
+
+fn offsets_with_capacity(rows: usize) -> Vec<i32> {
+    let mut v = Vec::with_capacity(rows + 1);
+    v.push(0);
+    v
+}
+
+impl EventColumns {
+    /// Empty buffers sized for about `rows` events.
+    pub fn with_capacity(rows: usize) -> Self {
+        let s = |bytes| Utf8Column::with_capacity(rows, bytes);
+        let list = |per_row| Utf8Column::with_capacity(rows * per_row, 0);
+        let opt_i32 = |n| Nullable { values: Vec::with_capacity(n), valid: Vec::with_capacity(n) };
+        let actions = rows * 2;
+        EventColumns {
+            rows: 0,
+            event_id: s(36),
+            user_id: s(36),
+            event_type: s(12),
+            timestamp: Vec::with_capacity(rows),
+            device: [s(8), s(8), s(4), s(6), s(12)],
+            location: [s(14), s(12), s(12), s(20)],
+            content_id: s(36),
+            title: s(20),
+            content_type: s(8),
+            episode: opt_i32(rows),
+            season: opt_i32(rows),
+            provider: s(10),
+            genre: s(8),
+            release_year: Vec::with_capacity(rows),
+            duration: Vec::with_capacity(rows),
+            language: s(2),
+            plan: s(8),
+            start_date: Vec::with_capacity(rows),
+            billing_cycle: s(7),
+            services_offsets: offsets_with_capacity(rows),
+            services: Utf8Column::with_capacity(rows * 2, 8),
+            details_valid: Vec::with_capacity(rows),
+            play_duration: Vec::with_capacity(rows),
+            play_percentage: Vec::with_capacity(rows),
+            playback_quality: s(2),
+            buffering_incidents: Vec::with_capacity(rows),
+            playback_speed: Vec::with_capacity(rows),
+            paused: Vec::with_capacity(rows),
+            completed: Vec::with_capacity(rows),
+            network_type: s(5),
+            bandwidth: s(6),
+            action_offsets: offsets_with_capacity(rows),
+            action_type: Utf8Column::with_capacity(actions, 6),
+            action_timestamp: Vec::with_capacity(actions),
+            action_duration: opt_i32(actions),
+            action_completed: Nullable { values: Vec::with_capacity(actions), valid: Vec::with_capacity(actions) },
+            old_quality: Nullable { values: list(1), valid: Vec::with_capacity(actions) },
+            new_quality: Nullable { values: list(1), valid: Vec::with_capacity(actions) },
+            old_speed: Nullable { values: Vec::with_capacity(actions), valid: Vec::with_capacity(actions) },
+            new_speed: Nullable { values: Vec::with_capacity(actions), valid: Vec::with_capacity(actions) },
+            recommendation_offsets: offsets_with_capacity(rows),
+            recommendation_id: Utf8Column::with_capacity(rows * 3, 36),
+            recommendation_position: Vec::with_capacity(rows * 3),
+            recommendation_algorithm: Utf8Column::with_capacity(rows * 3, 10),
+            recommendation_clicked: Vec::with_capacity(rows * 3),
+            search_offsets: offsets_with_capacity(rows),
+            search_id: Utf8Column::with_capacity(rows * 3, 36),
+            search_timestamp: Vec::with_capacity(rows * 3),
+            search_query: Utf8Column::with_capacity(rows * 3, 10),
+            search_results: Vec::with_capacity(rows * 3),
+        }
+    }
+
+    /// Events appended so far.
+    pub fn len(&self) -> usize {
+        self.rows
+    }
+
+    /// Whether no event was appended.
+    pub fn is_empty(&self) -> bool {
+        self.rows == 0
+    }
+
+    /// Appends one event.
+    pub fn push(&mut self, e: &Event<'_>) {
+        self.rows += 1;
+        push_uuid(&mut self.event_id, e.event_id.to_bytes());
+        push_uuid(&mut self.user_id, e.user_id.to_bytes());
+        self.event_type.push(e.event_type);
+        self.timestamp.push(e.timestamp.0);
+
+        let d = &e.device;
+        self.device[0].push(d.device_type);
+        self.device[1].push(d.os);
+        push_os_version(&mut self.device[2], d.os_version);
+        push_app_version(&mut self.device[3], d.app_version);
+        self.device[4].push(d.model);
+
+        let l = &e.location;
+        self.location[0].push(l.country);
+        self.location[1].push(l.city);
+        self.location[2].push(l.region);
+        self.location[3].push(l.timezone);
+
+        let c = &e.content;
+        push_uuid(&mut self.content_id, c.id.to_bytes());
+        self.title.push(c.title);
+        self.content_type.push(c.content_type);
+        push_opt(&mut self.episode, c.episode);
+        push_opt(&mut self.season, c.season);
+        self.provider.push(c.provider);
+        self.genre.push(c.genre);
+        self.release_year.push(c.release_year);
+        self.duration.push(c.duration);
+        self.language.push(c.language);
+
+        let s = &e.user_subscription;
+        self.plan.push(s.plan);
+        self.start_date.push(s.start_date.0);
+        self.billing_cycle.push(s.billing_cycle);
+        for name in s.connected_services.names() {
+            self.services.push(name);
+        }
+        self.services_offsets.push(self.services.offsets.len() as i32 - 1);
+
+        match &e.event_details {
+            Some(x) => {
+                self.details_valid.push(true);
+                self.play_duration.push(x.play_duration);
+                self.play_percentage.push(x.play_percentage);
+                self.playback_quality.push(x.playback_quality);
+                self.buffering_incidents.push(x.buffering_incidents);
+                self.playback_speed.push(x.playback_speed);
+                self.paused.push(x.paused);
+                self.completed.push(x.completed);
+                self.network_type.push(x.network_type);
+                push_bandwidth(&mut self.bandwidth, x.bandwidth);
+            }
+            None => {
+                self.details_valid.push(false);
+                self.play_duration.push(0);
+                self.play_percentage.push(0.0);
+                self.playback_quality.end();
+                self.buffering_incidents.push(0);
+                self.playback_speed.push(0.0);
+                self.paused.push(false);
+                self.completed.push(false);
+                self.network_type.end();
+                self.bandwidth.end();
+            }
+        }
+
+        for a in &e.user_action {
+            self.action_type.push(a.action_type);
+            self.action_timestamp.push(a.timestamp.0);
+            push_opt(&mut self.action_duration, a.duration);
+            push_opt(&mut self.action_completed, a.completed);
+            push_opt_str(&mut self.old_quality, a.old_quality);
+            push_opt_str(&mut self.new_quality, a.new_quality);
+            push_opt(&mut self.old_speed, a.old_speed);
+            push_opt(&mut self.new_speed, a.new_speed);
+        }
+        self.action_offsets.push(self.action_timestamp.len() as i32);
+
+        for r in &e.recommendations {
+            push_uuid(&mut self.recommendation_id, r.content_id.to_bytes());
+            self.recommendation_position.push(r.position);
+            self.recommendation_algorithm.push(r.algorithm);
+            self.recommendation_clicked.push(r.clicked);
+        }
+        self.recommendation_offsets.push(self.recommendation_position.len() as i32);
+
+        for q in &e.search_history {
+            push_uuid(&mut self.search_id, q.search_id.to_bytes());
+            self.search_timestamp.push(q.timestamp.0);
+            self.search_query.push(q.query);
+            self.search_results.push(q.results_count);
+        }
+        self.search_offsets.push(self.search_timestamp.len() as i32);
+    }
+
+    /// Turns the buffers into a batch of [`event_schema`].
+    ///
+    /// # Errors
+    /// [`Error::Arrow`] if the arrays do not fit the schema (a bug).
+    pub fn finish(self) -> Result<RecordBatch, Error> {
+        let schema: SchemaRef = event_schema();
+        let field = |name: &str| schema.field_with_name(name).expect("schema field").data_type().clone();
+        let device_t = field("device");
+        let [d0, d1, d2, d3, d4] = self.device;
+        let device = structure(&device_t, vec![d0.finish(None), d1.finish(None), d2.finish(None), d3.finish(None), d4.finish(None)], None)?;
+        let [l0, l1, l2, l3] = self.location;
+        let location = structure(&field("location"), vec![l0.finish(None), l1.finish(None), l2.finish(None), l3.finish(None)], None)?;
+        let episode_nulls = self.episode.nulls();
+        let season_nulls = self.season.nulls();
+        let content = structure(
+            &field("content"),
+            vec![
+                self.content_id.finish(None),
+                self.title.finish(None),
+                self.content_type.finish(None),
+                int32(self.episode.values, episode_nulls),
+                int32(self.season.values, season_nulls),
+                self.provider.finish(None),
+                self.genre.finish(None),
+                int32(self.release_year, None),
+                int32(self.duration, None),
+                self.language.finish(None),
+            ],
+            None,
+        )?;
+        let subscription_t = field("user_subscription");
+        let services_t = struct_fields(&subscription_t)[3].data_type().clone();
+        let subscription = structure(
+            &subscription_t,
+            vec![
+                self.plan.finish(None),
+                Arc::new(Date32Array::new(self.start_date.into(), None)),
+                self.billing_cycle.finish(None),
+                list(&services_t, self.services_offsets, self.services.finish(None))?,
+            ],
+            None,
+        )?;
+        let details_nulls = if self.details_valid.iter().all(|v| *v) { None } else { Some(NullBuffer::from(self.details_valid)) };
+        let details = structure(
+            &field("event_details"),
+            vec![
+                int32(self.play_duration, None),
+                float64(self.play_percentage, None),
+                self.playback_quality.finish(None),
+                int32(self.buffering_incidents, None),
+                float64(self.playback_speed, None),
+                boolean(self.paused, None),
+                boolean(self.completed, None),
+                self.network_type.finish(None),
+                self.bandwidth.finish(None),
+            ],
+            details_nulls,
+        )?;
+        let actions_t = field("user_action");
+        let (dur_n, comp_n, oq_n, nq_n, os_n, ns_n) = (
+            self.action_duration.nulls(),
+            self.action_completed.nulls(),
+            self.old_quality.nulls(),
+            self.new_quality.nulls(),
+            self.old_speed.nulls(),
+            self.new_speed.nulls(),
+        );
+        let action_items = structure(
+            list_item(&actions_t).data_type(),
+            vec![
+                self.action_type.finish(None),
+                timestamps(self.action_timestamp),
+                int32(self.action_duration.values, dur_n),
+                boolean(self.action_completed.values, comp_n),
+                self.old_quality.values.finish(oq_n),
+                self.new_quality.values.finish(nq_n),
+                float64(self.old_speed.values, os_n),
+                float64(self.new_speed.values, ns_n),
+            ],
+            None,
+        )?;
+        let recommendations_t = field("recommendations");
+        let recommendation_items = structure(
+            list_item(&recommendations_t).data_type(),
+            vec![
+                self.recommendation_id.finish(None),
+                int32(self.recommendation_position, None),
+                self.recommendation_algorithm.finish(None),
+                boolean(self.recommendation_clicked, None),
+            ],
+            None,
+        )?;
+        let searches_t = field("search_history");
+        let search_items = structure(
+            list_item(&searches_t).data_type(),
+            vec![
+                self.search_id.finish(None),
+                timestamps(self.search_timestamp),
+                self.search_query.finish(None),
+                int32(self.search_results, None),
+            ],
+            None,
+        )?;
+        let columns = vec![
+            self.event_id.finish(None),
+            self.user_id.finish(None),
+            self.event_type.finish(None),
+            timestamps(self.timestamp),
+            device,
+            location,
+            content,
+            subscription,
+            details,
+            list(&actions_t, self.action_offsets, action_items)?,
+            list(&recommendations_t, self.recommendation_offsets, recommendation_items)?,
+            list(&searches_t, self.search_offsets, search_items)?,
+        ];
+        Ok(RecordBatch::try_new(schema, columns)?)
+    }
+}
+
+#[inline]
+fn push_uuid(col: &mut Utf8Column, text: [u8; 36]) {
+    col.bytes.extend_from_slice(&text);
+    col.end();
+}
+
+#[inline]
+fn push_opt<T: Default>(col: &mut Nullable<Vec<T>>, value: Option<T>) {
+    col.valid.push(value.is_some());
+    col.values.push(value.unwrap_or_default());
+}
+
+#[inline]
+fn push_opt_str(col: &mut Nullable<Utf8Column>, value: Option<&str>) {
+    col.valid.push(value.is_some());
+    col.values.push(value.unwrap_or(""));
+}
+
+#[inline]
+fn push_os_version(col: &mut Utf8Column, v: OsVersion) {
+    col.push_int(v.major);
+    if let Some(minor) = v.minor {
+        col.bytes.push(b'.');
+        col.push_int(minor);
+    }
+    col.end();
+}
+
+#[inline]
+fn push_app_version(col: &mut Utf8Column, v: AppVersion) {
+    col.push_int(v.0);
+    col.bytes.push(b'.');
+    col.push_int(v.1);
+    col.bytes.push(b'.');
+    col.push_int(v.2);
+    col.end();
+}
+
+#[inline]
+fn push_bandwidth(col: &mut Utf8Column, b: Bandwidth) {
+    if b.mbps >= 1000 && b.mbps % 1000 == 0 {
+        col.push_int(b.mbps / 1000);
+        col.bytes.extend_from_slice(b"gbps");
+    } else {
+        col.push_int(b.mbps);
+        col.bytes.extend_from_slice(b"mbps");
+    }
+    col.end();
+}

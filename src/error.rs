@@ -1,0 +1,57 @@
+//! The library's error type. Every message names the flag, key or path at
+//! fault and, where there is one, the fix.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong in the library.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A config key (or the flag that sets it) is unknown, mistyped or impossible.
+    #[error("config key `{key}`: {message}")]
+    Config {
+        /// The key, e.g. `event_mix.search`.
+        key: String,
+        /// What is wrong and how to fix it.
+        message: String,
+    },
+    /// An output option is invalid.
+    #[error("{flag}: {message}")]
+    Option {
+        /// The flag, e.g. `--compression`.
+        flag: &'static str,
+        /// What is wrong and how to fix it.
+        message: String,
+    },
+    /// The output folder cannot be used.
+    #[error("output folder {}: {message}", path.display())]
+    Output {
+        /// The folder.
+        path: PathBuf,
+        /// What is wrong and how to fix it.
+        message: String,
+    },
+    /// Reading or writing a file failed.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// Encoding Parquet failed.
+    #[error("parquet: {0}")]
+    Parquet(#[from] parquet::errors::ParquetError),
+    /// Building Arrow arrays failed.
+    #[error("arrow: {0}")]
+    Arrow(#[from] arrow::error::ArrowError),
+    /// The run was interrupted (Ctrl-C); completed files were kept, partial ones removed.
+    #[error("interrupted; partial files were removed and no _SUCCESS marker was written")]
+    Interrupted,
+}
+
+impl Error {
+    /// An I/O error on `path`.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io { path: path.into(), source }
+    }
+}

@@ -1,0 +1,78 @@
+//! `customer-events` writes large, realistic, synthetic datasets of
+//! media-streaming customer events: nested rows (device, location, content,
+//! subscription, playback, actions, recommendations, searches) in a small,
+//! coherent world of users and titles, as Hive-partitioned Parquet.
+//!
+//! Every row is a pure function of the [`Config`] (seed included) and its
+//! row index, so any slice can be generated anywhere and the output is
+//! byte-identical whatever the thread count.
+//!
+//! ```
+//! use customer_events::{Config, World};
+//!
+//! let world = World::new(Config { rows: 1000, ..Config::default() }).unwrap();
+//! let event = world.event(7);
+//! assert_eq!(event, world.event(7));
+//! let batch = world.record_batch(0..100).unwrap();
+//! assert_eq!(batch.num_rows(), 100);
+//! ```
+
+pub mod calendar;
+pub mod catalog;
+pub mod cli;
+pub mod columns;
+pub mod config;
+pub mod engine;
+pub mod error;
+mod event;
+pub mod model;
+pub mod rng;
+pub mod schema;
+pub mod sink;
+pub mod users;
+pub mod vocab;
+pub mod world;
+
+use std::ops::Range;
+
+use arrow::array::RecordBatch;
+
+pub use config::Config;
+pub use engine::{OutputOptions, Summary, generate};
+pub use error::Error;
+pub use model::Event;
+pub use schema::event_schema;
+pub use sink::PartitionBy;
+pub use sink::parquet::Compression;
+pub use world::World;
+
+impl World {
+    /// The events of global rows `rows` as one Arrow batch of [`event_schema`].
+    ///
+    /// # Errors
+    /// [`Error::Arrow`] if the arrays do not fit the schema (a bug).
+    ///
+    /// # Panics
+    /// If the range reaches past [`World::rows`].
+    pub fn record_batch(&self, rows: Range<u64>) -> Result<RecordBatch, Error> {
+        let mut columns = columns::EventColumns::with_capacity((rows.end - rows.start) as usize);
+        let mut event = Event::default();
+        for row in rows {
+            self.fill_event(row, &mut event);
+            columns.push(&event);
+        }
+        columns.finish()
+    }
+}
+
+/// The event at row `index` of the default dataset with `seed` (the
+/// equivalent of the original module's `generate_consumer_event_data()`,
+/// but reproducible). Builds a default world each call: for many events,
+/// build a [`World`] once and call [`World::event`].
+///
+/// # Panics
+/// If `index` is not below the default row count.
+pub fn event_json(seed: u64, index: u64) -> serde_json::Value {
+    let world = World::new(Config { seed, ..Config::default() }).expect("the default config is valid");
+    serde_json::to_value(world.event(index)).expect("events serialize")
+}

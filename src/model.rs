@@ -1,0 +1,406 @@
+//! The event data model: one generated event as plain Rust values.
+//!
+//! An [`Event`] borrows every string from the static vocabularies or from the
+//! [`World`](crate::World) (catalog titles, gazetteer), so filling one allocates
+//! nothing once its lists have grown to their working size. The same value
+//! feeds the JSON output (through serde) and the columnar builders.
+
+use std::fmt;
+
+use chrono::{DateTime, NaiveDate};
+use serde::ser::{Serialize, SerializeSeq, Serializer};
+
+use crate::rng::mix64;
+use crate::vocab::CONNECTED_SERVICES;
+
+/// Microseconds since the Unix epoch, UTC. Serialized as RFC 3339 text.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Micros(pub i64);
+
+impl fmt::Display for Micros {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match DateTime::from_timestamp_micros(self.0) {
+            Some(t) => write!(f, "{}", t.format("%Y-%m-%dT%H:%M:%S%.6fZ")),
+            None => write!(f, "{}", self.0),
+        }
+    }
+}
+
+impl Serialize for Micros {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// Days since the Unix epoch (Arrow `Date32`). Serialized as `YYYY-MM-DD`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Days(pub i32);
+
+impl Days {
+    /// The calendar date.
+    pub fn date(self) -> NaiveDate {
+        NaiveDate::from_num_days_from_ce_opt(self.0 + EPOCH_DAYS_FROM_CE).unwrap_or_default()
+    }
+
+    /// Days since the epoch of a calendar date.
+    pub fn from_date(date: NaiveDate) -> Self {
+        use chrono::Datelike;
+        Days(date.num_days_from_ce() - EPOCH_DAYS_FROM_CE)
+    }
+}
+
+const EPOCH_DAYS_FROM_CE: i32 = 719_163;
+
+impl fmt::Display for Days {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.date().format("%Y-%m-%d"))
+    }
+}
+
+impl Serialize for Days {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// A 128-bit identifier written as canonical UUID text (version 4 layout).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Uuid(pub u128);
+
+impl Uuid {
+    /// The identifier of `index` in the id space `space` under `seed`.
+    ///
+    /// The low 62 bits are a bijection of `index`, so ids of one space never
+    /// collide; the high bits are a hash of (seed, space, index).
+    pub fn derive(seed: u64, space: u64, index: u64) -> Self {
+        const MASK: u64 = (1 << 62) - 1;
+        let mut x = (index ^ mix64(seed ^ space)) & MASK;
+        x = x.wrapping_mul(0x9e37_79b9_7f4a_7c15) & MASK;
+        x ^= x >> 29;
+        x = x.wrapping_mul(0xbf58_476d_1ce4_e5b9) & MASK;
+        x ^= x >> 32;
+        let hi = mix64(seed ^ mix64(space ^ mix64(index)));
+        // Version 4 in the high half, RFC 4122 variant in the low half.
+        let hi = (hi & !0xf000) | 0x4000;
+        let lo = (0b10 << 62) | x;
+        Uuid(((hi as u128) << 64) | lo as u128)
+    }
+
+    /// Writes the 36-byte canonical text.
+    #[inline]
+    pub fn write_to(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.to_bytes());
+    }
+
+    /// The 36-byte canonical text.
+    #[inline]
+    pub fn to_bytes(&self) -> [u8; 36] {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut buf = [b'-'; 36];
+        let mut pos = 0;
+        for i in 0..16 {
+            if matches!(i, 4 | 6 | 8 | 10) {
+                pos += 1;
+            }
+            let byte = (self.0 >> (120 - 8 * i)) as u8;
+            buf[pos] = HEX[(byte >> 4) as usize];
+            buf[pos + 1] = HEX[(byte & 15) as usize];
+            pos += 2;
+        }
+        buf
+    }
+}
+
+impl fmt::Display for Uuid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let bytes = self.to_bytes();
+        f.write_str(std::str::from_utf8(&bytes).map_err(|_| fmt::Error)?)
+    }
+}
+
+impl Serialize for Uuid {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// An OS version such as `17.4` (or `11` for OSes without minor versions).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct OsVersion {
+    /// Major version.
+    pub major: u8,
+    /// Minor version, when the OS writes one.
+    pub minor: Option<u8>,
+}
+
+impl fmt::Display for OsVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.minor {
+            Some(minor) => write!(f, "{}.{}", self.major, minor),
+            None => write!(f, "{}", self.major),
+        }
+    }
+}
+
+/// An app version `A.B.C`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AppVersion(pub u8, pub u8, pub u8);
+
+impl fmt::Display for AppVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}.{}", self.0, self.1, self.2)
+    }
+}
+
+/// A bandwidth such as `39mbps` or `1gbps`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Bandwidth {
+    /// Megabits per second.
+    pub mbps: u32,
+}
+
+impl fmt::Display for Bandwidth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.mbps >= 1000 && self.mbps % 1000 == 0 {
+            write!(f, "{}gbps", self.mbps / 1000)
+        } else {
+            write!(f, "{}mbps", self.mbps)
+        }
+    }
+}
+
+macro_rules! serialize_as_text {
+    ($($t:ty),*) => {$(
+        impl Serialize for $t {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(self)
+            }
+        }
+    )*};
+}
+serialize_as_text!(OsVersion, AppVersion, Bandwidth);
+
+/// A subset of [`CONNECTED_SERVICES`] as a bit mask; serialized as a list of names.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ServiceSet(pub u8);
+
+impl ServiceSet {
+    /// The names in the set, in vocabulary order.
+    pub fn names(self) -> impl Iterator<Item = &'static str> {
+        CONNECTED_SERVICES
+            .iter()
+            .enumerate()
+            .filter(move |(i, _)| self.0 & (1 << i) != 0)
+            .map(|(_, name)| *name)
+    }
+}
+
+impl Serialize for ServiceSet {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.0.count_ones() as usize))?;
+        for name in self.names() {
+            seq.serialize_element(name)?;
+        }
+        seq.end()
+    }
+}
+
+/// The device an event came from.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct Device {
+    /// `mobile`, `desktop`, `tablet` or `smartTV`.
+    #[serde(rename = "type")]
+    pub device_type: &'static str,
+    /// Operating system; fits the device type.
+    pub os: &'static str,
+    /// OS version.
+    pub os_version: OsVersion,
+    /// App version.
+    pub app_version: AppVersion,
+    /// Model; fits both the type and the OS.
+    pub model: &'static str,
+}
+
+/// Where the user lives (a real city of the gazetteer).
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct Location {
+    /// English country name.
+    pub country: &'static str,
+    /// City name.
+    pub city: &'static str,
+    /// First-level region (state, province, …), never the country code.
+    pub region: &'static str,
+    /// IANA timezone of the city.
+    pub timezone: &'static str,
+}
+
+/// A catalog entry as it appears in an event.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct Content<'a> {
+    /// Catalog id.
+    pub id: Uuid,
+    /// Title.
+    pub title: &'a str,
+    /// Content type (`Movie`, `TV Show`, …).
+    #[serde(rename = "type")]
+    pub content_type: &'static str,
+    /// Episode within the season, for episodic types.
+    pub episode: Option<i32>,
+    /// Season, for episodic types.
+    pub season: Option<i32>,
+    /// Provider.
+    pub provider: &'static str,
+    /// Genre.
+    pub genre: &'static str,
+    /// Release year.
+    pub release_year: i32,
+    /// Duration in minutes.
+    pub duration: i32,
+    /// Language (ISO 639-1).
+    pub language: &'static str,
+}
+
+/// The user's subscription.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct Subscription {
+    /// `Basic`, `Standard` or `Premium`.
+    pub plan: &'static str,
+    /// First day of the subscription; on or before every event of the user.
+    pub start_date: Days,
+    /// `monthly` or `yearly`.
+    pub billing_cycle: &'static str,
+    /// Services linked to the account.
+    pub connected_services: ServiceSet,
+}
+
+/// Playback details of a `content_play` event.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct EventDetails {
+    /// Seconds played; at most the content's duration.
+    pub play_duration: i32,
+    /// `100 × play_duration / (60 × duration)`.
+    pub play_percentage: f64,
+    /// Quality at the end of the playback.
+    pub playback_quality: &'static str,
+    /// Times playback stalled to buffer.
+    pub buffering_incidents: i32,
+    /// Speed at the end of the playback.
+    pub playback_speed: f64,
+    /// True exactly when the actions include a `pause`.
+    pub paused: bool,
+    /// True exactly when `play_percentage >= 95`.
+    pub completed: bool,
+    /// `WiFi`, `Mobile`, `Ethernet` or `cable`.
+    pub network_type: &'static str,
+    /// Connection bandwidth.
+    pub bandwidth: Bandwidth,
+}
+
+/// Something the user did during a playback.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct UserAction {
+    /// `pause`, `completed`, `change quality` or `playback_speed`.
+    pub action_type: &'static str,
+    /// When, within the playback.
+    pub timestamp: Micros,
+    /// Seconds: the pause's length, or the playback's for `completed`.
+    pub duration: Option<i32>,
+    /// `Some(true)` on the `completed` action.
+    pub completed: Option<bool>,
+    /// Quality before a `change quality`.
+    pub old_quality: Option<&'static str>,
+    /// Quality after a `change quality`; never the old one.
+    pub new_quality: Option<&'static str>,
+    /// Speed before a `playback_speed` change.
+    pub old_speed: Option<f64>,
+    /// Speed after a `playback_speed` change; never the old one.
+    pub new_speed: Option<f64>,
+}
+
+/// A recommended catalog entry.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct Recommendation {
+    /// Catalog id; never the event's own content, distinct within the list.
+    pub content_id: Uuid,
+    /// 1-based rank in the list.
+    pub position: i32,
+    /// `collaborative`, `content_based` or `hybrid`.
+    pub algorithm: &'static str,
+    /// Whether the user clicked it.
+    pub clicked: bool,
+}
+
+/// A past search of the user.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct Search<'a> {
+    /// Search id.
+    pub search_id: Uuid,
+    /// When; at or before the event.
+    pub timestamp: Micros,
+    /// What was typed: title words, a genre or a provider.
+    pub query: &'a str,
+    /// How many catalog entries match the query.
+    pub results_count: i32,
+}
+
+/// One customer event. Field order is the original module's key order
+/// (with `event_id` first), which the JSON output keeps.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct Event<'a> {
+    /// Unique event id.
+    pub event_id: Uuid,
+    /// The user, from the fixed universe.
+    pub user_id: Uuid,
+    /// The device, one of the user's.
+    pub device: Device,
+    /// The user's home city.
+    pub location: Location,
+    /// The content played, browsed or searched for.
+    pub content: Content<'a>,
+    /// `content_play`, `search` or `browse`.
+    pub event_type: &'static str,
+    /// The user's subscription.
+    pub user_subscription: Subscription,
+    /// Event time.
+    pub timestamp: Micros,
+    /// Playback details; `None` unless `content_play`.
+    pub event_details: Option<EventDetails>,
+    /// Actions during the playback; empty unless `content_play`.
+    pub user_action: Vec<UserAction>,
+    /// Recommendations shown with the event.
+    pub recommendations: Vec<Recommendation>,
+    /// The user's recent searches, oldest first.
+    pub search_history: Vec<Search<'a>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uuid_text_is_canonical_v4() {
+        let id = Uuid::derive(42, 1, 7).to_string();
+        assert_eq!(id.len(), 36);
+        assert_eq!(&id[14..15], "4");
+        assert!(matches!(&id[19..20], "8" | "9" | "a" | "b"), "{id}");
+        assert_eq!(id.matches('-').count(), 4);
+    }
+
+    #[test]
+    fn uuids_of_one_space_are_unique() {
+        let mut ids: Vec<u128> = (0..100_000).map(|i| Uuid::derive(1, 2, i).0).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), 100_000);
+    }
+
+    #[test]
+    fn values_print_like_the_original() {
+        assert_eq!(Bandwidth { mbps: 39 }.to_string(), "39mbps");
+        assert_eq!(Bandwidth { mbps: 1000 }.to_string(), "1gbps");
+        assert_eq!(AppVersion(3, 1, 2).to_string(), "3.1.2");
+        assert_eq!(OsVersion { major: 17, minor: Some(4) }.to_string(), "17.4");
+        assert_eq!(Days(0).to_string(), "1970-01-01");
+        assert_eq!(Micros(1_500_000).to_string(), "1970-01-01T00:00:01.500000Z");
+    }
+}
