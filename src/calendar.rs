@@ -23,8 +23,8 @@ const DAY_MICROS: i64 = 24 * 60 * 60 * 1_000_000;
 
 /// Relative viewing by local hour: a trough at 4:00, a peak at 21:00.
 pub const LOCAL_HOUR_CURVE: [f64; 24] = [
-    0.40, 0.24, 0.14, 0.09, 0.08, 0.10, 0.18, 0.30, 0.38, 0.42, 0.46, 0.52, 0.58, 0.58, 0.56, 0.60, 0.70, 0.85,
-    1.05, 1.30, 1.55, 1.65, 1.40, 0.85,
+    0.40, 0.24, 0.14, 0.09, 0.08, 0.10, 0.18, 0.30, 0.38, 0.42, 0.46, 0.52, 0.58, 0.58, 0.56, 0.60, 0.70, 0.85, 1.05,
+    1.30, 1.55, 1.65, 1.40, 0.85,
 ];
 
 /// The weekday factor of a local date: more viewing on Friday and the weekend.
@@ -61,7 +61,11 @@ impl Day {
         let u = (j as f64 + rng.unit()) / self.rows as f64;
         let slot = (self.slot_cdf.partition_point(|&c| c <= u).max(1) - 1).min(SLOTS - 1);
         let (lo, hi) = (self.slot_cdf[slot], self.slot_cdf[slot + 1]);
-        let within = if hi > lo { ((u - lo) / (hi - lo)).clamp(0.0, 1.0) } else { 0.5 };
+        let within = if hi > lo {
+            ((u - lo) / (hi - lo)).clamp(0.0, 1.0)
+        } else {
+            0.5
+        };
         let offset = ((slot as f64 + within) * SLOT_MICROS as f64) as i64;
         (Micros(self.start.0 + offset.min(DAY_MICROS - 1)), slot)
     }
@@ -126,7 +130,12 @@ impl Calendar {
                 slot_cdf[SLOTS] = 1.0;
                 let day = Day {
                     date,
-                    start: Micros(date.and_hms_opt(0, 0, 0).expect("midnight").and_utc().timestamp_micros()),
+                    start: Micros(
+                        date.and_hms_opt(0, 0, 0)
+                            .expect("midnight")
+                            .and_utc()
+                            .timestamp_micros(),
+                    ),
                     first_row,
                     rows,
                     slot_cdf,

@@ -186,12 +186,19 @@ impl Catalog {
     pub fn query(&self, index: usize, kind: QueryKind) -> (&str, i32) {
         let e = &self.entries[index];
         match kind {
-            QueryKind::TitleWord => (&self.lowercase_nouns[e.noun as usize], self.noun_counts[e.noun as usize] as i32),
+            QueryKind::TitleWord => (
+                &self.lowercase_nouns[e.noun as usize],
+                self.noun_counts[e.noun as usize] as i32,
+            ),
             QueryKind::Title => (slice(&self.lowercase_titles, e), e.same_title_count as i32),
-            QueryKind::Genre => (&self.lowercase_genres[e.genre as usize], self.genre_counts[e.genre as usize] as i32),
-            QueryKind::Provider => {
-                (&self.lowercase_providers[e.provider as usize], self.provider_counts[e.provider as usize] as i32)
-            }
+            QueryKind::Genre => (
+                &self.lowercase_genres[e.genre as usize],
+                self.genre_counts[e.genre as usize] as i32,
+            ),
+            QueryKind::Provider => (
+                &self.lowercase_providers[e.provider as usize],
+                self.provider_counts[e.provider as usize] as i32,
+            ),
         }
     }
 }
@@ -206,8 +213,8 @@ fn slice<'a>(pool: &'a str, e: &CatalogEntry) -> &'a str {
 fn genre_for(content_type: &str, rng: &mut KeyedRng) -> usize {
     let index_of = |g: &str| GENRES.iter().position(|x| *x == g).expect("genre in vocabulary");
     match content_type {
-        "Documentary" => index_of(*rng.pick(&["Documentary", "Biography"])),
-        "Animation" => index_of(*rng.pick(&["Animation", "Family", "Comedy", "Adventure", "Fantasy"])),
+        "Documentary" => index_of(rng.pick(&["Documentary", "Biography"])),
+        "Animation" => index_of(rng.pick(&["Animation", "Family", "Comedy", "Adventure", "Fantasy"])),
         _ => loop {
             let g = rng.below(GENRES.len() as u32) as usize;
             if !matches!(GENRES[g], "Documentary" | "Animation") {
@@ -229,11 +236,11 @@ fn write_title(rng: &mut KeyedRng, out: &mut String) -> (usize, Option<usize>) {
             Some(other)
         }
         1 => {
-            parts = [*rng.pick(&ADJECTIVES), " ", NOUNS[noun], "", "", ""];
+            parts = [rng.pick(&ADJECTIVES), " ", NOUNS[noun], "", "", ""];
             None
         }
         2 => {
-            parts = [NOUNS[noun], ": ", *rng.pick(&PROPER_NOUNS), "", "", ""];
+            parts = [NOUNS[noun], ": ", rng.pick(&PROPER_NOUNS), "", "", ""];
             None
         }
         3 => {
@@ -241,15 +248,15 @@ fn write_title(rng: &mut KeyedRng, out: &mut String) -> (usize, Option<usize>) {
             Some(other)
         }
         4 => {
-            parts = [NOUNS[noun], " ", *rng.pick(&PREPOSITIONS), " ", NOUNS[other], ""];
+            parts = [NOUNS[noun], " ", rng.pick(&PREPOSITIONS), " ", NOUNS[other], ""];
             Some(other)
         }
         5 => {
-            parts = ["The ", *rng.pick(&NUMBERS), " ", NOUNS[noun], "s", ""];
+            parts = ["The ", rng.pick(&NUMBERS), " ", NOUNS[noun], "s", ""];
             None
         }
         _ => {
-            parts = [*rng.pick(&VERBS), " the ", NOUNS[noun], "", "", ""];
+            parts = [rng.pick(&VERBS), " the ", NOUNS[noun], "", "", ""];
             None
         }
     };
@@ -289,10 +296,14 @@ mod tests {
         let cat = Catalog::build(1, 2000);
         for i in 0..50 {
             let (genre, n) = cat.query(i, QueryKind::Genre);
-            let actual = (0..cat.len()).filter(|&j| cat.content(j).genre.to_lowercase() == genre).count();
+            let actual = (0..cat.len())
+                .filter(|&j| cat.content(j).genre.to_lowercase() == genre)
+                .count();
             assert_eq!(n as usize, actual);
             let (title, n) = cat.query(i, QueryKind::Title);
-            let actual = (0..cat.len()).filter(|&j| cat.content(j).title.to_lowercase() == title).count();
+            let actual = (0..cat.len())
+                .filter(|&j| cat.content(j).title.to_lowercase() == title)
+                .count();
             assert_eq!(n as usize, actual);
             let (word, n) = cat.query(i, QueryKind::TitleWord);
             // A search matches plurals too: "story" finds "The Three Stories".

@@ -165,7 +165,10 @@ impl DatasetArgs {
             }
             None => Config::default(),
         };
-        let flag_error = |flag: &'static str, message: &str| Error::Option { flag, message: message.into() };
+        let flag_error = |flag: &'static str, message: &str| Error::Option {
+            flag,
+            message: message.into(),
+        };
         if let Some(rows) = rows {
             if rows == 0 {
                 return Err(flag_error("--rows", "must be at least 1, e.g. --rows 1M"));
@@ -186,7 +189,10 @@ impl DatasetArgs {
         }
         if let Some(users) = self.users {
             if users == 0 {
-                return Err(flag_error("--users", "must be at least 1 (leave it out to scale with --rows)"));
+                return Err(flag_error(
+                    "--users",
+                    "must be at least 1 (leave it out to scale with --rows)",
+                ));
             }
             config.users = Some(users);
         }
@@ -217,14 +223,18 @@ pub fn human_bytes(bytes: u64) -> String {
         value /= 1024.0;
         unit += 1;
     }
-    if unit == 0 { format!("{bytes} B") } else { format!("{value:.1} {}", units[unit]) }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", units[unit])
+    }
 }
 
 fn with_thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -242,7 +252,10 @@ pub fn run(cli: Cli) -> Result<(), Error> {
         Command::Sample(args) => run_sample(args),
         Command::Config(args) => {
             if !args.default {
-                return Err(Error::Option { flag: "config", message: "pass --default to print the default config".into() });
+                return Err(Error::Option {
+                    flag: "config",
+                    message: "pass --default to print the default config".into(),
+                });
             }
             print!("{DEFAULT_CONFIG_TOML}");
             Ok(())
@@ -297,7 +310,10 @@ fn run_generate(args: GenerateArgs) -> Result<(), Error> {
 
 fn run_sample(args: SampleArgs) -> Result<(), Error> {
     if args.count == 0 {
-        return Err(Error::Option { flag: "--count", message: "must be at least 1".into() });
+        return Err(Error::Option {
+            flag: "--count",
+            message: "must be at least 1".into(),
+        });
     }
     let config = args.dataset.resolve(Some(args.count))?;
     let world = World::new(config)?;

@@ -32,7 +32,10 @@ impl Utf8Column {
     fn with_capacity(rows: usize, bytes_per_row: usize) -> Self {
         let mut offsets = Vec::with_capacity(rows + 1);
         offsets.push(0);
-        Self { offsets, bytes: Vec::with_capacity(rows * bytes_per_row) }
+        Self {
+            offsets,
+            bytes: Vec::with_capacity(rows * bytes_per_row),
+        }
     }
 
     #[inline]
@@ -67,7 +70,11 @@ struct Nullable<T> {
 
 impl<T> Nullable<T> {
     fn nulls(&self) -> Option<NullBuffer> {
-        if self.valid.iter().all(|v| *v) { None } else { Some(NullBuffer::from(self.valid.clone())) }
+        if self.valid.iter().all(|v| *v) {
+            None
+        } else {
+            Some(NullBuffer::from(self.valid.clone()))
+        }
     }
 }
 
@@ -88,12 +95,21 @@ fn timestamps(values: Vec<i64>) -> ArrayRef {
 }
 
 fn structure(data_type: &DataType, children: Vec<ArrayRef>, nulls: Option<NullBuffer>) -> Result<ArrayRef, Error> {
-    Ok(Arc::new(StructArray::try_new(struct_fields(data_type).clone(), children, nulls)?))
+    Ok(Arc::new(StructArray::try_new(
+        struct_fields(data_type).clone(),
+        children,
+        nulls,
+    )?))
 }
 
 fn list(data_type: &DataType, offsets: Vec<i32>, items: ArrayRef) -> Result<ArrayRef, Error> {
     let offsets = OffsetBuffer::new(ScalarBuffer::from(offsets));
-    Ok(Arc::new(ListArray::try_new(list_item(data_type).clone(), offsets, items, None)?))
+    Ok(Arc::new(ListArray::try_new(
+        list_item(data_type).clone(),
+        offsets,
+        items,
+        None,
+    )?))
 }
 
 /// Buffers for a batch of events, one per leaf column of the schema.
@@ -163,7 +179,10 @@ impl EventColumns {
     pub fn with_capacity(rows: usize) -> Self {
         let s = |bytes| Utf8Column::with_capacity(rows, bytes);
         let list = |per_row| Utf8Column::with_capacity(rows * per_row, 0);
-        let opt_i32 = |n| Nullable { values: Vec::with_capacity(n), valid: Vec::with_capacity(n) };
+        let opt_i32 = |n| Nullable {
+            values: Vec::with_capacity(n),
+            valid: Vec::with_capacity(n),
+        };
         let actions = rows * 2;
         EventColumns {
             rows: 0,
@@ -202,11 +221,26 @@ impl EventColumns {
             action_type: Utf8Column::with_capacity(actions, 6),
             action_timestamp: Vec::with_capacity(actions),
             action_duration: opt_i32(actions),
-            action_completed: Nullable { values: Vec::with_capacity(actions), valid: Vec::with_capacity(actions) },
-            old_quality: Nullable { values: list(1), valid: Vec::with_capacity(actions) },
-            new_quality: Nullable { values: list(1), valid: Vec::with_capacity(actions) },
-            old_speed: Nullable { values: Vec::with_capacity(actions), valid: Vec::with_capacity(actions) },
-            new_speed: Nullable { values: Vec::with_capacity(actions), valid: Vec::with_capacity(actions) },
+            action_completed: Nullable {
+                values: Vec::with_capacity(actions),
+                valid: Vec::with_capacity(actions),
+            },
+            old_quality: Nullable {
+                values: list(1),
+                valid: Vec::with_capacity(actions),
+            },
+            new_quality: Nullable {
+                values: list(1),
+                valid: Vec::with_capacity(actions),
+            },
+            old_speed: Nullable {
+                values: Vec::with_capacity(actions),
+                valid: Vec::with_capacity(actions),
+            },
+            new_speed: Nullable {
+                values: Vec::with_capacity(actions),
+                valid: Vec::with_capacity(actions),
+            },
             recommendation_offsets: offsets_with_capacity(rows),
             recommendation_id: Utf8Column::with_capacity(rows * 3, 36),
             recommendation_position: Vec::with_capacity(rows * 3),
@@ -317,7 +351,8 @@ impl EventColumns {
             self.recommendation_algorithm.push(r.algorithm);
             self.recommendation_clicked.push(r.clicked);
         }
-        self.recommendation_offsets.push(self.recommendation_position.len() as i32);
+        self.recommendation_offsets
+            .push(self.recommendation_position.len() as i32);
 
         for q in &e.search_history {
             push_uuid(&mut self.search_id, q.search_id.to_bytes());
@@ -337,9 +372,23 @@ impl EventColumns {
         let field = |name: &str| schema.field_with_name(name).expect("schema field").data_type().clone();
         let device_t = field("device");
         let [d0, d1, d2, d3, d4] = self.device;
-        let device = structure(&device_t, vec![d0.finish(None), d1.finish(None), d2.finish(None), d3.finish(None), d4.finish(None)], None)?;
+        let device = structure(
+            &device_t,
+            vec![
+                d0.finish(None),
+                d1.finish(None),
+                d2.finish(None),
+                d3.finish(None),
+                d4.finish(None),
+            ],
+            None,
+        )?;
         let [l0, l1, l2, l3] = self.location;
-        let location = structure(&field("location"), vec![l0.finish(None), l1.finish(None), l2.finish(None), l3.finish(None)], None)?;
+        let location = structure(
+            &field("location"),
+            vec![l0.finish(None), l1.finish(None), l2.finish(None), l3.finish(None)],
+            None,
+        )?;
         let episode_nulls = self.episode.nulls();
         let season_nulls = self.season.nulls();
         let content = structure(
@@ -370,7 +419,11 @@ impl EventColumns {
             ],
             None,
         )?;
-        let details_nulls = if self.details_valid.iter().all(|v| *v) { None } else { Some(NullBuffer::from(self.details_valid)) };
+        let details_nulls = if self.details_valid.iter().all(|v| *v) {
+            None
+        } else {
+            Some(NullBuffer::from(self.details_valid))
+        };
         let details = structure(
             &field("event_details"),
             vec![
@@ -489,12 +542,8 @@ fn push_app_version(col: &mut Utf8Column, v: AppVersion) {
 
 #[inline]
 fn push_bandwidth(col: &mut Utf8Column, b: Bandwidth) {
-    if b.mbps >= 1000 && b.mbps % 1000 == 0 {
-        col.push_int(b.mbps / 1000);
-        col.bytes.extend_from_slice(b"gbps");
-    } else {
-        col.push_int(b.mbps);
-        col.bytes.extend_from_slice(b"mbps");
-    }
+    let (n, unit) = b.parts();
+    col.push_int(n);
+    col.bytes.extend_from_slice(unit.as_bytes());
     col.end();
 }

@@ -122,9 +122,21 @@ impl Default for Config {
             user_skew: 0.7,
             content_skew: 1.0,
             completion_rate: 0.4,
-            event_mix: EventMix { content_play: 0.6, search: 0.15, browse: 0.25 },
-            device_mix: DeviceMix { mobile: 0.40, desktop: 0.20, tablet: 0.15, smart_tv: 0.25 },
-            countries: DEFAULT_COUNTRY_WEIGHTS.iter().map(|(c, w)| (c.to_string(), *w)).collect(),
+            event_mix: EventMix {
+                content_play: 0.6,
+                search: 0.15,
+                browse: 0.25,
+            },
+            device_mix: DeviceMix {
+                mobile: 0.40,
+                desktop: 0.20,
+                tablet: 0.15,
+                smart_tv: 0.25,
+            },
+            countries: DEFAULT_COUNTRY_WEIGHTS
+                .iter()
+                .map(|(c, w)| (c.to_string(), *w))
+                .collect(),
             devices_per_user: LengthRange::new(1, 4),
             actions: LengthRange::new(1, 5),
             recommendations: LengthRange::new(1, 5),
@@ -144,7 +156,10 @@ impl Config {
     pub fn from_toml(text: &str) -> Result<Self, Error> {
         let config: Config = toml::from_str(text).map_err(|e| {
             let key = e.span().map(|s| text[s].trim().to_string()).unwrap_or_default();
-            Error::Config { key, message: e.message().to_string() }
+            Error::Config {
+                key,
+                message: e.message().to_string(),
+            }
         })?;
         config.validate()?;
         Ok(config)
@@ -161,21 +176,33 @@ impl Config {
     /// # Errors
     /// [`Error::Config`] naming the first offending key.
     pub fn validate(&self) -> Result<(), Error> {
-        let bad = |key: &str, message: String| Err(Error::Config { key: key.to_string(), message });
+        let bad = |key: &str, message: String| {
+            Err(Error::Config {
+                key: key.to_string(),
+                message,
+            })
+        };
         if self.rows == 0 {
             return bad("rows", "must be at least 1".into());
         }
         if self.days == 0 {
             return bad("days", "must be at least 1".into());
         }
-        if self.start.checked_add_days(chrono::Days::new(self.days as u64)).is_none() {
+        if self
+            .start
+            .checked_add_days(chrono::Days::new(self.days as u64))
+            .is_none()
+        {
             return bad("days", "the date range runs past the calendar".into());
         }
         if self.user_count() == 0 {
             return bad("users", "must be at least 1".into());
         }
         if self.catalog_size < 10 {
-            return bad("catalog_size", "must be at least 10 (recommendations need distinct entries)".into());
+            return bad(
+                "catalog_size",
+                "must be at least 10 (recommendations need distinct entries)".into(),
+            );
         }
         if self.catalog_size > 100_000_000 {
             return bad("catalog_size", "must be at most 100,000,000".into());
@@ -186,12 +213,19 @@ impl Config {
             }
         }
         if !(0.0..=1.0).contains(&self.completion_rate) {
-            return bad("completion_rate", format!("{} is outside 0 ..= 1", self.completion_rate));
+            return bad(
+                "completion_rate",
+                format!("{} is outside 0 ..= 1", self.completion_rate),
+            );
         }
         let mix = &self.event_mix;
         check_weights(
             "event_mix",
-            &[("content_play", mix.content_play), ("search", mix.search), ("browse", mix.browse)],
+            &[
+                ("content_play", mix.content_play),
+                ("search", mix.search),
+                ("browse", mix.browse),
+            ],
         )?;
         let devices = self.device_mix.weights();
         let named: Vec<(&str, f64)> = DEVICE_TYPES.iter().copied().zip(devices).collect();
@@ -268,8 +302,14 @@ mod tests {
     #[test]
     fn impossible_configs_name_their_key() {
         assert!(key_of("colour = 3").contains("colour"));
-        assert_eq!(key_of("[event_mix]\ncontent_play = -1\nsearch = 1\nbrowse = 1"), "event_mix.content_play");
-        assert_eq!(key_of("[event_mix]\ncontent_play = 0\nsearch = 0\nbrowse = 0"), "event_mix");
+        assert_eq!(
+            key_of("[event_mix]\ncontent_play = -1\nsearch = 1\nbrowse = 1"),
+            "event_mix.content_play"
+        );
+        assert_eq!(
+            key_of("[event_mix]\ncontent_play = 0\nsearch = 0\nbrowse = 0"),
+            "event_mix"
+        );
         assert_eq!(key_of("[actions]\nmin = 4\nmax = 2"), "actions");
         assert_eq!(key_of("[countries]\nXX = 1.0"), "countries.XX");
         assert_eq!(key_of("days = 0"), "days");

@@ -30,7 +30,9 @@ pub static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 /// How and where to write a dataset.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct OutputOptions {
-    /// Output folder.
+    /// Output folder (not in the manifest, which lives inside it, so a copy
+    /// of a dataset elsewhere is byte-identical).
+    #[serde(skip)]
     pub out: PathBuf,
     /// Parquet compression.
     #[serde(serialize_with = "display")]
@@ -69,10 +71,16 @@ impl OutputOptions {
 
     fn validate(&self) -> Result<(), Error> {
         if self.row_group_rows == 0 {
-            return Err(Error::Option { flag: "--row-group-rows", message: "must be at least 1".into() });
+            return Err(Error::Option {
+                flag: "--row-group-rows",
+                message: "must be at least 1".into(),
+            });
         }
         if self.max_rows_per_file == 0 {
-            return Err(Error::Option { flag: "--max-rows-per-file", message: "must be at least 1".into() });
+            return Err(Error::Option {
+                flag: "--max-rows-per-file",
+                message: "must be at least 1".into(),
+            });
         }
         if self.threads == Some(0) {
             return Err(Error::Option {
@@ -127,7 +135,10 @@ pub fn generate(config: Config, options: &OutputOptions, progress: &dyn Progress
     if let Some(n) = options.threads {
         builder = builder.num_threads(n);
     }
-    let pool = builder.build().map_err(|e| Error::Option { flag: "--threads", message: e.to_string() })?;
+    let pool = builder.build().map_err(|e| Error::Option {
+        flag: "--threads",
+        message: e.to_string(),
+    })?;
     let window = pool.current_num_threads() * 2;
 
     // (file index, first row, rows) for every row group, in row order.
@@ -181,7 +192,12 @@ pub fn generate(config: Config, options: &OutputOptions, progress: &dyn Progress
         files: &written,
     };
     finish_folder(&options.out, &manifest)?;
-    Ok(Summary { rows, files: written, bytes, elapsed: started.elapsed() })
+    Ok(Summary {
+        rows,
+        files: written,
+        bytes,
+        elapsed: started.elapsed(),
+    })
 }
 
 fn write_in_order(
@@ -202,7 +218,11 @@ fn write_in_order(
             if open.as_ref().map(|(i, _)| *i) != Some(f) {
                 if let Some((i, file)) = open.take() {
                     let bytes = file.finish()?;
-                    written.push(WrittenFile { path: files[i].path.clone(), rows: files[i].rows, bytes });
+                    written.push(WrittenFile {
+                        path: files[i].path.clone(),
+                        rows: files[i].rows,
+                        bytes,
+                    });
                 }
                 open = Some((f, ParquetFile::create(&out.join(&files[f].path), encoder)?));
             }
@@ -214,7 +234,11 @@ fn write_in_order(
     }
     if let Some((i, file)) = open.take() {
         let bytes = file.finish()?;
-        written.push(WrittenFile { path: files[i].path.clone(), rows: files[i].rows, bytes });
+        written.push(WrittenFile {
+            path: files[i].path.clone(),
+            rows: files[i].rows,
+            bytes,
+        });
     }
     Ok(written)
 }

@@ -38,7 +38,11 @@ impl World {
     /// # Panics
     /// If `row >= self.rows()`.
     pub fn fill_event<'w>(&'w self, row: u64, event: &mut Event<'w>) {
-        assert!(row < self.config.rows, "row {row} is outside the dataset's {} rows", self.config.rows);
+        assert!(
+            row < self.config.rows,
+            "row {row} is outside the dataset's {} rows",
+            self.config.rows
+        );
         let seed = self.config.seed;
         let mut rng = KeyedRng::new(seed, Stream::Event, row);
         let day = self.calendar.day_of(row);
@@ -46,7 +50,11 @@ impl World {
         let zone = &self.population.zones()[day.zone(slot, &mut rng)];
         let user_index = zone.pick_user(&mut rng);
         let user = self.population.user_in_zone(zone, user_index);
-        let slot = if user.devices == 1 || rng.chance(0.5) { 0 } else { 1 + rng.below(user.devices - 1) };
+        let slot = if user.devices == 1 || rng.chance(0.5) {
+            0
+        } else {
+            1 + rng.below(user.devices - 1)
+        };
         let (device_type, device) = self.population.device(user_index, slot);
         let event_type = self.event_types.sample(&mut rng);
         let content_index = self.popularity.sample(&mut rng) as usize;
@@ -63,12 +71,26 @@ impl World {
         event.event_details = if event_type == 0 {
             let premium = event.user_subscription.plan == "Premium";
             let plan_cap = if premium { 2 } else { 1 };
-            Some(self.playback(&mut rng, timestamp, content.duration, device_type, plan_cap, &mut event.user_action))
+            Some(self.playback(
+                &mut rng,
+                timestamp,
+                content.duration,
+                device_type,
+                plan_cap,
+                &mut event.user_action,
+            ))
         } else {
             None
         };
         self.recommend(&mut rng, content_index, &mut event.recommendations);
-        self.search_history(&mut rng, row, timestamp, event_type == 1, content_index, &mut event.search_history);
+        self.search_history(
+            &mut rng,
+            row,
+            timestamp,
+            event_type == 1,
+            content_index,
+            &mut event.search_history,
+        );
         event.content = content;
     }
 
@@ -99,8 +121,16 @@ impl World {
         let mbps = if mbps >= 1000 { 1000 } else { mbps };
         let bandwidth_cap = QUALITY_MIN_MBPS.iter().rposition(|&need| mbps >= need).unwrap_or(0);
         let max_quality = bandwidth_cap.min(MAX_QUALITY[device_type]).min(plan_cap);
-        let mut quality = if rng.chance(0.75) { max_quality } else { rng.below(max_quality as u32 + 1) as usize };
-        let mut speed = if rng.chance(0.9) { NORMAL_SPEED } else { rng.below(SPEEDS.len() as u32) as usize };
+        let mut quality = if rng.chance(0.75) {
+            max_quality
+        } else {
+            rng.below(max_quality as u32 + 1) as usize
+        };
+        let mut speed = if rng.chance(0.9) {
+            NORMAL_SPEED
+        } else {
+            rng.below(SPEEDS.len() as u32) as usize
+        };
 
         let count = rng.range_i32(self.config.actions.min as i32, self.config.actions.max as i32) as usize;
         let others = if completed { count - 1 } else { count };
@@ -177,7 +207,10 @@ impl World {
     /// Distinct catalog entries other than `playing`, popular ones first more often.
     fn recommend(&self, rng: &mut KeyedRng, playing: usize, out: &mut Vec<Recommendation>) {
         out.clear();
-        let count = rng.range_i32(self.config.recommendations.min as i32, self.config.recommendations.max as i32);
+        let count = rng.range_i32(
+            self.config.recommendations.min as i32,
+            self.config.recommendations.max as i32,
+        );
         let size = self.catalog.len();
         let mut chosen = [usize::MAX; 64];
         for position in 0..count as usize {
@@ -185,7 +218,11 @@ impl World {
             let mut tries = 0;
             while candidate == playing || chosen[..position].contains(&candidate) {
                 tries += 1;
-                candidate = if tries < 8 { self.popularity.sample(rng) as usize } else { (candidate + 1) % size };
+                candidate = if tries < 8 {
+                    self.popularity.sample(rng) as usize
+                } else {
+                    (candidate + 1) % size
+                };
             }
             chosen[position] = candidate;
             let algorithm = rng.below(ALGORITHMS.len() as u32) as usize;
@@ -210,7 +247,10 @@ impl World {
         out: &mut Vec<Search<'w>>,
     ) {
         out.clear();
-        let count = rng.range_i32(self.config.search_history.min as i32, self.config.search_history.max as i32);
+        let count = rng.range_i32(
+            self.config.search_history.min as i32,
+            self.config.search_history.max as i32,
+        );
         let count = count as usize;
         let past = if is_search { count - 1 } else { count };
         let mut ages = [0i64; 64];

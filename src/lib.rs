@@ -73,6 +73,10 @@ impl World {
 /// # Panics
 /// If `index` is not below the default row count.
 pub fn event_json(seed: u64, index: u64) -> serde_json::Value {
-    let world = World::new(Config { seed, ..Config::default() }).expect("the default config is valid");
+    let world = World::new(Config {
+        seed,
+        ..Config::default()
+    })
+    .expect("the default config is valid");
     serde_json::to_value(world.event(index)).expect("events serialize")
 }

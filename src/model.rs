@@ -159,13 +159,22 @@ pub struct Bandwidth {
     pub mbps: u32,
 }
 
+impl Bandwidth {
+    /// The number and unit as written: `(39, "mbps")` or `(1, "gbps")`.
+    #[inline]
+    pub fn parts(self) -> (u32, &'static str) {
+        if self.mbps >= 1000 && self.mbps.is_multiple_of(1000) {
+            (self.mbps / 1000, "gbps")
+        } else {
+            (self.mbps, "mbps")
+        }
+    }
+}
+
 impl fmt::Display for Bandwidth {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.mbps >= 1000 && self.mbps % 1000 == 0 {
-            write!(f, "{}gbps", self.mbps / 1000)
-        } else {
-            write!(f, "{}mbps", self.mbps)
-        }
+        let (n, unit) = self.parts();
+        write!(f, "{n}{unit}")
     }
 }
 
@@ -399,7 +408,14 @@ mod tests {
         assert_eq!(Bandwidth { mbps: 39 }.to_string(), "39mbps");
         assert_eq!(Bandwidth { mbps: 1000 }.to_string(), "1gbps");
         assert_eq!(AppVersion(3, 1, 2).to_string(), "3.1.2");
-        assert_eq!(OsVersion { major: 17, minor: Some(4) }.to_string(), "17.4");
+        assert_eq!(
+            OsVersion {
+                major: 17,
+                minor: Some(4)
+            }
+            .to_string(),
+            "17.4"
+        );
         assert_eq!(Days(0).to_string(), "1970-01-01");
         assert_eq!(Micros(1_500_000).to_string(), "1970-01-01T00:00:01.500000Z");
     }

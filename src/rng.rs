@@ -82,8 +82,8 @@ impl KeyedRng {
 
     /// A uniformly chosen element of a non-empty slice.
     #[inline]
-    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len() as u32) as usize]
+    pub fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+        items[self.below(items.len() as u32) as usize]
     }
 }
 
@@ -100,7 +100,7 @@ impl Weighted {
     pub fn new(weights: impl IntoIterator<Item = f64>) -> Option<Self> {
         let weights: Vec<f64> = weights.into_iter().map(|w| w.max(0.0)).collect();
         let total: f64 = weights.iter().sum();
-        if !(total > 0.0) || !total.is_finite() {
+        if total.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) || !total.is_finite() {
             return None;
         }
         let mut acc = 0.0;
@@ -143,9 +143,14 @@ impl Weighted {
     #[inline]
     pub fn index_of(&self, x: u32) -> usize {
         if self.cumulative.len() <= 16 {
-            self.cumulative.iter().position(|&c| x < c).unwrap_or(self.cumulative.len() - 1)
+            self.cumulative
+                .iter()
+                .position(|&c| x < c)
+                .unwrap_or(self.cumulative.len() - 1)
         } else {
-            self.cumulative.partition_point(|&c| c <= x).min(self.cumulative.len() - 1)
+            self.cumulative
+                .partition_point(|&c| c <= x)
+                .min(self.cumulative.len() - 1)
         }
     }
 }

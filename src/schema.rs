@@ -30,7 +30,13 @@ pub fn event_schema() -> SchemaRef {
 }
 
 fn build() -> Schema {
-    let device = Fields::from(vec![utf8("type"), utf8("os"), utf8("os_version"), utf8("app_version"), utf8("model")]);
+    let device = Fields::from(vec![
+        utf8("type"),
+        utf8("os"),
+        utf8("os_version"),
+        utf8("app_version"),
+        utf8("model"),
+    ]);
     let location = Fields::from(vec![utf8("country"), utf8("city"), utf8("region"), utf8("timezone")]);
     let content = Fields::from(vec![
         utf8("id"),

@@ -89,7 +89,10 @@ impl Population {
             }
         }
         zone_cities.sort_by(|a, b| a.0.cmp(b.0));
-        let weights: Vec<f64> = zone_cities.iter().map(|(_, l)| l.iter().map(|(_, w)| w).sum()).collect();
+        let weights: Vec<f64> = zone_cities
+            .iter()
+            .map(|(_, l)| l.iter().map(|(_, w)| w).sum())
+            .collect();
         let counts = apportion(total_users, &weights);
         let mut zones = Vec::new();
         let mut first_user = 0;
@@ -110,7 +113,9 @@ impl Population {
         }
         let platforms_by_type = (0..DEVICE_TYPES.len())
             .map(|t| {
-                let ids: Vec<usize> = (0..PLATFORMS.len()).filter(|&p| PLATFORMS[p].device_type == t).collect();
+                let ids: Vec<usize> = (0..PLATFORMS.len())
+                    .filter(|&p| PLATFORMS[p].device_type == t)
+                    .collect();
                 let weights = Weighted::new(ids.iter().map(|&p| PLATFORMS[p].weight)).expect("platform weights");
                 (weights, ids)
             })
@@ -191,7 +196,11 @@ impl Population {
     /// Device `slot` of user `index`: type, OS and model fit each other.
     #[inline]
     pub fn device(&self, user: u64, slot: u32) -> (usize, Device) {
-        let mut rng = KeyedRng::new(self.seed, Stream::Device, user.wrapping_mul(8).wrapping_add(slot as u64));
+        let mut rng = KeyedRng::new(
+            self.seed,
+            Stream::Device,
+            user.wrapping_mul(8).wrapping_add(slot as u64),
+        );
         let device_type = self.device_types.sample(&mut rng);
         let (weights, ids) = &self.platforms_by_type[device_type];
         let platform = &PLATFORMS[ids[weights.sample(&mut rng)]];
@@ -204,7 +213,7 @@ impl Population {
             os: os.name,
             os_version: OsVersion { major, minor },
             app_version,
-            model: *rng.pick(platform.models),
+            model: rng.pick(platform.models),
         };
         (device_type, device)
     }
@@ -245,7 +254,10 @@ mod tests {
 
     #[test]
     fn users_are_stable_and_live_in_their_zone() {
-        let config = Config { users: Some(5000), ..Config::default() };
+        let config = Config {
+            users: Some(5000),
+            ..Config::default()
+        };
         let pop = Population::build(&config);
         assert_eq!(pop.len(), 5000);
         for index in (0..5000).step_by(37) {

@@ -37,7 +37,10 @@ impl World {
         Ok(World {
             popularity: Zipf::new(config.catalog_size, config.content_skew),
             event_types: Weighted::new([mix.content_play, mix.search, mix.browse]).expect("validated event mix"),
-            networks: NETWORK_WEIGHTS.iter().map(|w| Weighted::new(*w).expect("network weights")).collect(),
+            networks: NETWORK_WEIGHTS
+                .iter()
+                .map(|w| Weighted::new(*w).expect("network weights"))
+                .collect(),
             catalog,
             population,
             calendar,

@@ -58,7 +58,12 @@ pub fn plan_files(world: &World, partition_by: PartitionBy, max_rows_per_file: u
                 Some(d) => format!("{PARTITION_COLUMN}={d}/{name}"),
                 None => name,
             };
-            files.push(FilePlan { path, event_date: date, first_row: start, rows: n });
+            files.push(FilePlan {
+                path,
+                event_date: date,
+                first_row: start,
+                rows: n,
+            });
             start += n;
         }
     };
@@ -94,7 +99,10 @@ fn is_ours(name: &str) -> bool {
 /// # Errors
 /// [`Error::Output`] naming the folder and the fix.
 pub fn prepare_folder(out: &Path, overwrite: bool) -> Result<(), Error> {
-    let output_error = |message: String| Error::Output { path: out.to_path_buf(), message };
+    let output_error = |message: String| Error::Output {
+        path: out.to_path_buf(),
+        message,
+    };
     if out.exists() {
         if !out.is_dir() {
             return Err(output_error("is a file, not a folder; choose another --out".into()));
@@ -117,7 +125,11 @@ pub fn prepare_folder(out: &Path, overwrite: bool) -> Result<(), Error> {
             }
             for entry in entries {
                 let path = entry.path();
-                let removed = if path.is_dir() { fs::remove_dir_all(&path) } else { fs::remove_file(&path) };
+                let removed = if path.is_dir() {
+                    fs::remove_dir_all(&path)
+                } else {
+                    fs::remove_file(&path)
+                };
                 removed.map_err(|e| Error::io(&path, e))?;
             }
         }

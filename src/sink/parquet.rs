@@ -49,8 +49,13 @@ impl FromStr for Compression {
         let lower = s.trim().to_ascii_lowercase();
         let (name, level) = match lower.split_once('(') {
             Some((name, rest)) => {
-                let digits = rest.strip_suffix(')').ok_or_else(|| format!("`{s}` is missing its closing `)`"))?;
-                let level: i32 = digits.trim().parse().map_err(|_| format!("`{digits}` is not a level number"))?;
+                let digits = rest
+                    .strip_suffix(')')
+                    .ok_or_else(|| format!("`{s}` is missing its closing `)`"))?;
+                let level: i32 = digits
+                    .trim()
+                    .parse()
+                    .map_err(|_| format!("`{digits}` is not a level number"))?;
                 (name.to_string(), Some(level))
             }
             None => (lower.clone(), None),
@@ -203,7 +208,11 @@ impl ParquetFile {
             Some((*encoder.properties).clone()),
         )?;
         let (writer, _) = writer.into_serialized_writer()?;
-        Ok(Self { writer: Some(writer), temporary, path: path.to_path_buf() })
+        Ok(Self {
+            writer: Some(writer),
+            temporary,
+            path: path.to_path_buf(),
+        })
     }
 
     /// Appends an encoded row group.
@@ -215,7 +224,9 @@ impl ParquetFile {
         let writer = self.writer.as_mut().expect("file is open");
         let mut row_group = writer.next_row_group()?;
         for chunk in group.chunks {
-            chunk.append_to_row_group(&mut row_group).map_err(|e| io_error(temporary, e))?;
+            chunk
+                .append_to_row_group(&mut row_group)
+                .map_err(|e| io_error(temporary, e))?;
         }
         row_group.close().map_err(|e| io_error(temporary, e))?;
         Ok(())
@@ -230,13 +241,14 @@ impl ParquetFile {
         let writer = self.writer.take().expect("file is open");
         let mut inner = writer.into_inner().map_err(|e| io_error(&self.temporary, e))?;
         inner.flush().map_err(|e| Error::io(&self.temporary, e))?;
-        let file = inner.into_inner().map_err(|e| Error::io(&self.temporary, e.into_error()))?;
+        let file = inner
+            .into_inner()
+            .map_err(|e| Error::io(&self.temporary, e.into_error()))?;
         let bytes = file.metadata().map_err(|e| Error::io(&self.temporary, e))?.len();
         drop(file);
         std::fs::rename(&self.temporary, &self.path).map_err(|e| Error::io(&self.path, e))?;
         Ok(bytes)
     }
-
 }
 
 /// Surfaces an I/O failure inside the Parquet writer (a full disk) as an

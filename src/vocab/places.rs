@@ -42,7 +42,14 @@ pub const DEFAULT_COUNTRY_WEIGHTS: [(&str, f64); 8] = [
 /// Every city of the table, parsed once.
 pub fn cities() -> &'static [City] {
     static CITIES: OnceLock<Vec<City>> = OnceLock::new();
-    CITIES.get_or_init(|| TABLE.lines().skip(1).filter(|l| !l.is_empty()).map(parse_line).collect())
+    CITIES.get_or_init(|| {
+        TABLE
+            .lines()
+            .skip(1)
+            .filter(|l| !l.is_empty())
+            .map(parse_line)
+            .collect()
+    })
 }
 
 /// The ISO codes of every country in the gazetteer.

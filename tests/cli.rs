@@ -1,0 +1,351 @@
+//! The command line end to end: output layout, schema, row counts,
+//! determinism across threads and seeds, bad input, and `sample`.
+
+mod common;
+
+use std::path::Path;
+
+use arrow::array::{Array, AsArray};
+use arrow::datatypes::TimestampMicrosecondType;
+use common::{parquet_files, read_parquet, run, run_ok, tree};
+use customer_events::event_schema;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+fn generate(dir: &Path, extra: &[&str]) {
+    let out = dir.to_str().unwrap();
+    let mut args = vec!["generate", "--out", out, "--quiet"];
+    args.extend_from_slice(extra);
+    run_ok(&args);
+}
+
+#[test]
+fn output_has_the_schema_row_count_and_layout() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("events");
+    generate(&dir, &["--rows", "20k", "--days", "3", "--start", "2026-03-27"]);
+    assert!(dir.join("_SUCCESS").exists());
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("_manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["rows"], 20_000);
+    assert_eq!(manifest["schema_version"], 1);
+    let files = parquet_files(&dir);
+    assert_eq!(files.len(), manifest["files"].as_array().unwrap().len());
+    let mut total = 0;
+    for (file, listed) in files.iter().zip(manifest["files"].as_array().unwrap()) {
+        let rel = file.strip_prefix(&dir).unwrap().to_string_lossy().to_string();
+        assert_eq!(rel, listed["path"].as_str().unwrap());
+        let date = rel.split('/').next().unwrap();
+        assert!(
+            date.starts_with("event_date=2026-03-2") || date == "event_date=2026-03-29",
+            "{rel}"
+        );
+        let builder = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(file).unwrap()).unwrap();
+        assert_eq!(builder.schema().as_ref(), event_schema().as_ref(), "schema of {rel}");
+        let rows = builder.metadata().file_metadata().num_rows();
+        assert_eq!(rows as u64, listed["rows"].as_u64().unwrap());
+        total += rows;
+    }
+    assert_eq!(total, 20_000);
+    // No temporary file survives a run.
+    assert!(tree(&dir).iter().all(|(p, _)| !p.contains(".tmp")));
+}
+
+#[test]
+fn timestamps_lie_in_their_day_and_files_are_sorted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("events");
+    generate(
+        &dir,
+        &[
+            "--rows",
+            "30k",
+            "--days",
+            "2",
+            "--start",
+            "2026-02-10",
+            "--max-rows-per-file",
+            "6000",
+        ],
+    );
+    for file in parquet_files(&dir) {
+        let date = file
+            .parent()
+            .unwrap()
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .trim_start_matches("event_date=");
+        let day: chrono::NaiveDate = date.parse().unwrap();
+        let start = day.and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp_micros();
+        let end = start + 86_400_000_000;
+        let mut last = i64::MIN;
+        for batch in read_parquet(&file) {
+            let ts = batch
+                .column_by_name("timestamp")
+                .unwrap()
+                .as_primitive::<TimestampMicrosecondType>();
+            for &t in ts.values() {
+                assert!((start..end).contains(&t), "{t} outside {date}");
+                assert!(t >= last, "{} not sorted by timestamp", file.display());
+                last = t;
+            }
+        }
+    }
+}
+
+#[test]
+fn bytes_do_not_depend_on_threads_and_follow_the_seed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let common = [
+        "--rows",
+        "25k",
+        "--row-group-rows",
+        "3000",
+        "--max-rows-per-file",
+        "8000",
+    ];
+    let one = tmp.path().join("one");
+    let four = tmp.path().join("four");
+    let again = tmp.path().join("again");
+    let other = tmp.path().join("other");
+    generate(&one, &[&common[..], &["--threads", "1"]].concat());
+    generate(&four, &[&common[..], &["--threads", "4"]].concat());
+    generate(&again, &[&common[..], &["--threads", "2"]].concat());
+    generate(&other, &[&common[..], &["--seed", "7"]].concat());
+    let reference = tree(&one);
+    assert!(reference.len() > 8, "several files expected");
+    assert!(
+        tree(&four) == reference,
+        "--threads 4 wrote different bytes than --threads 1"
+    );
+    assert!(tree(&again) == reference, "the same seed twice wrote different bytes");
+    let different = tree(&other);
+    let data = |t: &[(String, Vec<u8>)]| {
+        t.iter()
+            .filter(|(p, _)| p.ends_with(".parquet"))
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    assert!(
+        data(&different) != data(&reference),
+        "--seed 7 wrote the same data as the default seed"
+    );
+}
+
+#[test]
+fn flat_layout_without_partitions() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("flat");
+    generate(
+        &dir,
+        &[
+            "--rows",
+            "12k",
+            "--partition-by",
+            "none",
+            "--max-rows-per-file",
+            "5000",
+            "--compression",
+            "zstd(3)",
+        ],
+    );
+    let files = parquet_files(&dir);
+    let names: Vec<String> = files
+        .iter()
+        .map(|f| f.strip_prefix(&dir).unwrap().to_string_lossy().into())
+        .collect();
+    assert_eq!(
+        names,
+        ["part-00000.parquet", "part-00001.parquet", "part-00002.parquet"]
+    );
+    let rows: usize = files.iter().flat_map(|f| read_parquet(f)).map(|b| b.num_rows()).sum();
+    assert_eq!(rows, 12_000);
+}
+
+/// Bad input: exit code 2, one line naming the flag, nothing written.
+#[test]
+fn bad_input_is_refused_without_writing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("never");
+    let out_s = out.to_str().unwrap();
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["--rows", "0"], "--rows"),
+        (vec!["--rows", "lots"], "--rows"),
+        (vec!["--days", "0"], "--days"),
+        (vec!["--start", "2026-02-31"], "--start"),
+        (vec!["--threads", "0"], "--threads"),
+        (vec!["--compression", "brotli"], "--compression"),
+        (vec!["--compression", "zstd(99)"], "--compression"),
+        (vec!["--partition-by", "month"], "--partition-by"),
+        (vec!["--row-group-rows", "0"], "--row-group-rows"),
+    ];
+    for (flags, flag) in cases {
+        let mut args = vec!["generate", "--out", out_s];
+        args.extend(flags.iter());
+        let result = run(&args);
+        let stderr = String::from_utf8_lossy(&result.stderr);
+        assert_eq!(result.status.code(), Some(2), "{flags:?}: {stderr}");
+        assert_eq!(
+            stderr.trim_end().lines().count(),
+            1,
+            "{flags:?} printed more than one line: {stderr}"
+        );
+        assert!(
+            stderr.contains(flag),
+            "{flags:?}: message does not name {flag}: {stderr}"
+        );
+        assert!(!out.exists(), "{flags:?} created the output folder");
+    }
+}
+
+#[test]
+fn output_folder_rules() {
+    let tmp = tempfile::tempdir().unwrap();
+    // A folder that cannot be created (its parent is a file).
+    let blocker = tmp.path().join("file");
+    std::fs::write(&blocker, b"x").unwrap();
+    let result = run(&[
+        "generate",
+        "--rows",
+        "1k",
+        "--out",
+        blocker.join("sub").to_str().unwrap(),
+    ]);
+    assert_eq!(result.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&result.stderr).contains("choose another --out"));
+
+    // A folder that holds data is refused without --overwrite, and kept intact.
+    let dir = tmp.path().join("events");
+    generate(&dir, &["--rows", "2k"]);
+    let before = tree(&dir);
+    let result = run(&["generate", "--rows", "3k", "--out", dir.to_str().unwrap()]);
+    assert_eq!(result.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&result.stderr).contains("--overwrite"));
+    assert!(tree(&dir) == before);
+
+    // --overwrite replaces earlier output...
+    generate(&dir, &["--rows", "3k", "--overwrite"]);
+    let rows: usize = parquet_files(&dir)
+        .iter()
+        .flat_map(|f| read_parquet(f))
+        .map(|b| b.num_rows())
+        .sum();
+    assert_eq!(rows, 3_000);
+
+    // ...but never files this tool did not write.
+    std::fs::write(dir.join("notes.txt"), b"mine").unwrap();
+    let result = run(&[
+        "generate",
+        "--rows",
+        "1k",
+        "--overwrite",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(result.status.code(), Some(2));
+    assert!(dir.join("notes.txt").exists());
+}
+
+#[test]
+fn bad_config_names_the_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = tmp.path().join("c.toml");
+    std::fs::write(&config, "[event_mix]\ncontent_play = 1\nsearch = -2\nbrowse = 1\n").unwrap();
+    let out = tmp.path().join("never");
+    let result = run(&[
+        "generate",
+        "--config",
+        config.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(result.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&result.stderr).contains("event_mix.search"));
+    assert!(!out.exists());
+}
+
+#[test]
+fn sample_prints_the_original_shape() {
+    let out = run_ok(&["sample", "--count", "50", "--seed", "3"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    let events: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(events.len(), 50);
+    let keys = [
+        "user_id",
+        "device",
+        "location",
+        "content",
+        "event_type",
+        "user_subscription",
+        "timestamp",
+        "event_details",
+        "user_action",
+        "recommendations",
+        "search_history",
+    ];
+    for e in &events {
+        for key in keys {
+            assert!(e.get(key).is_some(), "missing {key}");
+        }
+        for key in ["type", "os", "os_version", "app_version", "model"] {
+            assert!(e["device"][key].is_string(), "device.{key}");
+        }
+        for key in [
+            "id",
+            "title",
+            "type",
+            "episode",
+            "season",
+            "provider",
+            "genre",
+            "release_year",
+            "duration",
+            "language",
+        ] {
+            assert!(e["content"].get(key).is_some(), "content.{key}");
+        }
+        for key in ["plan", "start_date", "billing_cycle", "connected_services"] {
+            assert!(e["user_subscription"].get(key).is_some(), "user_subscription.{key}");
+        }
+    }
+    // The same seed prints the same events; the JSON path and the library agree.
+    let again = run_ok(&["sample", "--count", "50", "--seed", "3"]);
+    assert_eq!(String::from_utf8(again.stdout).unwrap(), text);
+    let world = customer_events::World::new(customer_events::Config {
+        seed: 3,
+        rows: 50,
+        ..Default::default()
+    })
+    .unwrap();
+    assert_eq!(serde_json::to_value(world.event(17)).unwrap(), events[17]);
+}
+
+#[test]
+fn parquet_values_equal_the_single_event_api() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("events");
+    generate(&dir, &["--rows", "5k", "--days", "1"]);
+    let batches = read_parquet(&parquet_files(&dir)[0]);
+    let world = customer_events::World::new(customer_events::Config {
+        rows: 5000,
+        days: 1,
+        ..Default::default()
+    })
+    .unwrap();
+    let ids = batches[0].column_by_name("event_id").unwrap().as_string::<i32>();
+    let titles = batches[0]
+        .column_by_name("content")
+        .unwrap()
+        .as_struct()
+        .column_by_name("title")
+        .unwrap()
+        .as_string::<i32>()
+        .clone();
+    for row in [0usize, 1, 99, 1000] {
+        let event = world.event(row as u64);
+        assert_eq!(ids.value(row), event.event_id.to_string());
+        assert_eq!(titles.value(row), event.content.title);
+    }
+    assert_eq!(ids.null_count(), 0);
+}
