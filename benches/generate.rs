@@ -8,7 +8,11 @@ use customer_events::{Config, World};
 use parquet::arrow::ArrowWriter;
 
 fn world() -> World {
-    World::new(Config { rows: 10_000_000, ..Config::default() }).expect("valid config")
+    World::new(Config {
+        rows: 10_000_000,
+        ..Config::default()
+    })
+    .expect("valid config")
 }
 
 fn batches(c: &mut Criterion) {
@@ -53,7 +57,9 @@ fn row_group(c: &mut Criterion) {
     let mut group = c.benchmark_group("end_to_end");
     group.throughput(Throughput::Elements(rows));
     group.sample_size(20);
-    group.bench_function("row_group_32768_snappy", |b| b.iter(|| encoder.encode(&world, 0, rows).unwrap().rows));
+    group.bench_function("row_group_32768_snappy", |b| {
+        b.iter(|| encoder.encode(&world, 0, rows).unwrap().rows)
+    });
     group.finish();
 }
 

@@ -6,7 +6,12 @@ use customer_events::{Config, World};
 
 fn main() {
     // The world (catalog, users, calendar) is built once; events are then cheap.
-    let world = World::new(Config { seed: 7, rows: 1_000, ..Config::default() }).expect("valid config");
+    let world = World::new(Config {
+        seed: 7,
+        rows: 1_000,
+        ..Config::default()
+    })
+    .expect("valid config");
     let event = world.event(42);
     println!("{}", serde_json::to_string_pretty(&event).expect("events serialize"));
     // The same (seed, index) always gives the same event.
