@@ -184,6 +184,9 @@ fn mbps(bandwidth: &str) -> u32 {
     }
 }
 
+/// What a user looked like in the first of their events: home, subscription, devices seen.
+type UserSeen<'a> = (&'a [String; 4], &'a str, HashSet<&'a [String; 5]>);
+
 /// Every per-row and per-dataset rule that holds for any config.
 fn check_rules(world: &World) -> Vec<Row> {
     let config = world.config();
@@ -213,7 +216,7 @@ fn check_rules(world: &World) -> Vec<Row> {
         })
         .collect();
 
-    let mut users: HashMap<&str, (&[String; 4], &str, HashSet<&[String; 5]>)> = HashMap::new();
+    let mut users: HashMap<&str, UserSeen<'_>> = HashMap::new();
     let mut contents: HashMap<&str, &[String]> = HashMap::new();
     for r in &rows {
         // Users: one home and one subscription per user, at most devices_per_user.max devices.
