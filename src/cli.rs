@@ -13,6 +13,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::config::{Config, DEFAULT_CONFIG_TOML};
 use crate::engine::{self, DEFAULT_MAX_ROWS_PER_FILE, DEFAULT_ROW_GROUP_ROWS, OutputOptions, Progress};
 use crate::error::Error;
+use crate::schema::event_schema;
+use crate::schema_formats::SchemaFormat;
 use crate::sink::PartitionBy;
 use crate::sink::parquet::Compression;
 use crate::world::World;
@@ -35,6 +37,16 @@ pub enum Command {
     Sample(SampleArgs),
     /// Print the dataset config.
     Config(ConfigArgs),
+    /// Print the event schema in another system's terms (generated from the one Arrow schema).
+    Schema(SchemaArgs),
+}
+
+/// Flags of `schema`.
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// The form to print.
+    #[arg(long, value_enum, default_value = "arrow")]
+    pub format: SchemaFormat,
 }
 
 /// Flags that decide the dataset's content (shared by `generate` and `sample`).
@@ -258,6 +270,10 @@ pub fn run(cli: Cli) -> Result<(), Error> {
                 });
             }
             print!("{DEFAULT_CONFIG_TOML}");
+            Ok(())
+        }
+        Command::Schema(args) => {
+            print!("{}", args.format.render(&event_schema()));
             Ok(())
         }
     }

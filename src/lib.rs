@@ -28,6 +28,7 @@ mod event;
 pub mod model;
 pub mod rng;
 pub mod schema;
+pub mod schema_formats;
 pub mod sink;
 pub mod users;
 pub mod vocab;

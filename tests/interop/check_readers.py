@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 
 BINARY, WORK = sys.argv[1], Path(sys.argv[2])
+SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
 ROWS, DAYS, START = 20_000, 3, "2026-05-01"
 # The first day: engines read the first file to bind the schema, so it must stay readable.
 PRUNE_DAY = START
@@ -93,6 +94,11 @@ def check_duckdb(path, poisoned):
         f"SELECT count(*) FROM read_parquet('{poisoned}/**/*.parquet', hive_partitioning = true) "
         f"WHERE event_date = DATE '{PRUNE_DAY}'").fetchone()[0]
     check(n > 0, f"duckdb: a filter on event_date reads only that day ({n} rows)")
+    ddl = duckdb.connect()
+    ddl.execute((SCHEMAS / "events.duckdb.sql").read_text())
+    ddl.execute(f"INSERT INTO events SELECT * EXCLUDE (event_date) FROM read_parquet('{path}/**/*.parquet', hive_partitioning = true)")
+    n = ddl.execute("SELECT count(*) FROM events").fetchone()[0]
+    check(n == ROWS, f"duckdb: the table of schemas/events.duckdb.sql accepts the data ({n} rows)")
     # Nested values are readable and coherent.
     bad = con.execute("""SELECT count(*) FROM events
         WHERE (event_type = 'content_play') <> (event_details IS NOT NULL)
@@ -174,6 +180,12 @@ def check_spark(path, poisoned):
           "spark: user_action is an array of structs")
     sub = {f.name: f.dataType for f in fields["user_subscription"].fields}
     check(isinstance(sub["start_date"], T.DateType), "spark: start_date is a date")
+    declared = T.StructType.fromJson(json.loads((SCHEMAS / "events.spark.json").read_text()))
+    with_json = spark.read.schema(declared).parquet(str(path))
+    check(with_json.count() == ROWS and with_json.select("user_action.timestamp").first() is not None,
+          "spark: reads the data with schemas/events.spark.json")
+    with_ddl = spark.read.schema((SCHEMAS / "events.spark.ddl").read_text().strip()).parquet(str(path))
+    check(with_ddl.count() == ROWS, "spark: reads the data with schemas/events.spark.ddl")
     pruned = spark.read.parquet(str(poisoned)).where(f"event_date = DATE'{PRUNE_DAY}'").count()
     check(pruned > 0, f"spark: a filter on event_date reads only that day ({pruned} rows)")
     df.createOrReplaceTempView("events")
@@ -194,8 +206,42 @@ def comparable(row):
     return tuple(out)
 
 
+def check_json_and_avro_schemas():
+    import datetime
+
+    import fastavro
+    import jsonschema
+
+    out = subprocess.run([BINARY, "sample", "--count", "200"], check=True, capture_output=True, text=True).stdout
+    events = [json.loads(line) for line in out.splitlines()]
+    validator = jsonschema.Draft202012Validator(json.loads((SCHEMAS / "events.schema.json").read_text()))
+    errors = [e.message for ev in events for e in validator.iter_errors(ev)]
+    check(not errors, f"json-schema: 200 sampled events validate ({errors[:1]})")
+    avro = fastavro.parse_schema(json.loads((SCHEMAS / "events.avsc").read_text()))
+
+    def to_avro(value, key=None):
+        if isinstance(value, dict):
+            return {k: to_avro(v, k) for k, v in value.items()}
+        if isinstance(value, list):
+            return [to_avro(v) for v in value]
+        if key == "timestamp":
+            return datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        if key == "start_date":
+            return datetime.date.fromisoformat(value)
+        return value
+
+    import io
+    buffer = io.BytesIO()
+    fastavro.writer(buffer, avro, [to_avro(e) for e in events])
+    buffer.seek(0)
+    back = list(fastavro.reader(buffer))
+    check(len(back) == 200 and back[0]["event_id"] == events[0]["event_id"],
+          "avro: 200 sampled events round-trip through schemas/events.avsc")
+
+
 def main():
     WORK.mkdir(parents=True, exist_ok=True)
+    check_json_and_avro_schemas()
     nested, poisoned = WORK / "nested", WORK / "nested-poisoned"
     generate(nested)
     poison_other_days(nested, poisoned)

@@ -1,0 +1,16 @@
+-- title: Top search queries
+-- question: What are the 25 most frequent search queries (across all search-history entries), how many users typed them, and how many results do they return?
+WITH searches AS (
+    SELECT user_id, unnest(search_history) AS sh
+    FROM events
+)
+SELECT
+    sh.query                                                         AS query,
+    count(*)                                                         AS searches,
+    count(DISTINCT user_id)                                          AS users,
+    round(avg(sh.results_count), 1)                                  AS avg_results_count,
+    round(avg(CASE WHEN sh.results_count = 0 THEN 1 ELSE 0 END), 4)  AS zero_result_share
+FROM searches
+GROUP BY sh.query
+ORDER BY searches DESC, query
+LIMIT 25;

@@ -1,0 +1,19 @@
+-- title: Plan mix by country
+-- question: What share of each country's users (seen in the events) is on each subscription plan, and how many of them pay yearly?
+WITH users AS (
+    SELECT DISTINCT
+        user_id,
+        location.country                    AS country,
+        user_subscription.plan              AS plan,
+        user_subscription.billing_cycle     AS billing_cycle
+    FROM events
+)
+SELECT
+    country,
+    plan,
+    count(*)                                                                AS users,
+    round(count(*) / sum(count(*)) OVER (PARTITION BY country), 4)          AS share_of_country,
+    round(avg(CASE WHEN billing_cycle = 'yearly' THEN 1 ELSE 0 END), 4)     AS yearly_share
+FROM users
+GROUP BY country, plan
+ORDER BY country, plan;
