@@ -3,7 +3,8 @@
 //! throughput so results read as events per second.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use customer_events::sink::parquet::{Compression, RowGroupEncoder, SUB_BATCH_ROWS};
+use customer_events::engine::SUB_BATCH_ROWS;
+use customer_events::sink::parquet::{Compression, RowGroupEncoder};
 use customer_events::{Config, World};
 use parquet::arrow::ArrowWriter;
 
@@ -52,13 +53,20 @@ fn encode(c: &mut Criterion) {
 
 fn row_group(c: &mut Criterion) {
     let world = world();
-    let encoder = RowGroupEncoder::new(Compression::Snappy).unwrap();
+    let encoder = RowGroupEncoder::new(customer_events::event_schema(), Compression::Snappy).unwrap();
     let rows = 4 * SUB_BATCH_ROWS;
     let mut group = c.benchmark_group("end_to_end");
     group.throughput(Throughput::Elements(rows));
     group.sample_size(20);
     group.bench_function("row_group_32768_snappy", |b| {
-        b.iter(|| encoder.encode(&world, 0, rows).unwrap().rows)
+        b.iter(|| {
+            let mut row_group = encoder.start().unwrap();
+            for start in (0..rows).step_by(SUB_BATCH_ROWS as usize) {
+                let batch = world.record_batch(start..start + SUB_BATCH_ROWS).unwrap();
+                encoder.add(&mut row_group, &batch).unwrap();
+            }
+            encoder.finish(row_group).unwrap().bytes()
+        })
     });
     group.finish();
 }

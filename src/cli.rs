@@ -15,8 +15,8 @@ use crate::engine::{self, DEFAULT_MAX_ROWS_PER_FILE, DEFAULT_ROW_GROUP_ROWS, Out
 use crate::error::Error;
 use crate::schema::event_schema;
 use crate::schema_formats::SchemaFormat;
-use crate::sink::PartitionBy;
 use crate::sink::parquet::Compression;
+use crate::sink::{Format, Layout, PartitionBy};
 use crate::world::World;
 
 /// Synthetic media-streaming customer events, as partitioned Parquet.
@@ -79,17 +79,27 @@ pub struct GenerateArgs {
     #[arg(long, value_parser = parse_count)]
     pub rows: Option<u64>,
     /// Output folder; created if missing, refused if it holds files (see --overwrite).
+    /// `null:` generates and encodes everything but writes nothing (to measure speed without the disk).
     #[arg(long, default_value = "data/events")]
     pub out: PathBuf,
+    /// File format: parquet, ndjson (one JSON object per line, the original's keys and nesting) or
+    /// arrow (Arrow IPC files).
+    #[arg(long, value_enum, default_value = "parquet")]
+    pub format: Format,
+    /// Tables: nested (one table of nested events) or normalized (events, user_actions,
+    /// recommendations, search_history keyed by event_id, plus users and content; a folder each).
+    #[arg(long, value_enum, default_value = "nested")]
+    pub layout: Layout,
     #[command(flatten)]
     pub dataset: DatasetArgs,
     /// Worker threads [default: one per core]. The output does not depend on it.
     #[arg(long)]
     pub threads: Option<usize>,
-    /// Parquet codec: snappy (fast, read everywhere), zstd, zstd(N) with N in 1..=22 (smaller
-    /// files), lz4, gzip, gzip(N), none.
-    #[arg(long, default_value = "snappy", value_parser = parse_compression)]
-    pub compression: Compression,
+    /// Codec. Parquet: snappy (default; fast, read everywhere), zstd, zstd(N) with N in 1..=22
+    /// (smaller files), lz4, gzip, gzip(N), none. ndjson: none (default), gzip, gzip(N), zstd,
+    /// zstd(N). arrow: none (default), lz4, zstd.
+    #[arg(long, value_parser = parse_compression)]
+    pub compression: Option<Compression>,
     /// Rows per Parquet row group (DuckDB's own size by default).
     #[arg(long, default_value_t = DEFAULT_ROW_GROUP_ROWS, value_parser = parse_count)]
     pub row_group_rows: u64,
@@ -283,6 +293,8 @@ fn run_generate(args: GenerateArgs) -> Result<(), Error> {
     let config = args.dataset.resolve(args.rows)?;
     let options = OutputOptions {
         out: args.out.clone(),
+        format: args.format,
+        layout: args.layout,
         compression: args.compression,
         row_group_rows: args.row_group_rows,
         max_rows_per_file: args.max_rows_per_file,
@@ -312,13 +324,20 @@ fn run_generate(args: GenerateArgs) -> Result<(), Error> {
     if !args.quiet {
         let secs = summary.elapsed.as_secs_f64().max(1e-9);
         eprintln!(
-            "wrote {} events in {} files ({}) to {} in {:.1} s: {} events/s",
+            "{} {} events ({} cells) in {} files ({}) {} in {:.1} s: {} events/s, {} cells/s",
+            if options.is_null() { "generated" } else { "wrote" },
             with_thousands(summary.rows),
+            with_thousands(summary.cells),
             summary.files.len(),
             human_bytes(summary.bytes),
-            options.out.display(),
+            if options.is_null() {
+                "discarded (null:)".to_string()
+            } else {
+                format!("to {}", options.out.display())
+            },
             secs,
             with_thousands((summary.rows as f64 / secs) as u64),
+            with_thousands((summary.cells as f64 / secs) as u64),
         );
     }
     Ok(())

@@ -4,25 +4,43 @@
 //! window at a time; workers generate and encode the window's row groups in
 //! parallel, and a writer thread appends finished windows to their files in
 //! order while the workers move on to the next window. Memory is bounded by
-//! the window (about two row groups per thread), never by the row count.
+//! the window (two row groups per thread), never by the row count.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use arrow::array::RecordBatch;
+use arrow::datatypes::SchemaRef;
 use rayon::prelude::*;
 
+use crate::columns::{EventColumns, event_cells};
 use crate::config::Config;
 use crate::error::Error;
-use crate::sink::parquet::{Compression, EncodedRowGroup, ParquetFile, RowGroupEncoder};
-use crate::sink::{FilePlan, Manifest, PartitionBy, WrittenFile, finish_folder, plan_files, prepare_folder};
+use crate::model::Event;
+use crate::normalize::{content_batch, content_schema, event_table_schemas, split, users_batch, users_schema};
+use crate::schema::event_schema;
+use crate::sink::ipc::IpcFile;
+use crate::sink::ndjson::{self, NdjsonFile};
+use crate::sink::parquet::{Compression, EncodedRowGroup, ParquetFile, RowGroupEncoder, RowGroupInProgress};
+use crate::sink::{
+    FileSlot, Format, Layout, Manifest, PartitionBy, Source, WrittenFile, finish_folder, plan_files, prepare_folder,
+};
 use crate::world::World;
 
 /// DuckDB's own row-group size: a good default for both DuckDB and Spark.
 pub const DEFAULT_ROW_GROUP_ROWS: u64 = 122_880;
-/// About 150–250 MB per file with snappy.
+/// About 250 MB per file with snappy.
 pub const DEFAULT_MAX_ROWS_PER_FILE: u64 = 1_000_000;
+/// Rows generated at a time within a row group: one Arrow batch.
+pub const SUB_BATCH_ROWS: u64 = 8192;
+/// Arrow IPC holds a row group as uncompressed batches until it is written:
+/// its groups are capped at this many rows to keep memory bounded.
+pub const ARROW_GROUP_ROWS: u64 = 4 * SUB_BATCH_ROWS;
+/// `--out null:` generates and encodes everything and writes nothing: it
+/// measures the tool without the disk.
+pub const NULL_OUTPUT: &str = "null:";
 
 /// Set by a Ctrl-C handler; the engine stops at the next row group.
 pub static INTERRUPTED: AtomicBool = AtomicBool::new(false);
@@ -30,13 +48,17 @@ pub static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 /// How and where to write a dataset.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct OutputOptions {
-    /// Output folder (not in the manifest, which lives inside it, so a copy
-    /// of a dataset elsewhere is byte-identical).
+    /// Output folder, or [`NULL_OUTPUT`]. Not in the manifest, which lives
+    /// inside it, so a copy of a dataset elsewhere is byte-identical.
     #[serde(skip)]
     pub out: PathBuf,
-    /// Parquet compression.
-    #[serde(serialize_with = "display")]
-    pub compression: Compression,
+    /// File format.
+    pub format: Format,
+    /// Which tables.
+    pub layout: Layout,
+    /// Compression; `None` picks the format's default (snappy for Parquet, none otherwise).
+    #[serde(serialize_with = "display_compression")]
+    pub compression: Option<Compression>,
     /// Rows per row group.
     pub row_group_rows: u64,
     /// Most rows in one file.
@@ -51,16 +73,21 @@ pub struct OutputOptions {
     pub threads: Option<usize>,
 }
 
-fn display<S: serde::Serializer>(c: &Compression, s: S) -> Result<S::Ok, S::Error> {
-    s.collect_str(c)
+fn display_compression<S: serde::Serializer>(c: &Option<Compression>, s: S) -> Result<S::Ok, S::Error> {
+    match c {
+        Some(c) => s.collect_str(c),
+        None => s.serialize_none(),
+    }
 }
 
 impl OutputOptions {
-    /// Defaults for writing to `out`.
+    /// Defaults for writing Parquet to `out`.
     pub fn new(out: impl Into<PathBuf>) -> Self {
         Self {
             out: out.into(),
-            compression: Compression::Snappy,
+            format: Format::Parquet,
+            layout: Layout::Nested,
+            compression: None,
             row_group_rows: DEFAULT_ROW_GROUP_ROWS,
             max_rows_per_file: DEFAULT_MAX_ROWS_PER_FILE,
             partition_by: PartitionBy::Date,
@@ -69,7 +96,41 @@ impl OutputOptions {
         }
     }
 
-    fn validate(&self) -> Result<(), Error> {
+    /// Whether the output is discarded (`--out null:`).
+    pub fn is_null(&self) -> bool {
+        self.out.as_os_str() == NULL_OUTPUT
+    }
+
+    /// The compression to use, checked against the format.
+    ///
+    /// # Errors
+    /// [`Error::Option`] naming `--compression` when the format cannot use it.
+    pub fn resolved_compression(&self) -> Result<Compression, Error> {
+        let refuse = |allowed: &str| {
+            Err(Error::Option {
+                flag: "--compression",
+                message: format!(
+                    "{} cannot be used with --format {}; use {allowed}",
+                    self.compression.map(|c| c.to_string()).unwrap_or_default(),
+                    serde_json::to_value(self.format)
+                        .ok()
+                        .and_then(|v| v.as_str().map(String::from))
+                        .unwrap_or_default()
+                ),
+            })
+        };
+        match (self.format, self.compression) {
+            (Format::Parquet, None) => Ok(Compression::Snappy),
+            (_, None) => Ok(Compression::None),
+            (Format::Parquet, Some(c)) => Ok(c),
+            (Format::Ndjson, Some(c @ (Compression::None | Compression::Gzip(_) | Compression::Zstd(_)))) => Ok(c),
+            (Format::Ndjson, Some(_)) => refuse("none, gzip, gzip(N), zstd or zstd(N)"),
+            (Format::Arrow, Some(c @ (Compression::None | Compression::Lz4 | Compression::Zstd(1)))) => Ok(c),
+            (Format::Arrow, Some(_)) => refuse("none, lz4 or zstd (Arrow IPC compression has no level)"),
+        }
+    }
+
+    fn validate(&self) -> Result<Compression, Error> {
         if self.row_group_rows == 0 {
             return Err(Error::Option {
                 flag: "--row-group-rows",
@@ -88,24 +149,26 @@ impl OutputOptions {
                 message: "must be at least 1 (leave it out to use every core)".into(),
             });
         }
-        Ok(())
+        self.resolved_compression()
     }
 }
 
 /// What a run wrote.
 #[derive(Clone, Debug)]
 pub struct Summary {
-    /// Rows written.
+    /// Events generated.
     pub rows: u64,
-    /// Files written.
+    /// Leaf values of the events (every struct field and list element counts).
+    pub cells: u64,
+    /// Files written (empty for `null:`).
     pub files: Vec<WrittenFile>,
-    /// Bytes written in data files.
+    /// Bytes written (encoded bytes for `null:`).
     pub bytes: u64,
     /// Wall time.
     pub elapsed: Duration,
 }
 
-/// Progress reports: rows and bytes written so far.
+/// Progress reports: events and bytes written so far.
 pub trait Progress: Sync {
     /// Called after each row group is written.
     fn advance(&self, rows: u64, bytes: u64);
@@ -113,6 +176,175 @@ pub trait Progress: Sync {
 
 impl Progress for () {
     fn advance(&self, _: u64, _: u64) {}
+}
+
+/// The tables of a run and how each is encoded.
+struct Tables {
+    format: Format,
+    layout: Layout,
+    compression: Compression,
+    events: Vec<Table>,
+    users: Table,
+    content: Table,
+}
+
+struct Table {
+    schema: SchemaRef,
+    parquet: Option<RowGroupEncoder>,
+}
+
+impl Table {
+    fn new(schema: SchemaRef, format: Format, compression: Compression) -> Result<Self, Error> {
+        let parquet = match format {
+            Format::Parquet => Some(RowGroupEncoder::new(schema.clone(), compression)?),
+            _ => None,
+        };
+        Ok(Self { schema, parquet })
+    }
+}
+
+impl Tables {
+    fn new(options: &OutputOptions, compression: Compression) -> Result<Self, Error> {
+        let (format, layout) = (options.format, options.layout);
+        let event_schemas: Vec<SchemaRef> = match layout {
+            Layout::Nested => vec![event_schema()],
+            Layout::Normalized => event_table_schemas().to_vec(),
+        };
+        Ok(Self {
+            format,
+            layout,
+            compression,
+            events: event_schemas
+                .into_iter()
+                .map(|s| Table::new(s, format, compression))
+                .collect::<Result<_, _>>()?,
+            users: Table::new(users_schema(), format, compression)?,
+            content: Table::new(content_schema(), format, compression)?,
+        })
+    }
+
+    fn of(&self, source: Source) -> &[Table] {
+        match source {
+            Source::Events => &self.events,
+            Source::Users => std::slice::from_ref(&self.users),
+            Source::Content => std::slice::from_ref(&self.content),
+        }
+    }
+}
+
+/// A table's part of a row group while it is being encoded.
+enum Building {
+    Parquet(RowGroupInProgress),
+    Batches(Vec<RecordBatch>),
+    Lines(Vec<u8>),
+}
+
+/// A table's part of a row group, encoded.
+enum Payload {
+    Parquet(EncodedRowGroup),
+    Batches(Vec<RecordBatch>),
+    Bytes(Vec<u8>),
+}
+
+impl Payload {
+    fn bytes(&self) -> u64 {
+        match self {
+            Payload::Parquet(p) => p.bytes() as u64,
+            Payload::Batches(b) => b.iter().map(|b| b.get_array_memory_size() as u64).sum(),
+            Payload::Bytes(b) => b.len() as u64,
+        }
+    }
+}
+
+/// One encoded row group of a slot: a payload and row count per table.
+struct EncodedGroup {
+    slot: usize,
+    parts: Vec<(Payload, u64)>,
+    events: u64,
+    cells: u64,
+}
+
+fn encode_group(world: &World, tables: &Tables, slot: &FileSlot, first: u64, rows: u64) -> Result<EncodedGroup, Error> {
+    let of_slot = tables.of(slot.source);
+    let mut building: Vec<(Building, u64)> = of_slot
+        .iter()
+        .map(|t| {
+            let b = match (&t.parquet, tables.format) {
+                (Some(encoder), _) => Building::Parquet(encoder.start()?),
+                (None, Format::Arrow) => Building::Batches(Vec::new()),
+                _ => Building::Lines(Vec::new()),
+            };
+            Ok((b, 0))
+        })
+        .collect::<Result<_, Error>>()?;
+    let mut add = |tables_batches: &[RecordBatch]| -> Result<(), Error> {
+        for ((b, n), (table, batch)) in building.iter_mut().zip(of_slot.iter().zip(tables_batches)) {
+            *n += batch.num_rows() as u64;
+            match b {
+                Building::Parquet(g) => table.parquet.as_ref().expect("parquet table").add(g, batch)?,
+                Building::Batches(v) => v.push(batch.clone()),
+                Building::Lines(out) => ndjson::write_batch(out, batch)?,
+            }
+        }
+        Ok(())
+    };
+    let (mut events, mut cells) = (0, 0);
+    let end = first + rows;
+    let mut start = first;
+    let json_events =
+        slot.source == Source::Events && tables.format == Format::Ndjson && tables.layout == Layout::Nested;
+    let mut event = Event::default();
+    let mut lines = Vec::new();
+    while start < end {
+        let n = SUB_BATCH_ROWS.min(end - start);
+        match slot.source {
+            Source::Events if json_events => {
+                for row in start..start + n {
+                    world.fill_event(row, &mut event);
+                    cells += event_cells(&event);
+                    serde_json::to_writer(&mut lines, &event).map_err(|e| Error::io("json", e.into()))?;
+                    lines.push(b'\n');
+                }
+                events += n;
+            }
+            Source::Events => {
+                let mut columns = EventColumns::with_capacity(n as usize);
+                for row in start..start + n {
+                    world.fill_event(row, &mut event);
+                    columns.push(&event);
+                }
+                cells += columns.cells();
+                events += n;
+                let batch = columns.finish()?;
+                match tables.layout {
+                    Layout::Nested => add(std::slice::from_ref(&batch))?,
+                    Layout::Normalized => add(&split(&batch)?)?,
+                }
+            }
+            Source::Users => add(&[users_batch(world, start..start + n)?])?,
+            Source::Content => add(&[content_batch(world, start..start + n)?])?,
+        }
+        start += n;
+    }
+    let mut parts = Vec::with_capacity(building.len());
+    for ((b, n), table) in building.into_iter().zip(of_slot) {
+        let payload = match b {
+            Building::Parquet(g) => Payload::Parquet(table.parquet.as_ref().expect("parquet table").finish(g)?),
+            Building::Batches(v) => Payload::Batches(v),
+            Building::Lines(out) => {
+                let out = if json_events { std::mem::take(&mut lines) } else { out };
+                Payload::Bytes(ndjson::compress(out, tables.compression)?)
+            }
+        };
+        let n = if json_events { events } else { n };
+        parts.push((payload, n));
+    }
+    Ok(EncodedGroup {
+        slot: 0,
+        parts,
+        events,
+        cells,
+    })
 }
 
 /// Generates the dataset of `config` into `options.out`.
@@ -125,11 +357,21 @@ impl Progress for () {
 pub fn generate(config: Config, options: &OutputOptions, progress: &dyn Progress) -> Result<Summary, Error> {
     let started = Instant::now();
     config.validate()?;
-    options.validate()?;
+    let compression = options.validate()?;
     let world = World::new(config)?;
-    let encoder = RowGroupEncoder::new(options.compression)?;
-    let files = plan_files(&world, options.partition_by, options.max_rows_per_file);
-    prepare_folder(&options.out, options.overwrite)?;
+    let tables = Tables::new(options, compression)?;
+    let extension = options.format.extension(compression);
+    let slots = plan_files(
+        &world,
+        options.layout,
+        options.partition_by,
+        options.max_rows_per_file,
+        extension,
+    );
+    let null = options.is_null();
+    if !null {
+        prepare_folder(&options.out, options.overwrite)?;
+    }
 
     let mut builder = rayon::ThreadPoolBuilder::new();
     if let Some(n) = options.threads {
@@ -140,31 +382,44 @@ pub fn generate(config: Config, options: &OutputOptions, progress: &dyn Progress
         message: e.to_string(),
     })?;
     let window = pool.current_num_threads() * 2;
+    let group_rows = match options.format {
+        Format::Arrow => options.row_group_rows.min(ARROW_GROUP_ROWS),
+        _ => options.row_group_rows,
+    };
 
-    // (file index, first row, rows) for every row group, in row order.
-    let groups: Vec<(usize, u64, u64)> = files
+    // (slot, first row, rows) for every row group, in row order.
+    let groups: Vec<(usize, u64, u64)> = slots
         .iter()
         .enumerate()
-        .flat_map(|(f, file)| {
-            let n = file.rows.div_ceil(options.row_group_rows);
-            (0..n).map(move |g| {
-                let first = file.first_row + g * options.row_group_rows;
-                (f, first, options.row_group_rows.min(file.first_row + file.rows - first))
+        .flat_map(|(s, slot)| {
+            (0..slot.rows.div_ceil(group_rows)).map(move |g| {
+                let first = slot.first_row + g * group_rows;
+                (s, first, group_rows.min(slot.first_row + slot.rows - first))
             })
         })
         .collect();
 
-    let (sender, receiver) = mpsc::sync_channel::<Vec<(usize, EncodedRowGroup)>>(1);
-    let written = std::thread::scope(|scope| {
-        let writer = scope.spawn(|| write_in_order(&options.out, &files, &encoder, receiver, progress));
+    let (sender, receiver) = mpsc::sync_channel::<Vec<EncodedGroup>>(1);
+    let writer = Writer {
+        options,
+        tables: &tables,
+        slots: &slots,
+        compression,
+    };
+    let (written, cells) = std::thread::scope(|scope| {
+        let writing = scope.spawn(|| writer.run(receiver, progress));
         let produced = pool.install(|| -> Result<(), Error> {
             for chunk in groups.chunks(window) {
                 if INTERRUPTED.load(Ordering::Relaxed) {
                     return Err(Error::Interrupted);
                 }
-                let encoded: Vec<(usize, EncodedRowGroup)> = chunk
+                let encoded: Vec<EncodedGroup> = chunk
                     .par_iter()
-                    .map(|&(f, first, rows)| Ok((f, encoder.encode(&world, first, rows)?)))
+                    .map(|&(s, first, rows)| {
+                        let mut group = encode_group(&world, &tables, &slots[s], first, rows)?;
+                        group.slot = s;
+                        Ok(group)
+                    })
                     .collect::<Result<_, Error>>()?;
                 if sender.send(encoded).is_err() {
                     // The writer stopped on an error; it reports it.
@@ -174,71 +429,135 @@ pub fn generate(config: Config, options: &OutputOptions, progress: &dyn Progress
             Ok(())
         });
         drop(sender);
-        let written = writer.join().expect("writer thread panicked");
+        let written = writing.join().expect("writer thread panicked");
         produced.and(written)
     })?;
 
-    let rows = written.iter().map(|f| f.rows).sum();
+    let rows = world.rows();
     let bytes = written.iter().map(|f| f.bytes).sum();
-    let output = serde_json::to_value(options).expect("options serialize");
-    let manifest = Manifest {
-        tool: "customer-events",
-        tool_version: env!("CARGO_PKG_VERSION"),
-        schema_version: crate::schema::SCHEMA_VERSION,
-        config: world.config(),
-        users: world.population().len(),
-        output: &output,
-        rows,
-        files: &written,
-    };
-    finish_folder(&options.out, &manifest)?;
+    let files = if null { Vec::new() } else { written };
+    if !null {
+        let output = serde_json::to_value(options).expect("options serialize");
+        let manifest = Manifest {
+            tool: "customer-events",
+            tool_version: env!("CARGO_PKG_VERSION"),
+            schema_version: crate::schema::SCHEMA_VERSION,
+            config: world.config(),
+            users: world.population().len(),
+            output: &output,
+            rows,
+            cells,
+            files: &files,
+        };
+        finish_folder(&options.out, &manifest)?;
+    }
     Ok(Summary {
         rows,
-        files: written,
+        cells,
+        files,
         bytes,
         elapsed: started.elapsed(),
     })
 }
 
-fn write_in_order(
-    out: &Path,
-    files: &[FilePlan],
-    encoder: &RowGroupEncoder,
-    receiver: mpsc::Receiver<Vec<(usize, EncodedRowGroup)>>,
-    progress: &dyn Progress,
-) -> Result<Vec<WrittenFile>, Error> {
-    let mut written = Vec::with_capacity(files.len());
-    let mut open: Option<(usize, ParquetFile)> = None;
-    let mut bytes_so_far = 0u64;
-    for window in receiver {
-        for (f, group) in window {
-            if INTERRUPTED.load(Ordering::Relaxed) {
-                return Err(Error::Interrupted);
-            }
-            if open.as_ref().map(|(i, _)| *i) != Some(f) {
-                if let Some((i, file)) = open.take() {
-                    let bytes = file.finish()?;
-                    written.push(WrittenFile {
-                        path: files[i].path.clone(),
-                        rows: files[i].rows,
-                        bytes,
-                    });
+/// The ordered writer: appends encoded groups to their files, opening and
+/// closing files as slots change.
+struct Writer<'a> {
+    options: &'a OutputOptions,
+    tables: &'a Tables,
+    slots: &'a [FileSlot],
+    compression: Compression,
+}
+
+enum OpenFile {
+    Parquet(ParquetFile),
+    Ipc(IpcFile),
+    Ndjson(NdjsonFile),
+    Null(u64),
+}
+
+impl Writer<'_> {
+    fn open(&self, slot: &FileSlot) -> Result<Vec<OpenFile>, Error> {
+        slot.paths
+            .iter()
+            .zip(self.tables.of(slot.source))
+            .map(|(path, table)| {
+                if self.options.is_null() {
+                    return Ok(OpenFile::Null(0));
                 }
-                open = Some((f, ParquetFile::create(&out.join(&files[f].path), encoder)?));
-            }
-            let rows = group.rows;
-            bytes_so_far += group.bytes() as u64;
-            open.as_mut().expect("file opened above").1.append(group)?;
-            progress.advance(rows, bytes_so_far);
+                let path = self.options.out.join(path);
+                Ok(match (&table.parquet, self.tables.format) {
+                    (Some(encoder), _) => OpenFile::Parquet(ParquetFile::create(&path, encoder)?),
+                    (None, Format::Arrow) => OpenFile::Ipc(IpcFile::create(&path, &table.schema, self.compression)?),
+                    _ => OpenFile::Ndjson(NdjsonFile::create(&path)?),
+                })
+            })
+            .collect()
+    }
+
+    fn close(
+        &self,
+        slot: &FileSlot,
+        files: Vec<OpenFile>,
+        rows: &[u64],
+        written: &mut Vec<WrittenFile>,
+    ) -> Result<(), Error> {
+        for ((file, path), rows) in files.into_iter().zip(&slot.paths).zip(rows) {
+            let bytes = match file {
+                OpenFile::Parquet(f) => f.finish()?,
+                OpenFile::Ipc(f) => f.finish()?,
+                OpenFile::Ndjson(f) => f.finish()?,
+                OpenFile::Null(bytes) => bytes,
+            };
+            written.push(WrittenFile {
+                path: path.clone(),
+                rows: *rows,
+                bytes,
+            });
         }
+        Ok(())
     }
-    if let Some((i, file)) = open.take() {
-        let bytes = file.finish()?;
-        written.push(WrittenFile {
-            path: files[i].path.clone(),
-            rows: files[i].rows,
-            bytes,
-        });
+
+    fn run(
+        &self,
+        receiver: mpsc::Receiver<Vec<EncodedGroup>>,
+        progress: &dyn Progress,
+    ) -> Result<(Vec<WrittenFile>, u64), Error> {
+        let mut written = Vec::new();
+        let mut open: Option<(usize, Vec<OpenFile>, Vec<u64>)> = None;
+        let (mut bytes_so_far, mut cells) = (0u64, 0u64);
+        for window in receiver {
+            for group in window {
+                if INTERRUPTED.load(Ordering::Relaxed) {
+                    return Err(Error::Interrupted);
+                }
+                if open.as_ref().map(|(s, _, _)| *s) != Some(group.slot) {
+                    if let Some((s, files, rows)) = open.take() {
+                        self.close(&self.slots[s], files, &rows, &mut written)?;
+                    }
+                    let files = self.open(&self.slots[group.slot])?;
+                    let n = files.len();
+                    open = Some((group.slot, files, vec![0; n]));
+                }
+                let (_, files, rows) = open.as_mut().expect("opened above");
+                for ((file, n), (payload, added)) in files.iter_mut().zip(rows.iter_mut()).zip(group.parts) {
+                    *n += added;
+                    bytes_so_far += payload.bytes();
+                    match (file, payload) {
+                        (OpenFile::Parquet(f), Payload::Parquet(p)) => f.append(p)?,
+                        (OpenFile::Ipc(f), Payload::Batches(b)) => f.append(&b)?,
+                        (OpenFile::Ndjson(f), Payload::Bytes(b)) => f.append(&b)?,
+                        (OpenFile::Null(total), p) => *total += p.bytes(),
+                        _ => unreachable!("payload and file kinds follow the format"),
+                    }
+                }
+                cells += group.cells;
+                progress.advance(group.events, bytes_so_far);
+            }
+        }
+        if let Some((s, files, rows)) = open.take() {
+            self.close(&self.slots[s], files, &rows, &mut written)?;
+        }
+        Ok((written, cells))
     }
-    Ok(written)
 }

@@ -105,7 +105,10 @@ impl World {
         actions: &mut Vec<UserAction>,
     ) -> EventDetails {
         let length = duration_minutes * 60;
-        let watched = if rng.chance(self.config.completion_rate) {
+        // Short content is finished more often than long content; the
+        // configured rate holds for a 45-minute title.
+        let finish = (self.config.completion_rate * (45.0 / duration_minutes as f64).powf(0.35)).min(0.98);
+        let watched = if rng.chance(finish) {
             0.95 + 0.05 * rng.unit()
         } else {
             0.95 * rng.unit().powf(0.8)
@@ -226,11 +229,13 @@ impl World {
             }
             chosen[position] = candidate;
             let algorithm = rng.below(ALGORITHMS.len() as u32) as usize;
+            // Clicks fall with the position; hybrid lists convert best.
+            let appeal = [1.0, 0.8, 1.3][algorithm];
             out.push(Recommendation {
                 content_id: self.catalog.entry(candidate).id,
                 position: position as i32 + 1,
                 algorithm: ALGORITHMS[algorithm],
-                clicked: rng.chance(0.3 / (position as f64 + 1.0)),
+                clicked: rng.chance(0.12 * appeal / (position as f64 + 1.0).powf(0.8)),
             });
         }
     }

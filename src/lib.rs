@@ -26,6 +26,7 @@ pub mod engine;
 pub mod error;
 mod event;
 pub mod model;
+pub mod normalize;
 pub mod rng;
 pub mod schema;
 pub mod schema_formats;

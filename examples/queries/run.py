@@ -55,25 +55,34 @@ def has_parquet(folder: Path) -> bool:
     return folder.is_dir() and any(folder.rglob("*.parquet"))
 
 
+def fail(message: str) -> None:
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
+def create_view(con: duckdb.DuckDBPyConnection, name: str, folder: Path) -> None:
+    source = f"read_parquet({parquet_glob(folder)}, hive_partitioning = true)"
+    con.execute(f"CREATE VIEW {name} AS SELECT * FROM {source}")
+    columns = {row[0] for row in con.execute(f"DESCRIBE {name}").fetchall()}
+    if "event_date" not in columns and "timestamp" in columns:
+        # Flat output (`--partition-by none`) has no event_date folders: derive the
+        # UTC day from the timestamp, which is what the partition holds.
+        con.execute(
+            f"CREATE OR REPLACE VIEW {name} AS SELECT *, CAST(timezone('UTC', timestamp) AS DATE) AS event_date FROM {source}"
+        )
+
+
 def register_views(con: duckdb.DuckDBPyConnection, data: Path, layout: str) -> list[str]:
     if layout == "nested":
         if not has_parquet(data):
-            raise SystemExit(f"error: no .parquet files under {data}")
-        con.execute(
-            f"CREATE VIEW events AS SELECT * FROM read_parquet({parquet_glob(data)}, hive_partitioning = true)"
-        )
+            fail(f"no .parquet files under {data}")
+        create_view(con, "events", data)
         return ["events"]
     missing = [t for t in NORMALIZED_TABLES if not has_parquet(data / t)]
     if missing:
-        raise SystemExit(
-            f"error: {data} is not a normalized dataset: no .parquet files under "
-            + ", ".join(f"{t}/" for t in missing)
-        )
+        fail(f"{data} is not a normalized dataset: no .parquet files under " + ", ".join(f"{t}/" for t in missing))
     for table in NORMALIZED_TABLES:
-        con.execute(
-            f"CREATE VIEW {table} AS SELECT * FROM "
-            f"read_parquet({parquet_glob(data / table)}, hive_partitioning = true)"
-        )
+        create_view(con, table, data / table)
     return list(NORMALIZED_TABLES)
 
 

@@ -6,9 +6,12 @@
 //! Spark's hidden-file rule both skip) and renamed at the end. `_SUCCESS` and
 //! `_manifest.json` are written last, after every file.
 
+pub mod ipc;
+pub mod ndjson;
 pub mod parquet;
 
-use std::fs;
+use std::fs::{self, File};
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
@@ -16,6 +19,7 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::error::Error;
+use crate::normalize::{DIMENSION_TABLES, EVENT_TABLES};
 use crate::schema::PARTITION_COLUMN;
 use crate::world::World;
 
@@ -29,37 +33,108 @@ pub enum PartitionBy {
     None,
 }
 
-/// A file to write: which rows, and where.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct FilePlan {
-    /// Path relative to the output folder.
-    pub path: String,
+/// The file format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// Apache Parquet (the default).
+    Parquet,
+    /// One JSON object per line, with the original module's key names and nesting.
+    Ndjson,
+    /// Arrow IPC files (the Feather v2 file format).
+    Arrow,
+}
+
+impl Format {
+    /// The file-name extension, with the compression's for NDJSON.
+    pub fn extension(self, compression: parquet::Compression) -> &'static str {
+        match (self, compression) {
+            (Format::Parquet, _) => "parquet",
+            (Format::Arrow, _) => "arrow",
+            (Format::Ndjson, parquet::Compression::Gzip(_)) => "ndjson.gz",
+            (Format::Ndjson, parquet::Compression::Zstd(_)) => "ndjson.zst",
+            (Format::Ndjson, _) => "ndjson",
+        }
+    }
+}
+
+/// Which tables are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Layout {
+    /// One nested table of events (the default).
+    Nested,
+    /// A star schema: `events`, `user_actions`, `recommendations`, `search_history`
+    /// (keyed by event_id) and the `users` and `content` dimensions, each in its own folder.
+    Normalized,
+}
+
+/// What a file's rows come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// A range of event rows; one file per event table of the layout.
+    Events,
+    /// A range of user indices (the `users` table).
+    Users,
+    /// A range of catalog indices (the `content` table).
+    Content,
+}
+
+/// A slot of the plan: a row range of one source, written to one file per
+/// table of that source (one for the nested layout, four for normalized events).
+#[derive(Clone, Debug, PartialEq)]
+pub struct FileSlot {
+    /// Where the rows come from.
+    pub source: Source,
+    /// One path per table, relative to the output folder.
+    pub paths: Vec<String>,
     /// The day of a date partition.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub event_date: Option<NaiveDate>,
-    /// Global index of the first row.
+    /// First row (event row, user index or catalog index).
     pub first_row: u64,
-    /// Rows in the file.
+    /// Rows of the source in the slot.
     pub rows: u64,
 }
 
-/// Splits the dataset's rows into files of at most `max_rows_per_file`
-/// rows; with date partitions no file spans two days.
-pub fn plan_files(world: &World, partition_by: PartitionBy, max_rows_per_file: u64) -> Vec<FilePlan> {
-    let mut files = Vec::new();
-    let split = |first: u64, rows: u64, date: Option<NaiveDate>, files: &mut Vec<FilePlan>| {
+/// Splits the dataset into file slots of at most `max_rows_per_file` source
+/// rows; with date partitions no event file spans two days.
+pub fn plan_files(
+    world: &World,
+    layout: Layout,
+    partition_by: PartitionBy,
+    max_rows_per_file: u64,
+    extension: &str,
+) -> Vec<FileSlot> {
+    let mut slots = Vec::new();
+    let event_tables: &[&str] = match layout {
+        Layout::Nested => &[""],
+        Layout::Normalized => &EVENT_TABLES,
+    };
+    let mut split = |source: Source, tables: &[&str], first: u64, rows: u64, date: Option<NaiveDate>| {
         let count = rows.div_ceil(max_rows_per_file);
-        // Even file sizes within the day rather than one small leftover file.
+        // Even file sizes rather than one small leftover file.
         let parts = crate::users::apportion(rows, &vec![1.0; count as usize]);
         let mut start = first;
         for (k, n) in parts.into_iter().enumerate() {
-            let name = format!("part-{k:05}.parquet");
-            let path = match date {
-                Some(d) => format!("{PARTITION_COLUMN}={d}/{name}"),
-                None => name,
-            };
-            files.push(FilePlan {
-                path,
+            let name = format!("part-{k:05}.{extension}");
+            let paths = tables
+                .iter()
+                .map(|table| {
+                    let mut path = String::new();
+                    if !table.is_empty() {
+                        path.push_str(table);
+                        path.push('/');
+                    }
+                    if let Some(d) = date {
+                        path.push_str(&format!("{PARTITION_COLUMN}={d}/"));
+                    }
+                    path.push_str(&name);
+                    path
+                })
+                .collect();
+            slots.push(FileSlot {
+                source,
+                paths,
                 event_date: date,
                 first_row: start,
                 rows: n,
@@ -70,12 +145,81 @@ pub fn plan_files(world: &World, partition_by: PartitionBy, max_rows_per_file: u
     match partition_by {
         PartitionBy::Date => {
             for day in world.calendar().days().iter().filter(|d| d.rows > 0) {
-                split(day.first_row, day.rows, Some(day.date), &mut files);
+                split(Source::Events, event_tables, day.first_row, day.rows, Some(day.date));
             }
         }
-        PartitionBy::None => split(0, world.rows(), None, &mut files),
+        PartitionBy::None => split(Source::Events, event_tables, 0, world.rows(), None),
     }
-    files
+    if layout == Layout::Normalized {
+        split(Source::Users, &DIMENSION_TABLES[..1], 0, world.population().len(), None);
+        split(
+            Source::Content,
+            &DIMENSION_TABLES[1..],
+            0,
+            world.catalog().len() as u64,
+            None,
+        );
+    }
+    slots
+}
+
+/// A file written under a hidden temporary name and moved to its final name
+/// only when complete. Dropped uncommitted (an error, Ctrl-C), it removes
+/// the temporary file, so no partial file is ever left behind.
+#[derive(Debug)]
+pub struct Staged {
+    temporary: PathBuf,
+    path: PathBuf,
+    committed: bool,
+}
+
+impl Staged {
+    /// Creates the temporary file of `path` (and its folders).
+    ///
+    /// # Errors
+    /// [`Error::Io`] when it cannot be created.
+    pub fn create(path: &Path) -> Result<(Self, BufWriter<File>), Error> {
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+        }
+        let temporary = temporary_path(path);
+        let file = File::create(&temporary).map_err(|e| Error::io(&temporary, e))?;
+        let staged = Staged {
+            temporary,
+            path: path.to_path_buf(),
+            committed: false,
+        };
+        Ok((staged, BufWriter::with_capacity(1 << 20, file)))
+    }
+
+    /// The temporary path (for error messages).
+    pub fn temporary(&self) -> &Path {
+        &self.temporary
+    }
+
+    /// Flushes `writer` and renames the file to its final name; returns its size.
+    ///
+    /// # Errors
+    /// [`Error::Io`] on a write failure (e.g. a full disk).
+    pub fn commit(mut self, mut writer: BufWriter<File>) -> Result<u64, Error> {
+        writer.flush().map_err(|e| Error::io(&self.temporary, e))?;
+        let file = writer
+            .into_inner()
+            .map_err(|e| Error::io(&self.temporary, e.into_error()))?;
+        let bytes = file.metadata().map_err(|e| Error::io(&self.temporary, e))?.len();
+        drop(file);
+        fs::rename(&self.temporary, &self.path).map_err(|e| Error::io(&self.path, e))?;
+        self.committed = true;
+        Ok(bytes)
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = fs::remove_file(&self.temporary);
+        }
+    }
 }
 
 /// The temporary name a file is written under before its rename.
@@ -86,7 +230,12 @@ pub fn temporary_path(final_path: &Path) -> PathBuf {
 
 fn is_ours(name: &str) -> bool {
     name.starts_with(&format!("{PARTITION_COLUMN}="))
-        || (name.starts_with("part-") && name.ends_with(".parquet"))
+        || EVENT_TABLES.contains(&name)
+        || DIMENSION_TABLES.contains(&name)
+        || (name.starts_with("part-")
+            && [".parquet", ".ndjson", ".ndjson.gz", ".ndjson.zst", ".arrow"]
+                .iter()
+                .any(|e| name.ends_with(e)))
         || (name.starts_with('.') && name.ends_with(".tmp"))
         || name == "_SUCCESS"
         || name == "_manifest.json"
@@ -167,8 +316,10 @@ pub struct Manifest<'a> {
     pub config: &'a Config,
     /// Users in the universe (resolved from the config).
     pub users: u64,
-    /// Output options.
+    /// Output options (format, layout, compression, file sizes).
     pub output: &'a serde_json::Value,
+    /// Leaf values written (every struct field and list element counts).
+    pub cells: u64,
     /// Total rows.
     pub rows: u64,
     /// Every file.

@@ -7,10 +7,13 @@
 //! not depend on the thread count.
 
 use std::fs::File;
-use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::io::BufWriter;
+use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
+
+use arrow::array::RecordBatch;
+use arrow::datatypes::SchemaRef;
 
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_writer::{ArrowColumnChunk, ArrowColumnWriter, ArrowRowGroupWriterFactory, compute_leaves};
@@ -18,14 +21,8 @@ use parquet::basic::{Compression as Codec, GzipLevel, ZstdLevel};
 use parquet::file::properties::{WriterProperties, WriterVersion};
 use parquet::file::writer::SerializedFileWriter;
 
-use crate::columns::EventColumns;
+use super::Staged;
 use crate::error::Error;
-use crate::schema::event_schema;
-use crate::world::World;
-
-/// Rows generated and encoded at a time within a row group: large enough to
-/// amortise per-batch work, small enough to stay in cache-friendly sizes.
-pub const SUB_BATCH_ROWS: u64 = 8192;
 
 /// A Parquet compression codec, as given to `--compression`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -92,7 +89,7 @@ impl std::fmt::Display for Compression {
 }
 
 impl Compression {
-    fn codec(self) -> Codec {
+    pub(crate) fn codec(self) -> Codec {
         match self {
             Compression::None => Codec::UNCOMPRESSED,
             Compression::Snappy => Codec::SNAPPY,
@@ -114,10 +111,11 @@ pub fn writer_properties(compression: Compression) -> Arc<WriterProperties> {
     )
 }
 
-/// Encodes row groups of events into column chunks. Shared by all workers.
+/// Encodes row groups of one table into column chunks. Shared by all workers.
 pub struct RowGroupEncoder {
     factory: ArrowRowGroupWriterFactory,
     properties: Arc<WriterProperties>,
+    schema: SchemaRef,
 }
 
 impl std::fmt::Debug for RowGroupEncoder {
@@ -129,8 +127,6 @@ impl std::fmt::Debug for RowGroupEncoder {
 /// One encoded row group, ready to append.
 pub struct EncodedRowGroup {
     chunks: Vec<ArrowColumnChunk>,
-    /// Rows in the group.
-    pub rows: u64,
 }
 
 impl EncodedRowGroup {
@@ -140,79 +136,81 @@ impl EncodedRowGroup {
     }
 }
 
+/// A row group being encoded: one column writer per leaf.
+pub struct RowGroupInProgress {
+    writers: Vec<ArrowColumnWriter>,
+}
+
 impl RowGroupEncoder {
-    /// An encoder for `compression`.
+    /// An encoder of `schema` with `compression`.
     ///
     /// # Errors
     /// [`Error::Parquet`] if the schema cannot be expressed in Parquet (a bug).
-    pub fn new(compression: Compression) -> Result<Self, Error> {
+    pub fn new(schema: SchemaRef, compression: Compression) -> Result<Self, Error> {
         let properties = writer_properties(compression);
-        let writer = ArrowWriter::try_new(Vec::new(), event_schema(), Some((*properties).clone()))?;
+        let writer = ArrowWriter::try_new(Vec::new(), schema.clone(), Some((*properties).clone()))?;
         let (_, factory) = writer.into_serialized_writer()?;
-        Ok(Self { factory, properties })
+        Ok(Self {
+            factory,
+            properties,
+            schema,
+        })
     }
 
-    /// Generates rows `first..first + rows` of `world` and encodes them as
-    /// one row group.
+    /// Starts a row group.
     ///
     /// # Errors
-    /// [`Error::Parquet`] or [`Error::Arrow`] on an encoding failure.
-    pub fn encode(&self, world: &World, first: u64, rows: u64) -> Result<EncodedRowGroup, Error> {
-        let mut writers: Vec<ArrowColumnWriter> = self.factory.create_column_writers(0)?;
-        let schema = event_schema();
-        let mut event = Default::default();
-        let end = first + rows;
-        let mut start = first;
-        while start < end {
-            let n = SUB_BATCH_ROWS.min(end - start);
-            let mut columns = EventColumns::with_capacity(n as usize);
-            for row in start..start + n {
-                world.fill_event(row, &mut event);
-                columns.push(&event);
+    /// [`Error::Parquet`] (a bug).
+    pub fn start(&self) -> Result<RowGroupInProgress, Error> {
+        Ok(RowGroupInProgress {
+            writers: self.factory.create_column_writers(0)?,
+        })
+    }
+
+    /// Encodes `batch` (of this encoder's schema) into the row group.
+    ///
+    /// # Errors
+    /// [`Error::Parquet`] on an encoding failure.
+    pub fn add(&self, group: &mut RowGroupInProgress, batch: &RecordBatch) -> Result<(), Error> {
+        let mut leaf_writers = group.writers.iter_mut();
+        for (field, column) in self.schema.fields().iter().zip(batch.columns()) {
+            for leaf in compute_leaves(field, column)? {
+                leaf_writers.next().expect("one writer per leaf").write(&leaf)?;
             }
-            let batch = columns.finish()?;
-            let mut leaf_writers = writers.iter_mut();
-            for (field, column) in schema.fields().iter().zip(batch.columns()) {
-                for leaf in compute_leaves(field, column)? {
-                    leaf_writers.next().expect("one writer per leaf").write(&leaf)?;
-                }
-            }
-            start += n;
         }
-        let chunks = writers.into_iter().map(|w| w.close()).collect::<Result<Vec<_>, _>>()?;
-        Ok(EncodedRowGroup { chunks, rows })
+        Ok(())
+    }
+
+    /// Closes the row group's column chunks.
+    ///
+    /// # Errors
+    /// [`Error::Parquet`] on an encoding failure.
+    pub fn finish(&self, group: RowGroupInProgress) -> Result<EncodedRowGroup, Error> {
+        let chunks = group
+            .writers
+            .into_iter()
+            .map(|w| w.close())
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(EncodedRowGroup { chunks })
     }
 }
 
 /// One Parquet file being written under its temporary name.
 pub struct ParquetFile {
-    writer: Option<SerializedFileWriter<BufWriter<File>>>,
-    temporary: PathBuf,
-    path: PathBuf,
+    writer: SerializedFileWriter<BufWriter<File>>,
+    staged: Staged,
 }
 
 impl ParquetFile {
-    /// Creates `path`'s temporary file (and its partition folder).
+    /// Creates `path`'s temporary file (and its folders).
     ///
     /// # Errors
     /// [`Error::Io`] when the file cannot be created.
     pub fn create(path: &Path, encoder: &RowGroupEncoder) -> Result<Self, Error> {
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
-        }
-        let temporary = super::temporary_path(path);
-        let file = File::create(&temporary).map_err(|e| Error::io(&temporary, e))?;
-        let writer = ArrowWriter::try_new(
-            BufWriter::with_capacity(1 << 20, file),
-            event_schema(),
-            Some((*encoder.properties).clone()),
-        )?;
+        let (staged, file) = Staged::create(path)?;
+        let writer = ArrowWriter::try_new(file, encoder.schema.clone(), Some((*encoder.properties).clone()))?;
         let (writer, _) = writer.into_serialized_writer()?;
-        Ok(Self {
-            writer: Some(writer),
-            temporary,
-            path: path.to_path_buf(),
-        })
+        Ok(Self { writer, staged })
     }
 
     /// Appends an encoded row group.
@@ -220,9 +218,8 @@ impl ParquetFile {
     /// # Errors
     /// [`Error::Io`] (e.g. a full disk) or [`Error::Parquet`].
     pub fn append(&mut self, group: EncodedRowGroup) -> Result<(), Error> {
-        let temporary = &self.temporary;
-        let writer = self.writer.as_mut().expect("file is open");
-        let mut row_group = writer.next_row_group()?;
+        let temporary = self.staged.temporary();
+        let mut row_group = self.writer.next_row_group()?;
         for chunk in group.chunks {
             chunk
                 .append_to_row_group(&mut row_group)
@@ -232,22 +229,16 @@ impl ParquetFile {
         Ok(())
     }
 
-    /// Writes the footer, flushes, and renames the file to its final name.
-    /// Returns its size in bytes.
+    /// Writes the footer and moves the file to its final name. Returns its size.
     ///
     /// # Errors
     /// [`Error::Io`] or [`Error::Parquet`].
-    pub fn finish(mut self) -> Result<u64, Error> {
-        let writer = self.writer.take().expect("file is open");
-        let mut inner = writer.into_inner().map_err(|e| io_error(&self.temporary, e))?;
-        inner.flush().map_err(|e| Error::io(&self.temporary, e))?;
-        let file = inner
+    pub fn finish(self) -> Result<u64, Error> {
+        let inner = self
+            .writer
             .into_inner()
-            .map_err(|e| Error::io(&self.temporary, e.into_error()))?;
-        let bytes = file.metadata().map_err(|e| Error::io(&self.temporary, e))?.len();
-        drop(file);
-        std::fs::rename(&self.temporary, &self.path).map_err(|e| Error::io(&self.path, e))?;
-        Ok(bytes)
+            .map_err(|e| io_error(self.staged.temporary(), e))?;
+        self.staged.commit(inner)
     }
 }
 
@@ -260,15 +251,5 @@ fn io_error(path: &Path, e: parquet::errors::ParquetError) -> Error {
             Err(other) => Error::Parquet(parquet::errors::ParquetError::External(other)),
         },
         other => Error::Parquet(other),
-    }
-}
-
-impl Drop for ParquetFile {
-    /// A file dropped before [`ParquetFile::finish`] (an error, Ctrl-C) is
-    /// removed, so no partial file is left behind.
-    fn drop(&mut self) {
-        if self.writer.take().is_some() {
-            let _ = std::fs::remove_file(&self.temporary);
-        }
     }
 }
