@@ -38,7 +38,7 @@ fn encode(c: &mut Criterion) {
     let mut group = c.benchmark_group("encode");
     group.throughput(Throughput::Bytes(bytes as u64));
     for compression in [Compression::Snappy, Compression::Zstd(1), Compression::None] {
-        let props = customer_events::sink::parquet::writer_properties(compression);
+        let props = customer_events::sink::parquet::writer_properties(&batch.schema(), compression);
         group.bench_function(format!("parquet_8192_{compression}"), |b| {
             b.iter(|| {
                 let mut writer =

@@ -100,15 +100,25 @@ impl Compression {
     }
 }
 
-/// Writer properties shared by every file of a run.
-pub fn writer_properties(compression: Compression) -> Arc<WriterProperties> {
-    Arc::new(
-        WriterProperties::builder()
-            .set_writer_version(WriterVersion::PARQUET_1_0)
-            .set_compression(compression.codec())
-            .set_created_by(format!("customer-events version {}", env!("CARGO_PKG_VERSION")))
-            .build(),
-    )
+/// Leaf columns whose values are (nearly) all distinct: a dictionary only
+/// costs time there (every value hashed and compared, then the dictionary is
+/// abandoned at its size limit), so they are written plain.
+const DISTINCT_LEAVES: [&str; 4] = ["event_id", "search_id", "timestamp", "play_percentage"];
+
+/// Writer properties for files of `schema`.
+pub fn writer_properties(schema: &SchemaRef, compression: Compression) -> Arc<WriterProperties> {
+    let mut builder = WriterProperties::builder()
+        .set_writer_version(WriterVersion::PARQUET_1_0)
+        .set_compression(compression.codec())
+        .set_created_by(format!("customer-events version {}", env!("CARGO_PKG_VERSION")));
+    if let Ok(descriptor) = parquet::arrow::ArrowSchemaConverter::new().convert(schema) {
+        for column in descriptor.columns() {
+            if DISTINCT_LEAVES.contains(&column.name()) {
+                builder = builder.set_column_dictionary_enabled(column.path().clone(), false);
+            }
+        }
+    }
+    Arc::new(builder.build())
 }
 
 /// Encodes row groups of one table into column chunks. Shared by all workers.
@@ -147,7 +157,7 @@ impl RowGroupEncoder {
     /// # Errors
     /// [`Error::Parquet`] if the schema cannot be expressed in Parquet (a bug).
     pub fn new(schema: SchemaRef, compression: Compression) -> Result<Self, Error> {
-        let properties = writer_properties(compression);
+        let properties = writer_properties(&schema, compression);
         let writer = ArrowWriter::try_new(Vec::new(), schema.clone(), Some((*properties).clone()))?;
         let (_, factory) = writer.into_serialized_writer()?;
         Ok(Self {
