@@ -6,14 +6,14 @@
 //! order while the workers move on to the next window. Memory is bounded by
 //! the window (two row groups per thread), never by the row count.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
-use rayon::prelude::*;
 
 use crate::columns::{EventColumns, event_cells};
 use crate::config::Config;
@@ -399,7 +399,12 @@ pub fn generate(config: Config, options: &OutputOptions, progress: &dyn Progress
         })
         .collect();
 
-    let (sender, receiver) = mpsc::sync_channel::<Vec<EncodedGroup>>(1);
+    // Workers claim row groups in order and encode them; the writer appends
+    // them in order. A worker may run at most `window` groups ahead of the
+    // writer, which bounds memory without a barrier between windows.
+    let (sender, receiver) = mpsc::sync_channel::<(usize, Result<EncodedGroup, Error>)>(window);
+    let next = AtomicUsize::new(0);
+    let progress_gate = Gate::default();
     let writer = Writer {
         options,
         tables: &tables,
@@ -407,30 +412,50 @@ pub fn generate(config: Config, options: &OutputOptions, progress: &dyn Progress
         compression,
     };
     let (written, cells) = std::thread::scope(|scope| {
-        let writing = scope.spawn(|| writer.run(receiver, progress));
-        let produced = pool.install(|| -> Result<(), Error> {
-            for chunk in groups.chunks(window) {
-                if INTERRUPTED.load(Ordering::Relaxed) {
-                    return Err(Error::Interrupted);
-                }
-                let encoded: Vec<EncodedGroup> = chunk
-                    .par_iter()
-                    .map(|&(s, first, rows)| {
-                        let mut group = encode_group(&world, &tables, &slots[s], first, rows)?;
-                        group.slot = s;
-                        Ok(group)
-                    })
-                    .collect::<Result<_, Error>>()?;
-                if sender.send(encoded).is_err() {
-                    // The writer stopped on an error; it reports it.
-                    break;
-                }
+        let writing = scope.spawn(|| {
+            let result = writer.run(receiver, &progress_gate, progress, groups.len());
+            progress_gate.stop();
+            result
+        });
+        pool.scope(|workers| {
+            for _ in 0..pool.current_num_threads() {
+                let sender = sender.clone();
+                let (next, gate, world, tables, slots, groups) =
+                    (&next, &progress_gate, &world, &tables, &slots, &groups);
+                workers.spawn(move |_| {
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        if i >= groups.len() {
+                            break;
+                        }
+                        if INTERRUPTED.load(Ordering::Relaxed) {
+                            // Wake every worker waiting for the writer: the run is over.
+                            gate.stop();
+                            break;
+                        }
+                        if !gate.wait_for(i, window) {
+                            break;
+                        }
+                        let (s, first, rows) = groups[i];
+                        let encoded = encode_group(world, tables, &slots[s], first, rows).map(|mut g| {
+                            g.slot = s;
+                            g
+                        });
+                        let failed = encoded.is_err();
+                        // A closed channel means the writer stopped on an error; it reports it.
+                        if sender.send((i, encoded)).is_err() || failed {
+                            break;
+                        }
+                    }
+                });
             }
-            Ok(())
         });
         drop(sender);
-        let written = writing.join().expect("writer thread panicked");
-        produced.and(written)
+        let written = writing.join().expect("writer thread panicked")?;
+        if INTERRUPTED.load(Ordering::Relaxed) {
+            return Err(Error::Interrupted);
+        }
+        Ok(written)
     })?;
 
     let rows = world.rows();
@@ -458,6 +483,34 @@ pub fn generate(config: Config, options: &OutputOptions, progress: &dyn Progress
         bytes,
         elapsed: started.elapsed(),
     })
+}
+
+/// How far the writer has got, so workers stay within a window of it.
+#[derive(Default)]
+struct Gate {
+    state: Mutex<(usize, bool)>,
+    moved: Condvar,
+}
+
+impl Gate {
+    /// Blocks until group `i` is within `window` of the writer; false once the writer has stopped.
+    fn wait_for(&self, i: usize, window: usize) -> bool {
+        let mut state = self.state.lock().expect("gate lock");
+        while i >= state.0 + window && !state.1 {
+            state = self.moved.wait(state).expect("gate lock");
+        }
+        !state.1
+    }
+
+    fn advance(&self, written: usize) {
+        self.state.lock().expect("gate lock").0 = written;
+        self.moved.notify_all();
+    }
+
+    fn stop(&self) {
+        self.state.lock().expect("gate lock").1 = true;
+        self.moved.notify_all();
+    }
 }
 
 /// The ordered writer: appends encoded groups to their files, opening and
@@ -520,14 +573,22 @@ impl Writer<'_> {
 
     fn run(
         &self,
-        receiver: mpsc::Receiver<Vec<EncodedGroup>>,
+        receiver: mpsc::Receiver<(usize, Result<EncodedGroup, Error>)>,
+        gate: &Gate,
         progress: &dyn Progress,
+        groups: usize,
     ) -> Result<(Vec<WrittenFile>, u64), Error> {
         let mut written = Vec::new();
         let mut open: Option<(usize, Vec<OpenFile>, Vec<u64>)> = None;
         let (mut bytes_so_far, mut cells) = (0u64, 0u64);
-        for window in receiver {
-            for group in window {
+        // Groups that arrived before their turn.
+        let mut early: BTreeMap<usize, Result<EncodedGroup, Error>> = BTreeMap::new();
+        let mut expected = 0;
+        for (i, result) in receiver {
+            early.insert(i, result);
+            while let Some(group) = early.remove(&expected) {
+                let group = group?;
+                expected += 1;
                 if INTERRUPTED.load(Ordering::Relaxed) {
                     return Err(Error::Interrupted);
                 }
@@ -553,7 +614,13 @@ impl Writer<'_> {
                 }
                 cells += group.cells;
                 progress.advance(group.events, bytes_so_far);
+                gate.advance(expected);
             }
+        }
+        if expected < groups {
+            // Workers stopped early (Ctrl-C): the open files are dropped, which
+            // removes them, and no manifest is written.
+            return Err(Error::Interrupted);
         }
         if let Some((s, files, rows)) = open.take() {
             self.close(&self.slots[s], files, &rows, &mut written)?;

@@ -349,3 +349,24 @@ fn parquet_values_equal_the_single_event_api() {
     }
     assert_eq!(ids.null_count(), 0);
 }
+
+#[test]
+fn ctrl_c_leaves_no_partial_file_and_no_success_marker() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("events");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_customer-events"))
+        .args(["generate", "--rows", "50M", "--quiet", "--row-group-rows", "20000", "--out", dir.to_str().unwrap()])
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let pid = child.id().to_string();
+    assert!(std::process::Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130), "an interrupted run exits with 130");
+    assert!(!dir.join("_SUCCESS").exists());
+    for (path, bytes) in tree(&dir) {
+        assert!(!path.contains(".tmp"), "temporary file {path} left behind");
+        // Every file that is there is complete: a valid Parquet footer.
+        assert!(bytes.ends_with(b"PAR1"), "{path} is incomplete");
+    }
+}
