@@ -1,10 +1,10 @@
 //! The batch engine: runs a dataset's file plan on a rayon pool.
 //!
-//! Row groups are the unit of work. The engine takes them in row order, a
-//! window at a time; workers generate and encode the window's row groups in
-//! parallel, and a writer thread appends finished windows to their files in
-//! order while the workers move on to the next window. Memory is bounded by
-//! the window (two row groups per thread), never by the row count.
+//! Row groups are the unit of work. Workers claim them in row order and
+//! generate and encode them in parallel, each at most a window (two row
+//! groups per thread) ahead of the writer thread, which appends them to their
+//! files in row order. No worker waits for another, and memory is bounded by
+//! the window, never by the row count.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
