@@ -355,12 +355,27 @@ fn ctrl_c_leaves_no_partial_file_and_no_success_marker() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("events");
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_customer-events"))
-        .args(["generate", "--rows", "50M", "--quiet", "--row-group-rows", "20000", "--out", dir.to_str().unwrap()])
+        .args([
+            "generate",
+            "--rows",
+            "50M",
+            "--quiet",
+            "--row-group-rows",
+            "20000",
+            "--out",
+            dir.to_str().unwrap(),
+        ])
         .spawn()
         .unwrap();
     std::thread::sleep(std::time::Duration::from_millis(1500));
     let pid = child.id().to_string();
-    assert!(std::process::Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(130), "an interrupted run exits with 130");
     assert!(!dir.join("_SUCCESS").exists());

@@ -28,17 +28,17 @@ pub fn run_ok(args: &[&str]) -> Output {
     out
 }
 
-/// Every `.parquet` file under `dir`, sorted by path.
-pub fn parquet_files(dir: &Path) -> Vec<PathBuf> {
+/// Every file under `dir`, sorted by path.
+pub fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut found = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
         for entry in std::fs::read_dir(&d).unwrap() {
             let path = entry.unwrap().path();
             if path.is_dir() {
-                stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "parquet") {
-                found.push(path);
+                stack.push(path)
+            } else {
+                found.push(path)
             }
         }
     }
@@ -46,23 +46,25 @@ pub fn parquet_files(dir: &Path) -> Vec<PathBuf> {
     found
 }
 
+/// Every `.parquet` file under `dir`, sorted by path.
+pub fn parquet_files(dir: &Path) -> Vec<PathBuf> {
+    walk(dir)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
+        .collect()
+}
+
 /// Every file under `dir` (relative path, bytes), sorted.
 pub fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut found = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                let rel = path.strip_prefix(dir).unwrap().to_string_lossy().to_string();
-                found.push((rel, std::fs::read(&path).unwrap()));
-            }
-        }
-    }
-    found.sort();
-    found
+    walk(dir)
+        .into_iter()
+        .map(|path| {
+            (
+                path.strip_prefix(dir).unwrap().to_string_lossy().to_string(),
+                std::fs::read(&path).unwrap(),
+            )
+        })
+        .collect()
 }
 
 /// Reads one Parquet file into batches.
