@@ -31,7 +31,8 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Write a dataset as Hive-partitioned Parquet (event_date=YYYY-MM-DD/part-NNNNN.parquet).
+    /// Write a dataset, Hive-partitioned by day (event_date=YYYY-MM-DD/part-NNNNN.parquet); Parquet by
+    /// default, or NDJSON or Arrow IPC, nested or normalized.
     Generate(GenerateArgs),
     /// Print events as JSON lines, one object per event, like the original module.
     Sample(SampleArgs),
