@@ -70,11 +70,16 @@ struct Nullable<T> {
 
 impl<T> Nullable<T> {
     fn nulls(&self) -> Option<NullBuffer> {
-        if self.valid.iter().all(|v| *v) {
-            None
-        } else {
-            Some(NullBuffer::from(self.valid.clone()))
-        }
+        validity(&self.valid)
+    }
+}
+
+/// A null buffer for `valid`, or none when every value is valid.
+fn validity(valid: &[bool]) -> Option<NullBuffer> {
+    if valid.iter().all(|v| *v) {
+        None
+    } else {
+        Some(NullBuffer::from(valid))
     }
 }
 
@@ -427,11 +432,7 @@ impl EventColumns {
             ],
             None,
         )?;
-        let details_nulls = if self.details_valid.iter().all(|v| *v) {
-            None
-        } else {
-            Some(NullBuffer::from(self.details_valid))
-        };
+        let details_nulls = validity(&self.details_valid);
         let details = structure(
             &field("event_details"),
             vec![
