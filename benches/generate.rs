@@ -38,7 +38,7 @@ fn encode(c: &mut Criterion) {
     let mut group = c.benchmark_group("encode");
     group.throughput(Throughput::Bytes(bytes as u64));
     for compression in [Compression::Snappy, Compression::Zstd(1), Compression::None] {
-        let props = customer_events::sink::parquet::writer_properties(&batch.schema(), compression);
+        let props = customer_events::sink::parquet::writer_properties(&batch.schema(), compression, false);
         group.bench_function(format!("parquet_8192_{compression}"), |b| {
             b.iter(|| {
                 let mut writer =
@@ -53,7 +53,7 @@ fn encode(c: &mut Criterion) {
 
 fn row_group(c: &mut Criterion) {
     let world = world();
-    let encoder = RowGroupEncoder::new(customer_events::event_schema(), Compression::Snappy).unwrap();
+    let encoder = RowGroupEncoder::new(customer_events::event_schema(), Compression::Snappy, false).unwrap();
     let rows = 4 * SUB_BATCH_ROWS;
     let mut group = c.benchmark_group("end_to_end");
     group.throughput(Throughput::Elements(rows));

@@ -65,6 +65,10 @@ pub struct OutputOptions {
     pub max_rows_per_file: u64,
     /// Folder layout.
     pub partition_by: PartitionBy,
+    /// Parquet min/max statistics on string columns too (off by default:
+    /// they cannot skip a row group in this data, see
+    /// [`crate::sink::parquet::writer_properties`]).
+    pub string_statistics: bool,
     /// Replace earlier output in `out`.
     #[serde(skip)]
     pub overwrite: bool,
@@ -91,6 +95,7 @@ impl OutputOptions {
             row_group_rows: DEFAULT_ROW_GROUP_ROWS,
             max_rows_per_file: DEFAULT_MAX_ROWS_PER_FILE,
             partition_by: PartitionBy::Date,
+            string_statistics: false,
             overwrite: false,
             threads: None,
         }
@@ -194,9 +199,13 @@ struct Table {
 }
 
 impl Table {
-    fn new(schema: SchemaRef, format: Format, compression: Compression) -> Result<Self, Error> {
-        let parquet = match format {
-            Format::Parquet => Some(RowGroupEncoder::new(schema.clone(), compression)?),
+    fn new(schema: SchemaRef, options: &OutputOptions, compression: Compression) -> Result<Self, Error> {
+        let parquet = match options.format {
+            Format::Parquet => Some(RowGroupEncoder::new(
+                schema.clone(),
+                compression,
+                options.string_statistics,
+            )?),
             _ => None,
         };
         Ok(Self { schema, parquet })
@@ -216,10 +225,10 @@ impl Tables {
             compression,
             events: event_schemas
                 .into_iter()
-                .map(|s| Table::new(s, format, compression))
+                .map(|s| Table::new(s, options, compression))
                 .collect::<Result<_, _>>()?,
-            users: Table::new(users_schema(), format, compression)?,
-            content: Table::new(content_schema(), format, compression)?,
+            users: Table::new(users_schema(), options, compression)?,
+            content: Table::new(content_schema(), options, compression)?,
         })
     }
 

@@ -95,20 +95,40 @@ impl Uuid {
     /// The 36-byte canonical text.
     #[inline]
     pub fn to_bytes(&self) -> [u8; 36] {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let hi = hex16((self.0 >> 64) as u64);
+        let lo = hex16(self.0 as u64);
         let mut buf = [b'-'; 36];
-        let mut pos = 0;
-        for i in 0..16 {
-            if matches!(i, 4 | 6 | 8 | 10) {
-                pos += 1;
-            }
-            let byte = (self.0 >> (120 - 8 * i)) as u8;
-            buf[pos] = HEX[(byte >> 4) as usize];
-            buf[pos + 1] = HEX[(byte & 15) as usize];
-            pos += 2;
-        }
+        buf[0..8].copy_from_slice(&hi[0..8]);
+        buf[9..13].copy_from_slice(&hi[8..12]);
+        buf[14..18].copy_from_slice(&hi[12..16]);
+        buf[19..23].copy_from_slice(&lo[0..4]);
+        buf[24..36].copy_from_slice(&lo[4..16]);
         buf
     }
+}
+
+/// Lowercase hex of `x`, most significant digit first, without a per-digit
+/// loop: the nibbles are spread one per byte, then turned into ASCII with
+/// byte-parallel arithmetic.
+#[inline]
+fn hex16(x: u64) -> [u8; 16] {
+    let mut out = [0u8; 16];
+    out[..8].copy_from_slice(&hex8((x >> 32) as u32).to_be_bytes());
+    out[8..].copy_from_slice(&hex8(x as u32).to_be_bytes());
+    out
+}
+
+/// The 8 hex digits of `x` as the bytes of a u64, least significant digit in
+/// the lowest byte.
+#[inline]
+fn hex8(x: u32) -> u64 {
+    let mut v = x as u64;
+    v = ((v & 0xffff_0000) << 16) | (v & 0xffff);
+    v = ((v << 8) & 0x00ff_0000_00ff_0000) | (v & 0x0000_00ff_0000_00ff);
+    v = ((v << 4) & 0x0f00_0f00_0f00_0f00) | (v & 0x000f_000f_000f_000f);
+    // Digit d: b'0' + d, plus 0x27 more when d >= 10 (so 10 becomes b'a').
+    let letters = ((v + 0x0606_0606_0606_0606) >> 4) & 0x0101_0101_0101_0101;
+    v + 0x3030_3030_3030_3030 + letters * 0x27
 }
 
 impl fmt::Display for Uuid {
@@ -385,6 +405,29 @@ pub struct Event<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn uuid_text_matches_hex_formatting() {
+        let mut x = 0x0123_4567_89ab_cdef_fedc_ba98_7654_3210u128;
+        for _ in 0..1000 {
+            let hex = format!("{x:032x}");
+            let expected = format!(
+                "{}-{}-{}-{}-{}",
+                &hex[0..8],
+                &hex[8..12],
+                &hex[12..16],
+                &hex[16..20],
+                &hex[20..]
+            );
+            assert_eq!(std::str::from_utf8(&Uuid(x).to_bytes()).unwrap(), expected);
+            x = x
+                .wrapping_mul(0x2545_f491_4f6c_dd1d)
+                .wrapping_add(0x9e37_79b9_7f4a_7c15)
+                ^ (x >> 61);
+        }
+        assert_eq!(Uuid(u128::MAX).to_string(), "ffffffff-ffff-ffff-ffff-ffffffffffff");
+        assert_eq!(Uuid(0).to_string(), "00000000-0000-0000-0000-000000000000");
+    }
 
     #[test]
     fn uuid_text_is_canonical_v4() {

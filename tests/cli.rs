@@ -163,6 +163,41 @@ fn flat_layout_without_partitions() {
     assert_eq!(rows, 12_000);
 }
 
+/// Min/max statistics: always on timestamps and numbers (readers skip row
+/// groups by time), on strings only with `--string-statistics`.
+#[test]
+fn statistics_on_timestamps_and_strings_on_request() {
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    let tmp = tempfile::tempdir().unwrap();
+    let stats = |dir: &Path| {
+        let file = std::fs::File::open(&parquet_files(dir)[0]).unwrap();
+        let reader = SerializedFileReader::new(file).unwrap();
+        let group = reader.metadata().row_group(0).clone();
+        let has_min_max = |path: &str| {
+            let column = group
+                .columns()
+                .iter()
+                .find(|c| c.column_path().string() == path)
+                .unwrap_or_else(|| panic!("no column {path}"));
+            column.statistics().is_some_and(|s| s.min_bytes_opt().is_some())
+        };
+        (
+            has_min_max("timestamp"),
+            has_min_max("content.duration"),
+            has_min_max("device.os"),
+            has_min_max("user_id"),
+        )
+    };
+    let default = tmp.path().join("default");
+    generate(&default, &["--rows", "2000"]);
+    assert_eq!(stats(&default), (true, true, false, false));
+    let strings = tmp.path().join("strings");
+    generate(&strings, &["--rows", "2000", "--string-statistics"]);
+    assert_eq!(stats(&strings), (true, true, true, true));
+    let manifest = std::fs::read_to_string(strings.join("_manifest.json")).unwrap();
+    assert!(manifest.contains("\"string_statistics\": true"), "{manifest}");
+}
+
 /// Bad input: exit code 2, one line naming the flag, nothing written.
 #[test]
 fn bad_input_is_refused_without_writing() {

@@ -17,8 +17,8 @@ use arrow::datatypes::SchemaRef;
 
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_writer::{ArrowColumnChunk, ArrowColumnWriter, ArrowRowGroupWriterFactory, compute_leaves};
-use parquet::basic::{Compression as Codec, GzipLevel, ZstdLevel};
-use parquet::file::properties::{WriterProperties, WriterVersion};
+use parquet::basic::{Compression as Codec, GzipLevel, Type as PhysicalType, ZstdLevel};
+use parquet::file::properties::{EnabledStatistics, WriterProperties, WriterVersion};
 use parquet::file::writer::SerializedFileWriter;
 
 use super::Staged;
@@ -106,7 +106,18 @@ impl Compression {
 const DISTINCT_LEAVES: [&str; 4] = ["event_id", "search_id", "timestamp", "play_percentage"];
 
 /// Writer properties for files of `schema`.
-pub fn writer_properties(schema: &SchemaRef, compression: Compression) -> Arc<WriterProperties> {
+///
+/// Min/max statistics are kept on numbers, dates, timestamps and booleans,
+/// and on strings only when `string_statistics` is set. No string column is
+/// ordered within a file: every row group holds the whole vocabulary (or
+/// random ids spread over the whole id space), so its min/max cannot skip a
+/// row group for any value in the data, while computing them (two byte
+/// comparisons per value) costs about a tenth of the run time.
+pub fn writer_properties(
+    schema: &SchemaRef,
+    compression: Compression,
+    string_statistics: bool,
+) -> Arc<WriterProperties> {
     let mut builder = WriterProperties::builder()
         .set_writer_version(WriterVersion::PARQUET_1_0)
         .set_compression(compression.codec())
@@ -115,6 +126,9 @@ pub fn writer_properties(schema: &SchemaRef, compression: Compression) -> Arc<Wr
         for column in descriptor.columns() {
             if DISTINCT_LEAVES.contains(&column.name()) {
                 builder = builder.set_column_dictionary_enabled(column.path().clone(), false);
+            }
+            if !string_statistics && column.physical_type() == PhysicalType::BYTE_ARRAY {
+                builder = builder.set_column_statistics_enabled(column.path().clone(), EnabledStatistics::None);
             }
         }
     }
@@ -152,12 +166,13 @@ pub struct RowGroupInProgress {
 }
 
 impl RowGroupEncoder {
-    /// An encoder of `schema` with `compression`.
+    /// An encoder of `schema` with `compression`, writing min/max statistics
+    /// of string columns only if `string_statistics` (see [`writer_properties`]).
     ///
     /// # Errors
     /// [`Error::Parquet`] if the schema cannot be expressed in Parquet (a bug).
-    pub fn new(schema: SchemaRef, compression: Compression) -> Result<Self, Error> {
-        let properties = writer_properties(&schema, compression);
+    pub fn new(schema: SchemaRef, compression: Compression, string_statistics: bool) -> Result<Self, Error> {
+        let properties = writer_properties(&schema, compression, string_statistics);
         let writer = ArrowWriter::try_new(Vec::new(), schema.clone(), Some((*properties).clone()))?;
         let (_, factory) = writer.into_serialized_writer()?;
         Ok(Self {
