@@ -33,11 +33,14 @@ use crate::world::World;
 pub const DEFAULT_ROW_GROUP_ROWS: u64 = 122_880;
 /// About 250 MB per file with snappy.
 pub const DEFAULT_MAX_ROWS_PER_FILE: u64 = 1_000_000;
-/// Rows generated at a time within a row group: one Arrow batch.
-pub const SUB_BATCH_ROWS: u64 = 8192;
+/// Rows generated at a time within a row group: one Arrow batch (about 20 MB).
+/// Larger batches amortize the Parquet writer's per-call work (level
+/// computation, page checks) and the buffers' allocation: 8,192 rows ran 10%
+/// slower, 65,536 no faster and with a third more memory.
+pub const SUB_BATCH_ROWS: u64 = 32_768;
 /// Arrow IPC holds a row group as uncompressed batches until it is written:
 /// its groups are capped at this many rows to keep memory bounded.
-pub const ARROW_GROUP_ROWS: u64 = 4 * SUB_BATCH_ROWS;
+pub const ARROW_GROUP_ROWS: u64 = 32_768;
 /// `--out null:` generates and encodes everything and writes nothing: it
 /// measures the tool without the disk.
 pub const NULL_OUTPUT: &str = "null:";
