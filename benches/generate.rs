@@ -63,9 +63,9 @@ fn row_group(c: &mut Criterion) {
             let mut row_group = encoder.start().unwrap();
             for start in (0..rows).step_by(SUB_BATCH_ROWS as usize) {
                 let batch = world.record_batch(start..start + SUB_BATCH_ROWS).unwrap();
-                encoder.add(&mut row_group, &batch).unwrap();
+                encoder.add(&mut row_group, &batch, false).unwrap();
             }
-            encoder.finish(row_group).unwrap().bytes()
+            encoder.finish(row_group, false).unwrap().bytes()
         })
     });
     group.finish();

@@ -276,7 +276,18 @@ struct EncodedGroup {
     cells: u64,
 }
 
-fn encode_group(world: &World, tables: &Tables, slot: &FileSlot, first: u64, rows: u64) -> Result<EncodedGroup, Error> {
+/// Generates and encodes rows `first..first + rows` of `slot`. With `share`,
+/// the work is split into rayon tasks (generating the next sub-batch while
+/// encoding this one; leaf columns) that idle workers can take; without it,
+/// one sub-batch is alive at a time, which keeps memory low.
+fn encode_group(
+    world: &World,
+    tables: &Tables,
+    slot: &FileSlot,
+    first: u64,
+    rows: u64,
+    share: bool,
+) -> Result<EncodedGroup, Error> {
     let of_slot = tables.of(slot.source);
     let mut building: Vec<(Building, u64)> = of_slot
         .iter()
@@ -293,7 +304,7 @@ fn encode_group(world: &World, tables: &Tables, slot: &FileSlot, first: u64, row
         for ((b, n), (table, batch)) in building.iter_mut().zip(of_slot.iter().zip(tables_batches)) {
             *n += batch.num_rows() as u64;
             match b {
-                Building::Parquet(g) => table.parquet.as_ref().expect("parquet table").add(g, batch)?,
+                Building::Parquet(g) => table.parquet.as_ref().expect("parquet table").add(g, batch, share)?,
                 Building::Batches(v) => v.push(batch.clone()),
                 Building::Lines(out) => ndjson::write_batch(out, batch)?,
             }
@@ -302,46 +313,47 @@ fn encode_group(world: &World, tables: &Tables, slot: &FileSlot, first: u64, row
     };
     let (mut events, mut cells) = (0, 0);
     let end = first + rows;
-    let mut start = first;
     let json_events =
         slot.source == Source::Events && tables.format == Format::Ndjson && tables.layout == Layout::Nested;
-    let mut event = Event::default();
     let mut lines = Vec::new();
-    while start < end {
-        let n = SUB_BATCH_ROWS.min(end - start);
-        match slot.source {
-            Source::Events if json_events => {
-                for row in start..start + n {
-                    world.fill_event(row, &mut event);
-                    cells += event_cells(&event);
-                    serde_json::to_writer(&mut lines, &event).map_err(|e| Error::io("json", e.into()))?;
-                    lines.push(b'\n');
-                }
-                events += n;
-            }
-            Source::Events => {
-                let mut columns = EventColumns::with_capacity(n as usize);
-                for row in start..start + n {
-                    world.fill_event(row, &mut event);
-                    columns.push(&event);
-                }
-                cells += columns.cells();
-                events += n;
-                let batch = columns.finish()?;
-                match tables.layout {
-                    Layout::Nested => add(std::slice::from_ref(&batch))?,
-                    Layout::Normalized => add(&split(&batch)?)?,
-                }
-            }
-            Source::Users => add(&[users_batch(world, start..start + n)?])?,
-            Source::Content => add(&[content_batch(world, start..start + n)?])?,
+    if json_events {
+        let mut event = Event::default();
+        for row in first..end {
+            world.fill_event(row, &mut event);
+            cells += event_cells(&event);
+            serde_json::to_writer(&mut lines, &event).map_err(|e| Error::io("json", e.into()))?;
+            lines.push(b'\n');
         }
-        start += n;
+        events = rows;
+    } else {
+        // With `share`, sub-batch k + 1 is generated while sub-batch k is
+        // encoded, each half open to an idle worker; without it, k is encoded
+        // (and freed) before k + 1 is generated.
+        let mut start = first;
+        let mut pending: Option<Vec<RecordBatch>> = None;
+        while start < end || pending.is_some() {
+            let n = SUB_BATCH_ROWS.min(end - start);
+            let mut encode = || pending.take().map_or(Ok(()), |batches| add(&batches));
+            let generate = || (n > 0).then(|| sub_batch(world, tables, slot.source, start..start + n));
+            let (added, generated) = if share {
+                rayon::join(encode, generate)
+            } else {
+                (encode(), generate())
+            };
+            added?;
+            if let Some(generated) = generated {
+                let (batches, batch_cells) = generated?;
+                cells += batch_cells;
+                events += n;
+                pending = Some(batches);
+            }
+            start += n;
+        }
     }
     let mut parts = Vec::with_capacity(building.len());
     for ((b, n), table) in building.into_iter().zip(of_slot) {
         let payload = match b {
-            Building::Parquet(g) => Payload::Parquet(table.parquet.as_ref().expect("parquet table").finish(g)?),
+            Building::Parquet(g) => Payload::Parquet(table.parquet.as_ref().expect("parquet table").finish(g, share)?),
             Building::Batches(v) => Payload::Batches(v),
             Building::Lines(out) => {
                 let out = if json_events { std::mem::take(&mut lines) } else { out };
@@ -357,6 +369,35 @@ fn encode_group(world: &World, tables: &Tables, slot: &FileSlot, first: u64, row
         events,
         cells,
     })
+}
+
+/// The batches (one per table of `source`) of `rows`, and their leaf values
+/// for the events table (0 for the dimension tables).
+fn sub_batch(
+    world: &World,
+    tables: &Tables,
+    source: Source,
+    rows: std::ops::Range<u64>,
+) -> Result<(Vec<RecordBatch>, u64), Error> {
+    match source {
+        Source::Events => {
+            let mut columns = EventColumns::with_capacity((rows.end - rows.start) as usize);
+            let mut event = Event::default();
+            for row in rows {
+                world.fill_event(row, &mut event);
+                columns.push(&event);
+            }
+            let cells = columns.cells();
+            let batch = columns.finish()?;
+            let batches = match tables.layout {
+                Layout::Nested => vec![batch],
+                Layout::Normalized => Vec::from(split(&batch)?),
+            };
+            Ok((batches, cells))
+        }
+        Source::Users => Ok((vec![users_batch(world, rows)?], 0)),
+        Source::Content => Ok((vec![content_batch(world, rows)?], 0)),
+    }
 }
 
 /// Generates the dataset of `config` into `options.out`.
@@ -430,7 +471,8 @@ pub fn generate(config: Config, options: &OutputOptions, progress: &dyn Progress
             result
         });
         pool.scope(|workers| {
-            for _ in 0..pool.current_num_threads() {
+            let threads = pool.current_num_threads();
+            for _ in 0..threads {
                 let sender = sender.clone();
                 let (next, gate, world, tables, slots, groups) =
                     (&next, &progress_gate, &world, &tables, &slots, &groups);
@@ -449,7 +491,10 @@ pub fn generate(config: Config, options: &OutputOptions, progress: &dyn Progress
                             break;
                         }
                         let (s, first, rows) = groups[i];
-                        let encoded = encode_group(world, tables, &slots[s], first, rows).map(|mut g| {
+                        // Among the last groups some workers run out of work:
+                        // these groups lend them parts of their own.
+                        let share = threads > 1 && i + threads >= groups.len();
+                        let encoded = encode_group(world, tables, &slots[s], first, rows, share).map(|mut g| {
                             g.slot = s;
                             g
                         });

@@ -163,6 +163,35 @@ fn flat_layout_without_partitions() {
     assert_eq!(rows, 12_000);
 }
 
+/// The last row groups of a run are shared between workers (sub-batches
+/// generated ahead, leaf columns encoded in parallel): a group of several
+/// sub-batches must come out the same as when one worker writes it.
+#[test]
+fn a_row_group_shared_between_workers_has_the_same_bytes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let common = ["--rows", "100k", "--days", "1", "--row-group-rows", "100k"];
+    let one = tmp.path().join("one");
+    let three = tmp.path().join("three");
+    generate(&one, &[&common[..], &["--threads", "1"]].concat());
+    generate(&three, &[&common[..], &["--threads", "3"]].concat());
+    let reference = tree(&one);
+    assert!(
+        reference.iter().any(|(p, _)| p.ends_with(".parquet")),
+        "no parquet file written"
+    );
+    assert!(
+        tree(&three) == reference,
+        "--threads 3 wrote different bytes than --threads 1"
+    );
+    assert_eq!(
+        read_parquet(&parquet_files(&one)[0])
+            .iter()
+            .map(|b| b.num_rows())
+            .sum::<usize>(),
+        100_000
+    );
+}
+
 /// Min/max statistics: always on timestamps and numbers (readers skip row
 /// groups by time), on strings only with `--string-statistics`.
 #[test]

@@ -20,6 +20,7 @@ use parquet::arrow::arrow_writer::{ArrowColumnChunk, ArrowColumnWriter, ArrowRow
 use parquet::basic::{Compression as Codec, GzipLevel, Type as PhysicalType, ZstdLevel};
 use parquet::file::properties::{EnabledStatistics, WriterProperties, WriterVersion};
 use parquet::file::writer::SerializedFileWriter;
+use rayon::prelude::*;
 
 use super::Staged;
 use crate::error::Error;
@@ -192,30 +193,59 @@ impl RowGroupEncoder {
         })
     }
 
-    /// Encodes `batch` (of this encoder's schema) into the row group.
+    /// Encodes `batch` (of this encoder's schema) into the row group; with
+    /// `share`, leaf columns are encoded as rayon tasks that idle workers of
+    /// the pool can take.
     ///
     /// # Errors
     /// [`Error::Parquet`] on an encoding failure.
-    pub fn add(&self, group: &mut RowGroupInProgress, batch: &RecordBatch) -> Result<(), Error> {
-        let mut leaf_writers = group.writers.iter_mut();
-        for (field, column) in self.schema.fields().iter().zip(batch.columns()) {
-            for leaf in compute_leaves(field, column)? {
-                leaf_writers.next().expect("one writer per leaf").write(&leaf)?;
+    pub fn add(&self, group: &mut RowGroupInProgress, batch: &RecordBatch, share: bool) -> Result<(), Error> {
+        let fields = self.schema.fields().iter().zip(batch.columns());
+        if share {
+            // All leaves (with their levels) up front, so they can be split.
+            let mut leaves = Vec::with_capacity(group.writers.len());
+            for (field, column) in fields {
+                leaves.extend(compute_leaves(field, column)?);
+            }
+            assert_eq!(leaves.len(), group.writers.len(), "one writer per leaf");
+            group
+                .writers
+                .par_iter_mut()
+                .zip(leaves.par_iter())
+                .with_max_len(1)
+                .try_for_each(|(writer, leaf)| writer.write(leaf))?;
+        } else {
+            // One field's leaves at a time: their levels are short-lived.
+            let mut leaf_writers = group.writers.iter_mut();
+            for (field, column) in fields {
+                for leaf in compute_leaves(field, column)? {
+                    leaf_writers.next().expect("one writer per leaf").write(&leaf)?;
+                }
             }
         }
         Ok(())
     }
 
-    /// Closes the row group's column chunks.
+    /// Closes the row group's column chunks (flushing and compressing their
+    /// last pages); with `share`, as rayon tasks that idle workers can take.
     ///
     /// # Errors
     /// [`Error::Parquet`] on an encoding failure.
-    pub fn finish(&self, group: RowGroupInProgress) -> Result<EncodedRowGroup, Error> {
-        let chunks = group
-            .writers
-            .into_iter()
-            .map(|w| w.close())
-            .collect::<Result<Vec<_>, _>>()?;
+    pub fn finish(&self, group: RowGroupInProgress, share: bool) -> Result<EncodedRowGroup, Error> {
+        let chunks = if share {
+            group
+                .writers
+                .into_par_iter()
+                .with_max_len(1)
+                .map(|w| w.close())
+                .collect::<Result<Vec<_>, _>>()?
+        } else {
+            group
+                .writers
+                .into_iter()
+                .map(|w| w.close())
+                .collect::<Result<Vec<_>, _>>()?
+        };
         Ok(EncodedRowGroup { chunks })
     }
 }
