@@ -53,6 +53,17 @@ mkdir -p "$TMP/cwd"
 
 log() { echo "compare: $*" >&2; }
 
+# save_result FILE NAME: copies FILE to benches/results/NAME.md (a time suffix
+# when that exists already) and prints it.
+save_result() {
+  local dest="$RESULTS_DIR/$2.md"
+  mkdir -p "$RESULTS_DIR"
+  [[ ! -e $dest ]] || dest="$RESULTS_DIR/$2-$(date +%H%M%S).md"
+  cp "$1" "$dest"
+  cat "$1"
+  log "saved $dest"
+}
+
 # run_timed OUTFILE CMD... : runs CMD in $TMP/cwd (so a stray relative path such
 # as an unsupported `null:` lands in the temp dir) with stdout to OUTFILE and
 # stderr to $TMP/stderr; prints "WALL_S RSS_KIB USER_S SYS_S". Fails with the command.
@@ -143,12 +154,7 @@ if [[ $MODE == rss ]]; then
   done
   echo >>"$out_md"
   echo "Script time: $((SECONDS - START_SECONDS)) s." >>"$out_md"
-  mkdir -p "$RESULTS_DIR"
-  dest="$RESULTS_DIR/rss-$ts.md"
-  [[ ! -e $dest ]] || dest="$RESULTS_DIR/rss-$ts-$(date +%H%M%S).md"
-  cp "$out_md" "$dest"
-  cat "$out_md"
-  log "saved $dest"
+  save_result "$out_md" "rss-$ts"
   exit 0
 fi
 
@@ -391,9 +397,4 @@ LINEITEM_CELLS=$((LINEITEM_ROWS * LINEITEM_COLS))
   echo "- Script time: $((SECONDS - START_SECONDS)) s (RUNS=$RUNS)."
 } >"$MD"
 
-mkdir -p "$RESULTS_DIR"
-DEST="$RESULTS_DIR/compare-$TS.md"
-[[ ! -e $DEST ]] || DEST="$RESULTS_DIR/compare-$TS-$(date +%H%M%S).md"
-cp "$MD" "$DEST"
-cat "$MD"
-log "saved $DEST"
+save_result "$MD" "compare-$TS"

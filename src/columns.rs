@@ -18,7 +18,7 @@ use arrow::buffer::{Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow::datatypes::{DataType, SchemaRef};
 
 use crate::error::Error;
-use crate::model::{AppVersion, Bandwidth, Event, OsVersion};
+use crate::model::{AppVersion, Bandwidth, Content, Event, Location, OsVersion, Subscription, Uuid};
 use crate::schema::{event_schema, list_item, struct_fields};
 
 /// A Utf8 column being built: concatenated bytes and offsets.
@@ -122,6 +122,153 @@ fn list(data_type: &DataType, offsets: Vec<i32>, items: ArrayRef) -> Result<Arra
     )?))
 }
 
+/// The columns of [`Location`], in schema order; shared by the events and the
+/// `users` dimension.
+#[derive(Debug)]
+pub(crate) struct LocationColumns([Utf8Column; 4]);
+
+impl LocationColumns {
+    pub(crate) fn with_capacity(rows: usize) -> Self {
+        let s = |bytes| Utf8Column::with_capacity(rows, bytes);
+        Self([s(14), s(12), s(12), s(20)])
+    }
+
+    #[inline]
+    pub(crate) fn push(&mut self, l: &Location) {
+        for (column, value) in self.0.iter_mut().zip([l.country, l.city, l.region, l.timezone]) {
+            column.push(value);
+        }
+    }
+
+    /// country, city, region, timezone.
+    pub(crate) fn finish(self) -> Vec<ArrayRef> {
+        self.0.into_iter().map(|c| c.finish(None)).collect()
+    }
+}
+
+/// The columns of [`Content`], in schema order; shared by the events and the
+/// `content` dimension.
+#[derive(Debug)]
+pub(crate) struct ContentColumns {
+    id: Utf8Column,
+    title: Utf8Column,
+    content_type: Utf8Column,
+    episode: Nullable<Vec<i32>>,
+    season: Nullable<Vec<i32>>,
+    provider: Utf8Column,
+    genre: Utf8Column,
+    release_year: Vec<i32>,
+    duration: Vec<i32>,
+    language: Utf8Column,
+}
+
+impl ContentColumns {
+    pub(crate) fn with_capacity(rows: usize) -> Self {
+        let s = |bytes| Utf8Column::with_capacity(rows, bytes);
+        let opt_i32 = || Nullable {
+            values: Vec::with_capacity(rows),
+            valid: Vec::with_capacity(rows),
+        };
+        Self {
+            id: s(36),
+            title: s(20),
+            content_type: s(8),
+            episode: opt_i32(),
+            season: opt_i32(),
+            provider: s(10),
+            genre: s(8),
+            release_year: Vec::with_capacity(rows),
+            duration: Vec::with_capacity(rows),
+            language: s(2),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn push(&mut self, c: &Content<'_>) {
+        push_uuid(&mut self.id, c.id.to_bytes());
+        self.title.push(c.title);
+        self.content_type.push(c.content_type);
+        push_opt(&mut self.episode, c.episode);
+        push_opt(&mut self.season, c.season);
+        self.provider.push(c.provider);
+        self.genre.push(c.genre);
+        self.release_year.push(c.release_year);
+        self.duration.push(c.duration);
+        self.language.push(c.language);
+    }
+
+    /// id, title, type, episode, season, provider, genre, release_year,
+    /// duration, language.
+    pub(crate) fn finish(self) -> Vec<ArrayRef> {
+        let (episode_nulls, season_nulls) = (self.episode.nulls(), self.season.nulls());
+        vec![
+            self.id.finish(None),
+            self.title.finish(None),
+            self.content_type.finish(None),
+            int32(self.episode.values, episode_nulls),
+            int32(self.season.values, season_nulls),
+            self.provider.finish(None),
+            self.genre.finish(None),
+            int32(self.release_year, None),
+            int32(self.duration, None),
+            self.language.finish(None),
+        ]
+    }
+}
+
+/// The columns of [`Subscription`], in schema order; shared by the events and
+/// the `users` dimension.
+#[derive(Debug)]
+pub(crate) struct SubscriptionColumns {
+    plan: Utf8Column,
+    start_date: Vec<i32>,
+    billing_cycle: Utf8Column,
+    services_offsets: Vec<i32>,
+    services: Utf8Column,
+}
+
+impl SubscriptionColumns {
+    pub(crate) fn with_capacity(rows: usize) -> Self {
+        Self {
+            plan: Utf8Column::with_capacity(rows, 8),
+            start_date: Vec::with_capacity(rows),
+            billing_cycle: Utf8Column::with_capacity(rows, 7),
+            services_offsets: offsets_with_capacity(rows),
+            services: Utf8Column::with_capacity(rows * 2, 8),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn push(&mut self, s: &Subscription) {
+        self.plan.push(s.plan);
+        self.start_date.push(s.start_date.0);
+        self.billing_cycle.push(s.billing_cycle);
+        for name in s.connected_services.names() {
+            self.services.push(name);
+        }
+        self.services_offsets.push(self.services.offsets.len() as i32 - 1);
+    }
+
+    /// plan, start_date, billing_cycle, connected_services.
+    ///
+    /// # Errors
+    /// [`Error::Arrow`] if the list does not fit the schema (a bug).
+    pub(crate) fn finish(self) -> Result<Vec<ArrayRef>, Error> {
+        let schema = event_schema();
+        let subscription_t = schema
+            .field_with_name("user_subscription")
+            .expect("schema field")
+            .data_type();
+        let services_t = struct_fields(subscription_t)[3].data_type();
+        Ok(vec![
+            self.plan.finish(None),
+            Arc::new(Date32Array::new(self.start_date.into(), None)),
+            self.billing_cycle.finish(None),
+            list(services_t, self.services_offsets, self.services.finish(None))?,
+        ])
+    }
+}
+
 /// Buffers for a batch of events, one per leaf column of the schema.
 #[derive(Debug)]
 pub struct EventColumns {
@@ -132,22 +279,9 @@ pub struct EventColumns {
     event_type: Utf8Column,
     timestamp: Vec<i64>,
     device: [Utf8Column; 5],
-    location: [Utf8Column; 4],
-    content_id: Utf8Column,
-    title: Utf8Column,
-    content_type: Utf8Column,
-    episode: Nullable<Vec<i32>>,
-    season: Nullable<Vec<i32>>,
-    provider: Utf8Column,
-    genre: Utf8Column,
-    release_year: Vec<i32>,
-    duration: Vec<i32>,
-    language: Utf8Column,
-    plan: Utf8Column,
-    start_date: Vec<i32>,
-    billing_cycle: Utf8Column,
-    services_offsets: Vec<i32>,
-    services: Utf8Column,
+    location: LocationColumns,
+    content: ContentColumns,
+    subscription: SubscriptionColumns,
     details_valid: Vec<bool>,
     play_duration: Vec<i32>,
     play_percentage: Vec<f64>,
@@ -203,22 +337,9 @@ impl EventColumns {
             event_type: s(12),
             timestamp: Vec::with_capacity(rows),
             device: [s(8), s(8), s(4), s(6), s(12)],
-            location: [s(14), s(12), s(12), s(20)],
-            content_id: s(36),
-            title: s(20),
-            content_type: s(8),
-            episode: opt_i32(rows),
-            season: opt_i32(rows),
-            provider: s(10),
-            genre: s(8),
-            release_year: Vec::with_capacity(rows),
-            duration: Vec::with_capacity(rows),
-            language: s(2),
-            plan: s(8),
-            start_date: Vec::with_capacity(rows),
-            billing_cycle: s(7),
-            services_offsets: offsets_with_capacity(rows),
-            services: Utf8Column::with_capacity(rows * 2, 8),
+            location: LocationColumns::with_capacity(rows),
+            content: ContentColumns::with_capacity(rows),
+            subscription: SubscriptionColumns::with_capacity(rows),
             details_valid: Vec::with_capacity(rows),
             play_duration: Vec::with_capacity(rows),
             play_percentage: Vec::with_capacity(rows),
@@ -297,32 +418,9 @@ impl EventColumns {
         push_app_version(&mut self.device[3], d.app_version);
         self.device[4].push(d.model);
 
-        let l = &e.location;
-        self.location[0].push(l.country);
-        self.location[1].push(l.city);
-        self.location[2].push(l.region);
-        self.location[3].push(l.timezone);
-
-        let c = &e.content;
-        push_uuid(&mut self.content_id, c.id.to_bytes());
-        self.title.push(c.title);
-        self.content_type.push(c.content_type);
-        push_opt(&mut self.episode, c.episode);
-        push_opt(&mut self.season, c.season);
-        self.provider.push(c.provider);
-        self.genre.push(c.genre);
-        self.release_year.push(c.release_year);
-        self.duration.push(c.duration);
-        self.language.push(c.language);
-
-        let s = &e.user_subscription;
-        self.plan.push(s.plan);
-        self.start_date.push(s.start_date.0);
-        self.billing_cycle.push(s.billing_cycle);
-        for name in s.connected_services.names() {
-            self.services.push(name);
-        }
-        self.services_offsets.push(self.services.offsets.len() as i32 - 1);
+        self.location.push(&e.location);
+        self.content.push(&e.content);
+        self.subscription.push(&e.user_subscription);
 
         match &e.event_details {
             Some(x) => {
@@ -401,42 +499,9 @@ impl EventColumns {
             ],
             None,
         )?;
-        let [l0, l1, l2, l3] = self.location;
-        let location = structure(
-            &field("location"),
-            vec![l0.finish(None), l1.finish(None), l2.finish(None), l3.finish(None)],
-            None,
-        )?;
-        let episode_nulls = self.episode.nulls();
-        let season_nulls = self.season.nulls();
-        let content = structure(
-            &field("content"),
-            vec![
-                self.content_id.finish(None),
-                self.title.finish(None),
-                self.content_type.finish(None),
-                int32(self.episode.values, episode_nulls),
-                int32(self.season.values, season_nulls),
-                self.provider.finish(None),
-                self.genre.finish(None),
-                int32(self.release_year, None),
-                int32(self.duration, None),
-                self.language.finish(None),
-            ],
-            None,
-        )?;
-        let subscription_t = field("user_subscription");
-        let services_t = struct_fields(&subscription_t)[3].data_type().clone();
-        let subscription = structure(
-            &subscription_t,
-            vec![
-                self.plan.finish(None),
-                Arc::new(Date32Array::new(self.start_date.into(), None)),
-                self.billing_cycle.finish(None),
-                list(&services_t, self.services_offsets, self.services.finish(None))?,
-            ],
-            None,
-        )?;
+        let location = structure(&field("location"), self.location.finish(), None)?;
+        let content = structure(&field("content"), self.content.finish(), None)?;
+        let subscription = structure(&field("user_subscription"), self.subscription.finish()?, None)?;
         let details_nulls = validity(&self.details_valid);
         let details = structure(
             &field("event_details"),
@@ -527,6 +592,15 @@ pub fn event_cells(e: &Event<'_>) -> u64 {
         + 8 * e.user_action.len() as u64
         + 4 * e.recommendations.len() as u64
         + 4 * e.search_history.len() as u64
+}
+
+/// A column of ids as canonical UUID text.
+pub(crate) fn uuid_column(ids: &[Uuid]) -> ArrayRef {
+    let mut column = Utf8Column::with_capacity(ids.len(), 36);
+    for id in ids {
+        push_uuid(&mut column, id.to_bytes());
+    }
+    column.finish(None)
 }
 
 #[inline]

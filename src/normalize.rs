@@ -18,13 +18,11 @@
 use std::ops::Range;
 use std::sync::{Arc, OnceLock};
 
-use arrow::array::{
-    Array, ArrayRef, AsArray, Date32Builder, Int32Array, Int32Builder, ListBuilder, RecordBatch, StringBuilder,
-    UInt32Array, make_array,
-};
+use arrow::array::{Array, ArrayRef, AsArray, Int32Array, RecordBatch, UInt32Array, make_array};
 use arrow::compute::take;
 use arrow::datatypes::{DataType, Field, FieldRef, Schema, SchemaRef};
 
+use crate::columns::{ContentColumns, LocationColumns, SubscriptionColumns, uuid_column};
 use crate::error::Error;
 use crate::schema::{event_schema, list_item, struct_fields};
 use crate::world::World;
@@ -211,42 +209,22 @@ pub fn split(batch: &RecordBatch) -> Result<[RecordBatch; 4], Error> {
 /// [`Error::Arrow`] on a schema mismatch (a bug).
 pub fn users_batch(world: &World, range: Range<u64>) -> Result<RecordBatch, Error> {
     let n = (range.end - range.start) as usize;
-    let mut text: Vec<StringBuilder> = (0..7).map(|_| StringBuilder::with_capacity(n, n * 12)).collect();
-    let mut start_date = Date32Builder::with_capacity(n);
-    let mut services =
-        ListBuilder::new(StringBuilder::new()).with_field(Arc::new(Field::new("item", DataType::Utf8, false)));
-    let mut devices = Int32Builder::with_capacity(n);
+    let mut ids = Vec::with_capacity(n);
+    let mut location = LocationColumns::with_capacity(n);
+    let mut subscription = SubscriptionColumns::with_capacity(n);
+    let mut devices = Vec::with_capacity(n);
     let population = world.population();
     for index in range {
         let user = population.user(index);
-        let l = &user.location;
-        let s = &user.subscription;
-        let id = user.id.to_bytes();
-        let values = [
-            std::str::from_utf8(&id).expect("ASCII id"),
-            l.country,
-            l.city,
-            l.region,
-            l.timezone,
-            s.plan,
-        ];
-        for (builder, value) in text.iter_mut().zip(values) {
-            builder.append_value(value);
-        }
-        text[6].append_value(s.billing_cycle);
-        start_date.append_value(s.start_date.0);
-        for name in s.connected_services.names() {
-            services.values().append_value(name);
-        }
-        services.append(true);
-        devices.append_value(user.devices as i32);
+        ids.push(user.id);
+        location.push(&user.location);
+        subscription.push(&user.subscription);
+        devices.push(user.devices as i32);
     }
-    let mut text = text.into_iter().map(|mut b| Arc::new(b.finish()) as ArrayRef);
-    let mut columns: Vec<ArrayRef> = text.by_ref().take(6).collect();
-    columns.push(Arc::new(start_date.finish()));
-    columns.extend(text);
-    columns.push(Arc::new(services.finish()));
-    columns.push(Arc::new(devices.finish()));
+    let mut columns = vec![uuid_column(&ids)];
+    columns.extend(location.finish());
+    columns.extend(subscription.finish()?);
+    columns.push(Arc::new(Int32Array::from(devices)));
     Ok(RecordBatch::try_new(users_schema(), columns)?)
 }
 
@@ -255,35 +233,9 @@ pub fn users_batch(world: &World, range: Range<u64>) -> Result<RecordBatch, Erro
 /// # Errors
 /// [`Error::Arrow`] on a schema mismatch (a bug).
 pub fn content_batch(world: &World, range: Range<u64>) -> Result<RecordBatch, Error> {
-    let n = (range.end - range.start) as usize;
-    let mut text: Vec<StringBuilder> = (0..6).map(|_| StringBuilder::with_capacity(n, n * 16)).collect();
-    let mut ints: Vec<Int32Builder> = (0..4).map(|_| Int32Builder::with_capacity(n)).collect();
+    let mut content = ContentColumns::with_capacity((range.end - range.start) as usize);
     for index in range {
-        let c = world.catalog().content(index as usize);
-        let id = c.id.to_bytes();
-        let strings = [
-            std::str::from_utf8(&id).expect("ASCII id"),
-            c.title,
-            c.content_type,
-            c.provider,
-            c.genre,
-            c.language,
-        ];
-        for (builder, value) in text.iter_mut().zip(strings) {
-            builder.append_value(value);
-        }
-        ints[0].append_option(c.episode);
-        ints[1].append_option(c.season);
-        ints[2].append_value(c.release_year);
-        ints[3].append_value(c.duration);
+        content.push(&world.catalog().content(index as usize));
     }
-    let mut text = text.into_iter().map(|mut b| Arc::new(b.finish()) as ArrayRef);
-    let mut ints = ints.into_iter().map(|mut b| Arc::new(b.finish()) as ArrayRef);
-    // Column order of the content struct: id, title, type, episode, season, provider, genre, release_year, duration, language.
-    let mut columns: Vec<ArrayRef> = text.by_ref().take(3).collect();
-    columns.extend(ints.by_ref().take(2));
-    columns.extend(text.by_ref().take(2));
-    columns.extend(ints);
-    columns.extend(text);
-    Ok(RecordBatch::try_new(content_schema(), columns)?)
+    Ok(RecordBatch::try_new(content_schema(), content.finish())?)
 }
