@@ -6,6 +6,7 @@
 //! Spark's hidden-file rule both skip) and renamed at the end. `_SUCCESS` and
 //! `_manifest.json` are written last, after every file.
 
+mod dictionary;
 pub mod ipc;
 pub mod ndjson;
 pub mod parquet;

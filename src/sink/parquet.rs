@@ -13,16 +13,21 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use arrow::array::RecordBatch;
-use arrow::datatypes::SchemaRef;
+use arrow::datatypes::{DataType, Field, SchemaRef};
+use bytes::Bytes;
 
 use parquet::arrow::ArrowWriter;
+use parquet::arrow::arrow_writer::ArrowLeafColumn;
 use parquet::arrow::arrow_writer::{ArrowColumnChunk, ArrowColumnWriter, ArrowRowGroupWriterFactory, compute_leaves};
 use parquet::basic::{Compression as Codec, GzipLevel, Type as PhysicalType, ZstdLevel};
+use parquet::column::writer::ColumnCloseResult;
 use parquet::file::properties::{EnabledStatistics, WriterProperties, WriterVersion};
 use parquet::file::writer::SerializedFileWriter;
+use parquet::schema::types::{ColumnDescPtr, SchemaDescriptor};
 use rayon::prelude::*;
 
 use super::Staged;
+use super::dictionary::{self, Limits, StringChunkWriter, StringLeaf, leaf_count, string_leaves};
 use crate::error::Error;
 
 /// A Parquet compression codec, as given to `--compression`.
@@ -141,6 +146,9 @@ pub struct RowGroupEncoder {
     factory: ArrowRowGroupWriterFactory,
     properties: Arc<WriterProperties>,
     schema: SchemaRef,
+    /// Per top-level field: its leaves, each with its descriptor when it is
+    /// a dictionary-encoded string column written by [`StringChunkWriter`].
+    fields: Vec<Vec<Option<ColumnDescPtr>>>,
 }
 
 impl std::fmt::Debug for RowGroupEncoder {
@@ -149,21 +157,68 @@ impl std::fmt::Debug for RowGroupEncoder {
     }
 }
 
+/// One encoded column chunk.
+enum Chunk {
+    Arrow(ArrowColumnChunk),
+    Strings(Bytes, ColumnCloseResult),
+}
+
+impl Chunk {
+    fn bytes(&self) -> usize {
+        match self {
+            Chunk::Arrow(chunk) => chunk.close().bytes_written as usize,
+            Chunk::Strings(bytes, _) => bytes.len(),
+        }
+    }
+}
+
 /// One encoded row group, ready to append.
 pub struct EncodedRowGroup {
-    chunks: Vec<ArrowColumnChunk>,
+    chunks: Vec<Chunk>,
 }
 
 impl EncodedRowGroup {
     /// Encoded bytes held in memory.
     pub fn bytes(&self) -> usize {
-        self.chunks.iter().map(|c| c.close().bytes_written as usize).sum()
+        self.chunks.iter().map(Chunk::bytes).sum()
+    }
+}
+
+/// The writer of one leaf column.
+enum LeafWriter {
+    Arrow(Box<ArrowColumnWriter>),
+    Strings(Box<StringChunkWriter>),
+}
+
+/// One leaf's values of a batch, as its writer takes them.
+enum LeafInput {
+    Arrow(ArrowLeafColumn),
+    Strings(StringLeaf),
+}
+
+impl LeafWriter {
+    fn write(&mut self, input: &LeafInput) -> Result<(), parquet::errors::ParquetError> {
+        match (self, input) {
+            (LeafWriter::Arrow(writer), LeafInput::Arrow(leaf)) => writer.write(leaf),
+            (LeafWriter::Strings(writer), LeafInput::Strings(leaf)) => writer.write(leaf),
+            _ => unreachable!("each leaf's input is built for its writer"),
+        }
+    }
+
+    fn close(self) -> Result<Chunk, parquet::errors::ParquetError> {
+        Ok(match self {
+            LeafWriter::Arrow(writer) => Chunk::Arrow(writer.close()?),
+            LeafWriter::Strings(writer) => {
+                let (bytes, close) = writer.close()?;
+                Chunk::Strings(bytes, close)
+            }
+        })
     }
 }
 
 /// A row group being encoded: one column writer per leaf.
 pub struct RowGroupInProgress {
-    writers: Vec<ArrowColumnWriter>,
+    writers: Vec<LeafWriter>,
 }
 
 impl RowGroupEncoder {
@@ -174,12 +229,29 @@ impl RowGroupEncoder {
     /// [`Error::Parquet`] if the schema cannot be expressed in Parquet (a bug).
     pub fn new(schema: SchemaRef, compression: Compression, string_statistics: bool) -> Result<Self, Error> {
         let properties = writer_properties(&schema, compression, string_statistics);
+        Self::with_properties(schema, properties)
+    }
+
+    /// An encoder of `schema` with `properties`.
+    ///
+    /// String leaves with a dictionary and without statistics, compressed
+    /// with snappy or not at all (the defaults), are written by
+    /// [`StringChunkWriter`]; every other leaf by the parquet crate's writer.
+    ///
+    /// # Errors
+    /// [`Error::Parquet`] if the schema cannot be expressed in Parquet (a bug).
+    pub(crate) fn with_properties(schema: SchemaRef, properties: Arc<WriterProperties>) -> Result<Self, Error> {
         let writer = ArrowWriter::try_new(Vec::new(), schema.clone(), Some((*properties).clone()))?;
         let (_, factory) = writer.into_serialized_writer()?;
+        let descriptor = parquet::arrow::ArrowSchemaConverter::new()
+            .with_coerce_types(properties.coerce_types())
+            .convert(&schema)?;
+        let fields = string_chunk_leaves(&schema, &descriptor, &properties);
         Ok(Self {
             factory,
             properties,
             schema,
+            fields,
         })
     }
 
@@ -188,9 +260,53 @@ impl RowGroupEncoder {
     /// # Errors
     /// [`Error::Parquet`] (a bug).
     pub fn start(&self) -> Result<RowGroupInProgress, Error> {
-        Ok(RowGroupInProgress {
-            writers: self.factory.create_column_writers(0)?,
-        })
+        let arrow_writers = self.factory.create_column_writers(0)?;
+        let limits = Limits {
+            page_rows: self.properties.data_page_row_count_limit(),
+            page_bytes: self.properties.data_page_size_limit(),
+            dictionary_bytes: self.properties.dictionary_page_size_limit(),
+        };
+        let codec = self
+            .properties
+            .compression(&parquet::schema::types::ColumnPath::new(vec![]));
+        let writers = arrow_writers
+            .into_iter()
+            .zip(self.fields.iter().flatten())
+            .map(|(arrow, strings)| match strings {
+                Some(descr) => LeafWriter::Strings(Box::new(StringChunkWriter::new(descr.clone(), codec, limits))),
+                None => LeafWriter::Arrow(Box::new(arrow)),
+            })
+            .collect();
+        Ok(RowGroupInProgress { writers })
+    }
+
+    /// The leaves of top-level field `i` of `batch`, as their writers take them.
+    fn leaf_inputs(&self, i: usize, batch: &RecordBatch) -> Result<Vec<LeafInput>, Error> {
+        let field = self.schema.field(i);
+        let column = batch.column(i);
+        let leaves = &self.fields[i];
+        let wanted: Vec<bool> = leaves.iter().map(Option::is_some).collect();
+        let strings = if wanted.iter().any(|w| *w) {
+            string_leaves(field, column, &wanted)?
+        } else {
+            wanted.iter().map(|_| None).collect()
+        };
+        let mut arrow = if wanted.iter().any(|w| !*w) {
+            compute_leaves(field, column)?
+        } else {
+            Vec::new()
+        }
+        .into_iter();
+        let mut inputs = Vec::with_capacity(leaves.len());
+        for string in strings {
+            let arrow = arrow.next();
+            inputs.push(match (string, arrow) {
+                (Some(leaf), _) => LeafInput::Strings(leaf),
+                (None, Some(leaf)) => LeafInput::Arrow(leaf),
+                (None, None) => unreachable!("every leaf not written as strings is computed by parquet"),
+            });
+        }
+        Ok(inputs)
     }
 
     /// Encodes `batch` (of this encoder's schema) into the row group; with
@@ -200,12 +316,11 @@ impl RowGroupEncoder {
     /// # Errors
     /// [`Error::Parquet`] on an encoding failure.
     pub fn add(&self, group: &mut RowGroupInProgress, batch: &RecordBatch, share: bool) -> Result<(), Error> {
-        let fields = self.schema.fields().iter().zip(batch.columns());
         if share {
             // All leaves (with their levels) up front, so they can be split.
             let mut leaves = Vec::with_capacity(group.writers.len());
-            for (field, column) in fields {
-                leaves.extend(compute_leaves(field, column)?);
+            for i in 0..self.fields.len() {
+                leaves.extend(self.leaf_inputs(i, batch)?);
             }
             assert_eq!(leaves.len(), group.writers.len(), "one writer per leaf");
             group
@@ -217,8 +332,8 @@ impl RowGroupEncoder {
         } else {
             // One field's leaves at a time: their levels are short-lived.
             let mut leaf_writers = group.writers.iter_mut();
-            for (field, column) in fields {
-                for leaf in compute_leaves(field, column)? {
+            for i in 0..self.fields.len() {
+                for leaf in self.leaf_inputs(i, batch)? {
                     leaf_writers.next().expect("one writer per leaf").write(&leaf)?;
                 }
             }
@@ -237,16 +352,60 @@ impl RowGroupEncoder {
                 .writers
                 .into_par_iter()
                 .with_max_len(1)
-                .map(|w| w.close())
+                .map(LeafWriter::close)
                 .collect::<Result<Vec<_>, _>>()?
         } else {
             group
                 .writers
                 .into_iter()
-                .map(|w| w.close())
+                .map(LeafWriter::close)
                 .collect::<Result<Vec<_>, _>>()?
         };
         Ok(EncodedRowGroup { chunks })
+    }
+}
+
+/// Per top-level field of `schema`, its leaves in Parquet order, each with
+/// its descriptor when [`StringChunkWriter`] writes it: a Utf8 leaf with a
+/// dictionary, no statistics and no bloom filter, in a v1 file compressed
+/// with a codec the writer supports.
+fn string_chunk_leaves(
+    schema: &SchemaRef,
+    descriptor: &SchemaDescriptor,
+    properties: &WriterProperties,
+) -> Vec<Vec<Option<ColumnDescPtr>>> {
+    let mut columns = descriptor.columns().iter();
+    let mut fields = Vec::with_capacity(schema.fields().len());
+    for field in schema.fields() {
+        let mut types = Vec::new();
+        leaf_types(field, &mut types);
+        debug_assert_eq!(types.len(), leaf_count(field.data_type()));
+        let leaves = types
+            .into_iter()
+            .map(|data_type| {
+                let column = columns.next().expect("one descriptor per leaf");
+                let path = column.path();
+                let ours = data_type == DataType::Utf8
+                    && column.physical_type() == PhysicalType::BYTE_ARRAY
+                    && properties.writer_version() == WriterVersion::PARQUET_1_0
+                    && properties.dictionary_enabled(path)
+                    && properties.statistics_enabled(path) == EnabledStatistics::None
+                    && properties.bloom_filter_properties(path).is_none()
+                    && dictionary::supports(properties.compression(path));
+                ours.then(|| column.clone())
+            })
+            .collect();
+        fields.push(leaves);
+    }
+    fields
+}
+
+/// The Arrow types of `field`'s leaves, in Parquet order.
+fn leaf_types(field: &Field, out: &mut Vec<DataType>) {
+    match field.data_type() {
+        DataType::Struct(children) => children.iter().for_each(|c| leaf_types(c, out)),
+        DataType::List(item) | DataType::LargeList(item) => leaf_types(item, out),
+        other => out.push(other.clone()),
     }
 }
 
@@ -276,9 +435,11 @@ impl ParquetFile {
         let temporary = self.staged.temporary();
         let mut row_group = self.writer.next_row_group()?;
         for chunk in group.chunks {
-            chunk
-                .append_to_row_group(&mut row_group)
-                .map_err(|e| io_error(temporary, e))?;
+            match chunk {
+                Chunk::Arrow(chunk) => chunk.append_to_row_group(&mut row_group),
+                Chunk::Strings(bytes, close) => row_group.append_column(&bytes, close),
+            }
+            .map_err(|e| io_error(temporary, e))?;
         }
         row_group.close().map_err(|e| io_error(temporary, e))?;
         Ok(())
@@ -306,5 +467,159 @@ fn io_error(path: &Path, e: parquet::errors::ParquetError) -> Error {
             Err(other) => Error::Parquet(parquet::errors::ParquetError::External(other)),
         },
         other => Error::Parquet(other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Config, World};
+    use arrow::array::Array;
+    use parquet::arrow::arrow_reader::{
+        ArrowReaderOptions, ParquetRecordBatchReaderBuilder, RowSelection, RowSelector,
+    };
+    use parquet::basic::Encoding;
+    use parquet::column::page::Page;
+    use parquet::file::metadata::PageIndexPolicy;
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+
+    fn batches(rows: u64, per_batch: u64) -> Vec<RecordBatch> {
+        let world = World::new(Config {
+            rows,
+            ..Config::default()
+        })
+        .expect("valid config");
+        (0..rows)
+            .step_by(per_batch as usize)
+            .map(|start| world.record_batch(start..(start + per_batch).min(rows)).expect("batch"))
+            .collect()
+    }
+
+    /// A whole file in memory: `groups` row groups of `batches`, split evenly.
+    fn encode(encoder: &RowGroupEncoder, batches: &[RecordBatch], groups: usize) -> Bytes {
+        let writer =
+            ArrowWriter::try_new(Vec::new(), encoder.schema.clone(), Some((*encoder.properties).clone())).unwrap();
+        let (mut writer, _) = writer.into_serialized_writer().unwrap();
+        for part in batches.chunks(batches.len().div_ceil(groups)) {
+            let mut group = encoder.start().unwrap();
+            for batch in part {
+                encoder.add(&mut group, batch, false).unwrap();
+            }
+            let encoded = encoder.finish(group, false).unwrap();
+            let mut row_group = writer.next_row_group().unwrap();
+            for chunk in encoded.chunks {
+                match chunk {
+                    Chunk::Arrow(chunk) => chunk.append_to_row_group(&mut row_group),
+                    Chunk::Strings(bytes, close) => row_group.append_column(&bytes, close),
+                }
+                .unwrap();
+            }
+            row_group.close().unwrap();
+        }
+        Bytes::from(writer.into_inner().unwrap())
+    }
+
+    fn read(file: Bytes, selection: Option<RowSelection>) -> RecordBatch {
+        // With a selection, the offset index must be there and is used to
+        // skip pages.
+        let policy = match selection {
+            Some(_) => PageIndexPolicy::Required,
+            None => PageIndexPolicy::Skip,
+        };
+        let options = ArrowReaderOptions::new().with_page_index_policy(policy);
+        let mut builder = ParquetRecordBatchReaderBuilder::try_new_with_options(file, options).unwrap();
+        if let Some(selection) = selection {
+            builder = builder.with_row_selection(selection);
+        }
+        let schema = builder.schema().clone();
+        let read: Vec<RecordBatch> = builder.build().unwrap().map(|b| b.unwrap()).collect();
+        arrow::compute::concat_batches(&schema, &read).unwrap()
+    }
+
+    /// Small pages and a small dictionary limit, so that string chunks span
+    /// many pages and the id and title columns fall back to PLAIN pages.
+    fn small_limits(schema: &SchemaRef) -> Arc<WriterProperties> {
+        let properties = writer_properties(schema, Compression::Snappy, false);
+        Arc::new(
+            (*properties)
+                .clone()
+                .into_builder()
+                .set_data_page_row_count_limit(700)
+                .set_dictionary_page_size_limit(4096)
+                .build(),
+        )
+    }
+
+    #[test]
+    fn string_chunks_read_back_as_written() {
+        let input = batches(9_000, 2_500);
+        let expected = arrow::compute::concat_batches(&input[0].schema(), &input).unwrap();
+        let schema = expected.schema();
+        let encoder = RowGroupEncoder::with_properties(schema.clone(), small_limits(&schema)).unwrap();
+        let ours = encoder.fields.iter().flatten().filter(|l| l.is_some()).count();
+        assert!(ours >= 25, "{ours} string leaves written by the string chunk writer");
+
+        let file = encode(&encoder, &input, 2);
+        let back = read(file.clone(), None);
+        assert_eq!(back, expected);
+
+        // Both kinds of data page are in the file: dictionary indices, and
+        // PLAIN pages after the dictionary outgrew its limit.
+        let reader = SerializedFileReader::new(file).unwrap();
+        let user_id = 1;
+        assert_eq!(
+            reader.metadata().file_metadata().schema_descr().column(user_id).name(),
+            "user_id"
+        );
+        let mut encodings = Vec::new();
+        for g in 0..reader.num_row_groups() {
+            for page in reader
+                .get_row_group(g)
+                .unwrap()
+                .get_column_page_reader(user_id)
+                .unwrap()
+            {
+                if let Page::DataPage { encoding, .. } = page.unwrap() {
+                    encodings.push(encoding);
+                }
+            }
+        }
+        assert!(encodings.contains(&Encoding::RLE_DICTIONARY), "{encodings:?}");
+        assert!(encodings.contains(&Encoding::PLAIN), "{encodings:?}");
+    }
+
+    #[test]
+    fn string_chunks_have_an_offset_index_that_skips_pages() {
+        let input = batches(6_000, 2_000);
+        let expected = arrow::compute::concat_batches(&input[0].schema(), &input).unwrap();
+        let schema = expected.schema();
+        let encoder = RowGroupEncoder::with_properties(schema.clone(), small_limits(&schema)).unwrap();
+        let file = encode(&encoder, &input, 1);
+        let selection = RowSelection::from(vec![
+            RowSelector::skip(2_345),
+            RowSelector::select(1_500),
+            RowSelector::skip(1_000),
+            RowSelector::select(1_155),
+        ]);
+        let back = read(file, Some(selection));
+        let want =
+            arrow::compute::concat_batches(&schema, &[expected.slice(2_345, 1_500), expected.slice(4_845, 1_155)])
+                .unwrap();
+        assert_eq!(back.num_rows(), 2_655);
+        assert_eq!(back, want);
+        assert!(back.column(0).null_count() == 0);
+    }
+
+    #[test]
+    fn string_chunks_and_the_parquet_writer_agree_on_every_value() {
+        let input = batches(5_000, 5_000);
+        let schema = input[0].schema();
+        let ours = RowGroupEncoder::new(schema.clone(), Compression::None, false).unwrap();
+        // With string statistics every leaf goes through the parquet writer.
+        let theirs = RowGroupEncoder::new(schema.clone(), Compression::None, true).unwrap();
+        assert!(theirs.fields.iter().flatten().all(Option::is_none));
+        let (ours, theirs) = (encode(&ours, &input, 1), encode(&theirs, &input, 1));
+        assert_ne!(ours, theirs);
+        assert_eq!(read(ours, None), read(theirs, None));
     }
 }

@@ -1,0 +1,1005 @@
+//! Dictionary-encoded string column chunks, written without the Parquet
+//! writer's general-purpose dictionary encoder.
+//!
+//! Most string columns of the events hold a small vocabulary (device models,
+//! cities, genres) or ids that repeat (users, titles). The parquet crate's
+//! encoder hashes every value with a general-purpose hash and compares it byte
+//! by byte with its dictionary entry, then computes levels for it through the
+//! generic nested-array machinery: together the largest single cost of a run
+//! after compression. Here a value of up to 16 bytes is identified by its
+//! length and two machine words (loaded, not looped over), so interning is a
+//! multiply, a table probe and two compares; levels are computed once per
+//! list or struct and shared by its string leaves.
+//!
+//! Everything else is the parquet crate's: page headers
+//! ([`SerializedPageWriter`]), chunk metadata, the offset index. The chunk has
+//! the layout the crate itself writes: a PLAIN dictionary page, then v1 data
+//! pages (RLE levels, RLE_DICTIONARY indices) cut at row boundaries by row
+//! count and size, falling back to PLAIN pages once the dictionary outgrows its
+//! size limit.
+
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, AsArray, StringArray};
+use arrow::datatypes::{DataType, Field};
+use bytes::Bytes;
+use parquet::basic::{Compression as Codec, Encoding, PageType};
+use parquet::column::page::{CompressedPage, Page, PageWriter};
+use parquet::column::writer::ColumnCloseResult;
+use parquet::errors::{ParquetError, Result};
+use parquet::file::metadata::{ColumnChunkMetaData, OffsetIndexBuilder, PageEncodingStats};
+use parquet::file::writer::{SerializedPageWriter, TrackedWrite};
+use parquet::schema::types::ColumnDescPtr;
+
+/// Rows written between checks of the page and dictionary limits (the
+/// parquet crate's default write batch size).
+const MINI_BATCH_ROWS: usize = 1024;
+
+/// No value at this level slot (a null, or an empty list, above the leaf).
+const NO_VALUE: u32 = u32::MAX;
+
+/// One string leaf of a batch: its values, and the level slots above it
+/// unless the leaf is a required column outside any list or nullable struct
+/// (one value per row). The slots are shared by the leaves of a list or
+/// struct; a nullable leaf adds its own validity.
+#[derive(Debug)]
+pub(crate) struct StringLeaf {
+    array: StringArray,
+    slots: Option<Arc<Slots>>,
+    nullable: bool,
+}
+
+/// Level slots on the way down from the rows to a leaf.
+#[derive(Clone, Debug, Default)]
+struct Slots {
+    def: Vec<u16>,
+    rep: Vec<u16>,
+    /// Index into the array at this depth, or [`NO_VALUE`].
+    index: Vec<u32>,
+    /// The first slot of each row, and the number of slots at the end.
+    row_starts: Vec<u32>,
+}
+
+impl Slots {
+    /// One slot per row, all present, at definition level 0.
+    fn rows(n: usize) -> Self {
+        Slots {
+            def: vec![0; n],
+            rep: vec![0; n],
+            index: (0..n as u32).collect(),
+            row_starts: (0..=n as u32).collect(),
+        }
+    }
+}
+
+/// Number of Parquet leaf columns under `data_type`.
+pub(crate) fn leaf_count(data_type: &DataType) -> usize {
+    match data_type {
+        DataType::Struct(fields) => fields.iter().map(|f| leaf_count(f.data_type())).sum(),
+        DataType::List(item) | DataType::LargeList(item) => leaf_count(item.data_type()),
+        _ => 1,
+    }
+}
+
+/// The string leaves of `array` (a column of `field`) that `wanted` selects,
+/// in Parquet leaf order; `None` for every other leaf. `wanted` has one flag
+/// per leaf of `field`; a wanted leaf must be Utf8, and lists must be `List`.
+///
+/// # Errors
+/// A wanted leaf that is not Utf8, or a large list on the way to one.
+pub(crate) fn string_leaves(field: &Field, array: &ArrayRef, wanted: &[bool]) -> Result<Vec<Option<StringLeaf>>> {
+    let mut out = Vec::with_capacity(wanted.len());
+    walk(field, array, None, 0, wanted, &mut out)?;
+    debug_assert_eq!(out.len(), wanted.len());
+    Ok(out)
+}
+
+fn walk(
+    field: &Field,
+    array: &ArrayRef,
+    slots: Option<&Arc<Slots>>,
+    rep_depth: u16,
+    wanted: &[bool],
+    out: &mut Vec<Option<StringLeaf>>,
+) -> Result<()> {
+    if !wanted.iter().any(|w| *w) {
+        out.extend(wanted.iter().map(|_| None));
+        return Ok(());
+    }
+    match field.data_type() {
+        DataType::Struct(fields) => {
+            let s = array.as_struct();
+            let inner = if field.is_nullable() {
+                let mut next = slots.map_or_else(|| Slots::rows(s.len()), |s| Slots::clone(s));
+                for (def, index) in next.def.iter_mut().zip(next.index.iter_mut()) {
+                    if *index == NO_VALUE {
+                        continue;
+                    }
+                    if s.is_null(*index as usize) {
+                        *index = NO_VALUE;
+                    } else {
+                        *def += 1;
+                    }
+                }
+                Some(Arc::new(next))
+            } else {
+                None
+            };
+            let slots = inner.as_ref().or(slots);
+            let mut start = 0;
+            for (child_field, child) in fields.iter().zip(s.columns()) {
+                let n = leaf_count(child_field.data_type());
+                walk(child_field, child, slots, rep_depth, &wanted[start..start + n], out)?;
+                start += n;
+            }
+            Ok(())
+        }
+        DataType::List(item) => {
+            let list = array.as_list::<i32>();
+            let offsets = list.value_offsets();
+            let nullable = field.is_nullable() as u16;
+            let next = match slots {
+                None if !list.is_nullable() => list_slots_of_rows(offsets, nullable, rep_depth),
+                _ => {
+                    let identity;
+                    let slots = match slots {
+                        Some(s) => s.as_ref(),
+                        None => {
+                            identity = Slots::rows(list.len());
+                            &identity
+                        }
+                    };
+                    list_slots(slots, list, nullable, rep_depth)
+                }
+            };
+            walk(item, list.values(), Some(&Arc::new(next)), rep_depth + 1, wanted, out)
+        }
+        DataType::Utf8 => {
+            let array = array.as_string::<i32>().clone();
+            let nullable = field.is_nullable();
+            let slots = match (slots, nullable) {
+                (None, false) => None,
+                (None, true) => Some(Arc::new(Slots::rows(array.len()))),
+                (Some(s), _) => Some(s.clone()),
+            };
+            out.push(Some(StringLeaf { array, slots, nullable }));
+            Ok(())
+        }
+        other => Err(ParquetError::General(format!(
+            "column `{}` of type {other} cannot be written by the string dictionary encoder",
+            field.name()
+        ))),
+    }
+}
+
+/// The slots of a list's items when the list is a top-level column without
+/// nulls: each row holds its items, or one empty slot.
+fn list_slots_of_rows(offsets: &[i32], nullable: u16, rep_depth: u16) -> Slots {
+    let rows = offsets.len() - 1;
+    let capacity = rows + (offsets[rows] - offsets[0]) as usize;
+    let mut next = Slots {
+        def: Vec::with_capacity(capacity),
+        rep: Vec::with_capacity(capacity),
+        index: Vec::with_capacity(capacity),
+        row_starts: Vec::with_capacity(rows + 1),
+    };
+    for w in offsets.windows(2) {
+        let (start, end) = (w[0] as u32, w[1] as u32);
+        next.row_starts.push(next.def.len() as u32);
+        if start == end {
+            next.def.push(nullable);
+            next.rep.push(0);
+            next.index.push(NO_VALUE);
+        } else {
+            next.def
+                .extend(std::iter::repeat_n(nullable + 1, (end - start) as usize));
+            next.rep.push(0);
+            next.rep
+                .extend(std::iter::repeat_n(rep_depth + 1, (end - start - 1) as usize));
+            next.index.extend(start..end);
+        }
+    }
+    next.row_starts.push(next.def.len() as u32);
+    next
+}
+
+/// The slots of a list's items under `slots`.
+fn list_slots(slots: &Slots, list: &arrow::array::ListArray, nullable: u16, rep_depth: u16) -> Slots {
+    let offsets = list.value_offsets();
+    let capacity = slots.index.len() + list.values().len();
+    let mut next = Slots {
+        def: Vec::with_capacity(capacity),
+        rep: Vec::with_capacity(capacity),
+        index: Vec::with_capacity(capacity),
+        row_starts: Vec::with_capacity(slots.row_starts.len()),
+    };
+    for ((&def, &rep), &index) in slots.def.iter().zip(&slots.rep).zip(&slots.index) {
+        if rep == 0 {
+            next.row_starts.push(next.def.len() as u32);
+        }
+        if index == NO_VALUE || list.is_null(index as usize) {
+            next.def.push(def);
+            next.rep.push(rep);
+            next.index.push(NO_VALUE);
+            continue;
+        }
+        let (start, end) = (offsets[index as usize] as u32, offsets[index as usize + 1] as u32);
+        if start == end {
+            next.def.push(def + nullable);
+            next.rep.push(rep);
+            next.index.push(NO_VALUE);
+            continue;
+        }
+        for k in start..end {
+            next.def.push(def + nullable + 1);
+            next.rep.push(if k == start { rep } else { rep_depth + 1 });
+            next.index.push(k);
+        }
+    }
+    next.row_starts.push(next.def.len() as u32);
+    next
+}
+
+/// A dictionary of byte strings in first-seen order, with its PLAIN page.
+#[derive(Debug)]
+struct Dictionary {
+    /// Open-addressed: entry number + 1, or 0 for an empty slot.
+    table: Vec<u32>,
+    keys: Vec<Key>,
+    /// The dictionary page: each value as a 4-byte length and its bytes.
+    page: Vec<u8>,
+}
+
+/// What identifies a value: its hash, its length and the two words of
+/// [`words`], which are the whole value up to 16 bytes. One cache line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(align(32))]
+struct Key {
+    hash: u64,
+    lo: u64,
+    hi: u64,
+    len: u32,
+    /// Where the value's bytes start in the page (after its length).
+    start: u32,
+}
+
+impl Key {
+    #[inline(always)]
+    fn of(v: &[u8]) -> Key {
+        let (lo, hi) = words(v);
+        Key {
+            hash: hash(v, lo, hi),
+            lo,
+            hi,
+            len: v.len() as u32,
+            start: 0,
+        }
+    }
+
+    #[inline(always)]
+    fn matches(&self, other: &Key) -> bool {
+        self.hash == other.hash && self.lo == other.lo && self.hi == other.hi && self.len == other.len
+    }
+}
+
+/// Two words that, with the length, identify a value of up to 16 bytes
+/// exactly (longer values are compared in full).
+#[inline(always)]
+fn words(v: &[u8]) -> (u64, u64) {
+    let n = v.len();
+    if n >= 8 {
+        (load64(v, 0), load64(v, n - 8))
+    } else if n >= 4 {
+        let lo = u32::from_le_bytes(v[..4].try_into().expect("4 bytes")) as u64;
+        let hi = u32::from_le_bytes(v[n - 4..].try_into().expect("4 bytes")) as u64;
+        (lo, hi)
+    } else if n > 0 {
+        let packed = v[0] as u64 | (v[n / 2] as u64) << 8 | (v[n - 1] as u64) << 16;
+        (packed, 0)
+    } else {
+        (0, 0)
+    }
+}
+
+#[inline(always)]
+fn load64(v: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(v[at..at + 8].try_into().expect("8 bytes"))
+}
+
+#[inline(always)]
+fn hash(v: &[u8], lo: u64, hi: u64) -> u64 {
+    const K: u64 = 0x9E37_79B9_7F4A_7C15;
+    let n = v.len();
+    let mut h = (lo ^ (n as u64).wrapping_mul(K)).wrapping_mul(K) ^ hi.rotate_left(29);
+    // The middle of a longer value, in (possibly overlapping) words.
+    let mut at = 8;
+    while at + 8 < n {
+        h = (h ^ load64(v, at.min(n - 16))).wrapping_mul(K);
+        at += 8;
+    }
+    let h = h.wrapping_mul(K);
+    h ^ (h >> 32)
+}
+
+/// Whether two values of the same length (over 16 bytes) are equal, a word
+/// at a time.
+#[inline(always)]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    debug_assert!(n == b.len() && n >= 8);
+    let mut at = 0;
+    while at + 8 <= n {
+        if load64(a, at) != load64(b, at) {
+            return false;
+        }
+        at += 8;
+    }
+    n.is_multiple_of(8) || load64(a, n - 8) == load64(b, n - 8)
+}
+
+/// Asks the CPU to start loading `p`'s cache line (a hint; no effect on
+/// results).
+#[inline(always)]
+fn prefetch<T>(p: &T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: prefetching never faults, and `p` is a valid reference.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>((p as *const T).cast());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
+
+/// How many values ahead the interning loop prefetches: table slots at
+/// twice this distance, entries at this distance.
+const PREFETCH_AHEAD: usize = 8;
+
+impl Dictionary {
+    fn new() -> Self {
+        Dictionary {
+            table: vec![0; 64],
+            keys: Vec::new(),
+            page: Vec::new(),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Interns the values of `data` that `keys` locate (by `start` and
+    /// `len`) into `out`.
+    ///
+    /// Dictionaries of ids and titles outgrow the fastest caches, so the
+    /// table slot and the entry of a value a few places ahead are
+    /// prefetched while the current one is looked up.
+    fn intern_all(&mut self, data: &[u8], keys: &[Key], out: &mut Vec<u32>) {
+        let n = keys.len();
+        out.reserve(n);
+        for k in 0..n {
+            let mask = self.table.len() - 1;
+            if let Some(key) = keys.get(k + 2 * PREFETCH_AHEAD) {
+                prefetch(&self.table[key.hash as usize & mask]);
+            }
+            if let Some(key) = keys.get(k + PREFETCH_AHEAD) {
+                let entry = self.table[key.hash as usize & mask];
+                if entry != 0 {
+                    prefetch(&self.keys[entry as usize - 1]);
+                }
+            }
+            let key = &keys[k];
+            let value = &data[key.start as usize..(key.start + key.len) as usize];
+            out.push(self.intern_key(value, key));
+        }
+    }
+
+    /// The entry number of `v`, added if new.
+    #[cfg(test)]
+    fn intern(&mut self, v: &[u8]) -> u32 {
+        self.intern_key(v, &Key::of(v))
+    }
+
+    #[inline(always)]
+    fn intern_key(&mut self, v: &[u8], key: &Key) -> u32 {
+        let mask = self.table.len() - 1;
+        let mut slot = key.hash as usize & mask;
+        loop {
+            let entry = self.table[slot];
+            if entry == 0 {
+                return self.insert(slot, v, *key);
+            }
+            let e = (entry - 1) as usize;
+            if self.keys[e].matches(key) && (v.len() <= 16 || same_bytes(self.bytes(e), v)) {
+                return e as u32;
+            }
+            slot = (slot + 1) & mask;
+        }
+    }
+
+    fn bytes(&self, entry: usize) -> &[u8] {
+        let key = &self.keys[entry];
+        &self.page[key.start as usize..(key.start + key.len) as usize]
+    }
+
+    #[cold]
+    fn insert(&mut self, slot: usize, v: &[u8], mut key: Key) -> u32 {
+        let entry = self.keys.len() as u32;
+        self.table[slot] = entry + 1;
+        self.page.extend_from_slice(&(v.len() as u32).to_le_bytes());
+        key.start = self.page.len() as u32;
+        self.page.extend_from_slice(v);
+        self.keys.push(key);
+        if self.keys.len() * 2 > self.table.len() {
+            let mut table = vec![0u32; self.table.len() * 2];
+            let mask = table.len() - 1;
+            for (e, key) in self.keys.iter().enumerate() {
+                let mut s = key.hash as usize & mask;
+                while table[s] != 0 {
+                    s = (s + 1) & mask;
+                }
+                table[s] = e as u32 + 1;
+            }
+            self.table = table;
+        }
+        entry
+    }
+}
+
+/// Bits needed to hold `max`.
+fn bit_width(max: u64) -> u8 {
+    (64 - max.leading_zeros()) as u8
+}
+
+/// Appends `values` in the RLE / bit-packing hybrid encoding with `width`
+/// bits per value: runs of equal values that cover a whole group of 8 as RLE
+/// runs, the rest as bit-packed groups of 8 (the last one padded with zeros).
+pub(crate) fn encode_hybrid<T: Copy + PartialEq + Into<u64>>(values: &[T], width: u8, out: &mut Vec<u8>) {
+    let n = values.len();
+    let mut literal_start = 0;
+    let mut i = 0;
+    while i + 8 <= n {
+        let v = values[i];
+        if values[i + 1..i + 8].iter().all(|x| *x == v) {
+            let mut end = i + 8;
+            while end < n && values[end] == v {
+                end += 1;
+            }
+            // `i - literal_start` is a whole number of groups.
+            if i > literal_start {
+                bit_pack(&values[literal_start..i], width, out);
+            }
+            rle_run(v.into(), end - i, width, out);
+            literal_start = end;
+            i = end;
+        } else {
+            i += 8;
+        }
+    }
+    if literal_start < n {
+        bit_pack(&values[literal_start..], width, out);
+    }
+}
+
+fn uleb128(mut v: u64, out: &mut Vec<u8>) {
+    while v >= 0x80 {
+        out.push(v as u8 | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+fn rle_run(value: u64, count: usize, width: u8, out: &mut Vec<u8>) {
+    uleb128((count as u64) << 1, out);
+    out.extend_from_slice(&value.to_le_bytes()[..width.div_ceil(8) as usize]);
+}
+
+/// Bit-packed runs of at most 63 groups of 8 (a one-byte header each).
+fn bit_pack<T: Copy + Into<u64>>(values: &[T], width: u8, out: &mut Vec<u8>) {
+    const GROUPS_PER_RUN: usize = 63;
+    for run in values.chunks(GROUPS_PER_RUN * 8) {
+        let groups = run.len().div_ceil(8);
+        uleb128(((groups as u64) << 1) | 1, out);
+        let mut groups_of_8 = run.chunks_exact(8);
+        for group in &mut groups_of_8 {
+            pack_group(std::array::from_fn(|k| group[k].into()), width, out);
+        }
+        let rest = groups_of_8.remainder();
+        if !rest.is_empty() {
+            pack_group(
+                std::array::from_fn(|k| rest.get(k).map_or(0, |v| (*v).into())),
+                width,
+                out,
+            );
+        }
+    }
+}
+
+/// Packs 8 values of `width` bits into `width` bytes, least significant
+/// bits first.
+#[inline]
+fn pack_group(values: [u64; 8], width: u8, out: &mut Vec<u8>) {
+    let w = width as u32;
+    if w <= 16 {
+        let mut packed = 0u128;
+        for (k, v) in values.iter().enumerate() {
+            packed |= (*v as u128) << (k as u32 * w);
+        }
+        // A fixed-size copy, then cut to `width` bytes.
+        let len = out.len();
+        out.extend_from_slice(&packed.to_le_bytes());
+        out.truncate(len + w as usize);
+    } else {
+        let (mut acc, mut bits) = (0u64, 0u32);
+        for v in values {
+            acc |= v << bits;
+            bits += w;
+            while bits >= 8 {
+                out.push(acc as u8);
+                acc >>= 8;
+                bits -= 8;
+            }
+        }
+    }
+}
+
+/// Appends levels as a v1 data page stores them: a 4-byte length, then the
+/// hybrid encoding.
+fn encode_levels(levels: &[u16], max: u16, out: &mut Vec<u8>) {
+    let at = out.len();
+    out.extend_from_slice(&[0; 4]);
+    encode_hybrid(levels, bit_width(max as u64), out);
+    let len = (out.len() - at - 4) as u32;
+    out[at..at + 4].copy_from_slice(&len.to_le_bytes());
+}
+
+/// The codecs this encoder compresses with itself.
+enum PageCodec {
+    None,
+    Snappy(Box<snap::raw::Encoder>),
+}
+
+impl PageCodec {
+    fn compress(&mut self, page: Vec<u8>) -> Result<Bytes> {
+        match self {
+            PageCodec::None => Ok(page.into()),
+            PageCodec::Snappy(encoder) => {
+                let mut out = vec![0; snap::raw::max_compress_len(page.len())];
+                let n = encoder
+                    .compress(&page, &mut out)
+                    .map_err(|e| ParquetError::External(Box::new(e)))?;
+                out.truncate(n);
+                Ok(out.into())
+            }
+        }
+    }
+}
+
+/// Whether [`StringChunkWriter`] can write chunks with `codec`.
+pub(crate) fn supports(codec: Codec) -> bool {
+    matches!(codec, Codec::UNCOMPRESSED | Codec::SNAPPY)
+}
+
+/// The page and dictionary limits a chunk is cut by.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Limits {
+    pub(crate) page_rows: usize,
+    pub(crate) page_bytes: usize,
+    pub(crate) dictionary_bytes: usize,
+}
+
+/// The data page being filled.
+#[derive(Debug, Default)]
+struct PageBuffer {
+    def: Vec<u16>,
+    rep: Vec<u16>,
+    indices: Vec<u32>,
+    plain: Vec<u8>,
+    /// Level slots (values and nulls).
+    slots: usize,
+    rows: usize,
+}
+
+/// Writes one string column chunk of a row group.
+pub(crate) struct StringChunkWriter {
+    descr: ColumnDescPtr,
+    codec: Codec,
+    compressor: PageCodec,
+    limits: Limits,
+    dictionary: Dictionary,
+    /// Set once the dictionary outgrew its limit: later pages are PLAIN.
+    plain: bool,
+    page: PageBuffer,
+    /// The keys of the mini-batch being interned.
+    probes: Vec<Key>,
+    /// The present values of a nullable leaf's mini-batch.
+    present: Vec<u32>,
+    /// Finished data pages and their row counts.
+    pages: Vec<(CompressedPage, usize)>,
+    rows: u64,
+    slots: u64,
+}
+
+impl std::fmt::Debug for StringChunkWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StringChunkWriter")
+            .field("column", &self.descr.path())
+            .finish_non_exhaustive()
+    }
+}
+
+impl StringChunkWriter {
+    /// A writer of the chunk of `descr`, compressed with `codec` (one that
+    /// [`supports`] accepts).
+    pub(crate) fn new(descr: ColumnDescPtr, codec: Codec, limits: Limits) -> Self {
+        let compressor = match codec {
+            Codec::SNAPPY => PageCodec::Snappy(Box::new(snap::raw::Encoder::new())),
+            _ => PageCodec::None,
+        };
+        StringChunkWriter {
+            descr,
+            codec,
+            compressor,
+            limits,
+            dictionary: Dictionary::new(),
+            plain: false,
+            page: PageBuffer::default(),
+            probes: Vec::new(),
+            present: Vec::new(),
+            pages: Vec::new(),
+            rows: 0,
+            slots: 0,
+        }
+    }
+
+    /// Appends a batch's values of this column.
+    ///
+    /// # Errors
+    /// A failure to compress a page.
+    pub(crate) fn write(&mut self, leaf: &StringLeaf) -> Result<()> {
+        let (offsets, data) = (leaf.array.value_offsets(), leaf.array.value_data());
+        match &leaf.slots {
+            None => {
+                let n = leaf.array.len();
+                let mut i = 0;
+                while i < n {
+                    self.check_limits()?;
+                    let take = (n - i).min(MINI_BATCH_ROWS).min(self.limits.page_rows - self.page.rows);
+                    self.push_values(offsets, data, i..i + take);
+                    self.page.rows += take;
+                    self.page.slots += take;
+                    i += take;
+                }
+            }
+            Some(slots) => {
+                let max_rep = self.descr.max_rep_level();
+                let rows = slots.row_starts.len() - 1;
+                let mut row = 0;
+                while row < rows {
+                    self.check_limits()?;
+                    let take = (rows - row)
+                        .min(MINI_BATCH_ROWS)
+                        .min(self.limits.page_rows - self.page.rows);
+                    let (a, b) = (slots.row_starts[row] as usize, slots.row_starts[row + take] as usize);
+                    if max_rep > 0 {
+                        self.page.rep.extend_from_slice(&slots.rep[a..b]);
+                    }
+                    let index = &slots.index[a..b];
+                    if leaf.nullable {
+                        let mut present = std::mem::take(&mut self.present);
+                        present.clear();
+                        for (&def, &i) in slots.def[a..b].iter().zip(index) {
+                            if i != NO_VALUE && leaf.array.is_valid(i as usize) {
+                                self.page.def.push(def + 1);
+                                present.push(i);
+                            } else {
+                                self.page.def.push(def);
+                            }
+                        }
+                        self.push_values(offsets, data, present.iter().map(|i| *i as usize));
+                        self.present = present;
+                    } else {
+                        self.page.def.extend_from_slice(&slots.def[a..b]);
+                        let present = index.iter().filter(|i| **i != NO_VALUE);
+                        self.push_values(offsets, data, present.map(|i| *i as usize));
+                    }
+                    self.page.rows += take;
+                    self.page.slots += b - a;
+                    row += take;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Appends the values at `rows` of a Utf8 array (its `offsets` and `data`).
+    #[inline]
+    fn push_values(&mut self, offsets: &[i32], data: &[u8], rows: impl Iterator<Item = usize>) {
+        let span = |i: usize| (offsets[i] as usize, offsets[i + 1] as usize);
+        if self.plain {
+            let plain = &mut self.page.plain;
+            for (start, end) in rows.map(span) {
+                plain.extend_from_slice(&((end - start) as u32).to_le_bytes());
+                plain.extend_from_slice(&data[start..end]);
+            }
+        } else {
+            self.probes.clear();
+            self.probes.extend(rows.map(span).map(|(start, end)| {
+                let mut key = Key::of(&data[start..end]);
+                key.start = start as u32;
+                key
+            }));
+            self.dictionary.intern_all(data, &self.probes, &mut self.page.indices);
+        }
+    }
+
+    /// Between mini-batches (at a row boundary): cuts the page if full, and
+    /// falls back to PLAIN if the dictionary is over its limit.
+    fn check_limits(&mut self) -> Result<()> {
+        if self.page.rows == 0 {
+            return Ok(());
+        }
+        let bytes = if self.plain {
+            self.page.plain.len()
+        } else {
+            self.page.indices.len() * bit_width(self.dictionary.len() as u64) as usize / 8
+        };
+        if self.page.rows >= self.limits.page_rows || bytes >= self.limits.page_bytes {
+            self.flush_page()?;
+        }
+        if !self.plain && self.dictionary.page.len() > self.limits.dictionary_bytes {
+            if self.page.rows > 0 {
+                self.flush_page()?;
+            }
+            self.plain = true;
+        }
+        Ok(())
+    }
+
+    fn flush_page(&mut self) -> Result<()> {
+        let (max_def, max_rep) = (self.descr.max_def_level() as u16, self.descr.max_rep_level() as u16);
+        let page = std::mem::take(&mut self.page);
+        let mut buf = Vec::with_capacity(page.plain.len() + page.indices.len() * 4 + page.slots / 2 + 16);
+        if max_rep > 0 {
+            encode_levels(&page.rep, max_rep, &mut buf);
+        }
+        if max_def > 0 {
+            encode_levels(&page.def, max_def, &mut buf);
+        }
+        let encoding = if self.plain {
+            buf.extend_from_slice(&page.plain);
+            Encoding::PLAIN
+        } else {
+            let width = bit_width(self.dictionary.len().saturating_sub(1) as u64).max(1);
+            buf.push(width);
+            encode_hybrid(&page.indices, width, &mut buf);
+            Encoding::RLE_DICTIONARY
+        };
+        let uncompressed = buf.len();
+        let compressed = CompressedPage::new(
+            Page::DataPage {
+                buf: self.compressor.compress(buf)?,
+                num_values: page.slots as u32,
+                encoding,
+                def_level_encoding: Encoding::RLE,
+                rep_level_encoding: Encoding::RLE,
+                statistics: None,
+            },
+            uncompressed,
+        );
+        self.pages.push((compressed, page.rows));
+        self.rows += page.rows as u64;
+        self.slots += page.slots as u64;
+        // Keep the buffers' capacity for the next page.
+        let PageBuffer {
+            mut def,
+            mut rep,
+            mut indices,
+            mut plain,
+            ..
+        } = page;
+        def.clear();
+        rep.clear();
+        indices.clear();
+        plain.clear();
+        self.page = PageBuffer {
+            def,
+            rep,
+            indices,
+            plain,
+            slots: 0,
+            rows: 0,
+        };
+        Ok(())
+    }
+
+    /// The encoded chunk (dictionary page first) and its metadata.
+    ///
+    /// # Errors
+    /// A failure to compress or serialize a page.
+    pub(crate) fn close(mut self) -> Result<(Bytes, ColumnCloseResult)> {
+        if self.page.slots > 0 || self.pages.is_empty() {
+            self.flush_page()?;
+        }
+        let dictionary_entries = self.dictionary.len() as u32;
+        let dictionary_bytes = std::mem::take(&mut self.dictionary.page);
+        let dictionary_size = dictionary_bytes.len();
+        let dictionary_page = CompressedPage::new(
+            Page::DictionaryPage {
+                buf: self.compressor.compress(dictionary_bytes)?,
+                num_values: dictionary_entries,
+                encoding: Encoding::PLAIN,
+                is_sorted: false,
+            },
+            dictionary_size,
+        );
+
+        let mut sink = TrackedWrite::new(Vec::new());
+        let mut page_writer = SerializedPageWriter::new(&mut sink);
+        let mut offset_index = OffsetIndexBuilder::new();
+        let mut encoding_stats = vec![PageEncodingStats {
+            page_type: PageType::DICTIONARY_PAGE,
+            encoding: Encoding::PLAIN,
+            count: 1,
+        }];
+        let mut encodings = vec![Encoding::PLAIN, Encoding::RLE, Encoding::RLE_DICTIONARY];
+        let spec = page_writer.write_page(dictionary_page)?;
+        let (mut compressed_size, mut uncompressed_size) = (spec.compressed_size, spec.uncompressed_size);
+        let mut data_page_offset = None;
+        for (page, rows) in self.pages {
+            let encoding = page.encoding();
+            match encoding_stats.last_mut() {
+                Some(stats) if stats.page_type == PageType::DATA_PAGE && stats.encoding == encoding => stats.count += 1,
+                _ => encoding_stats.push(PageEncodingStats {
+                    page_type: PageType::DATA_PAGE,
+                    encoding,
+                    count: 1,
+                }),
+            }
+            if !encodings.contains(&encoding) {
+                encodings.push(encoding);
+            }
+            let spec = page_writer.write_page(page)?;
+            data_page_offset.get_or_insert(spec.offset);
+            compressed_size += spec.compressed_size;
+            uncompressed_size += spec.uncompressed_size;
+            offset_index.append_offset_and_size(spec.offset as i64, spec.compressed_size as i32);
+            offset_index.append_row_count(rows as i64);
+        }
+        page_writer.close()?;
+        let bytes = sink.into_inner()?;
+
+        let metadata = ColumnChunkMetaData::builder(self.descr.clone())
+            .set_compression(self.codec)
+            .set_encodings(encodings)
+            .set_page_encoding_stats(encoding_stats)
+            .set_total_compressed_size(compressed_size as i64)
+            .set_total_uncompressed_size(uncompressed_size as i64)
+            .set_num_values(self.slots as i64)
+            .set_data_page_offset(data_page_offset.expect("at least one data page") as i64)
+            .set_dictionary_page_offset(Some(0))
+            .build()?;
+        let close = ColumnCloseResult {
+            bytes_written: bytes.len() as u64,
+            rows_written: self.rows,
+            metadata,
+            bloom_filter: None,
+            column_index: None,
+            offset_index: Some(offset_index.build()),
+        };
+        Ok((Bytes::from(bytes), close))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Decodes the hybrid encoding (the reading side, for the tests).
+    fn decode_hybrid(mut bytes: &[u8], width: u8, n: usize) -> Vec<u64> {
+        let mut out = Vec::new();
+        while out.len() < n {
+            let mut header = 0u64;
+            let mut shift = 0;
+            loop {
+                let b = bytes[0];
+                bytes = &bytes[1..];
+                header |= ((b & 0x7f) as u64) << shift;
+                shift += 7;
+                if b < 0x80 {
+                    break;
+                }
+            }
+            if header & 1 == 1 {
+                let values = (header >> 1) as usize * 8;
+                let (mut acc, mut bits) = (0u128, 0u32);
+                let mut taken = 0;
+                for _ in 0..values {
+                    while bits < width as u32 {
+                        acc |= (bytes[taken] as u128) << bits;
+                        taken += 1;
+                        bits += 8;
+                    }
+                    out.push((acc & ((1u128 << width) - 1)) as u64);
+                    acc >>= width;
+                    bits -= width as u32;
+                }
+                bytes = &bytes[taken..];
+            } else {
+                let count = (header >> 1) as usize;
+                let k = width.div_ceil(8) as usize;
+                let mut word = [0u8; 8];
+                word[..k].copy_from_slice(&bytes[..k]);
+                bytes = &bytes[k..];
+                out.extend(std::iter::repeat_n(u64::from_le_bytes(word), count));
+            }
+        }
+        out.truncate(n);
+        out
+    }
+
+    #[test]
+    fn hybrid_encoding_round_trips_runs_literals_and_widths() {
+        let mut cases: Vec<(Vec<u32>, u8)> = vec![
+            (vec![], 1),
+            (vec![1], 1),
+            (vec![3; 100], 2),
+            ((0..1000).map(|i| (i * 7919) % 300).collect(), 9),
+            ((0..1000).map(|i| if i % 50 < 30 { 5 } else { i % 7 }).collect(), 3),
+            ((0..5000).map(|i| i % 2).collect(), 1),
+            ((0..77).map(|i| (i / 9) as u32).collect(), 4),
+            ((0..70_000).map(|i| i as u32).collect(), 17),
+        ];
+        cases.push((vec![u32::MAX >> 1; 3], 31));
+        for (values, width) in cases {
+            let mut out = Vec::new();
+            encode_hybrid(&values, width, &mut out);
+            let decoded = decode_hybrid(&out, width, values.len());
+            let expected: Vec<u64> = values.iter().map(|v| *v as u64).collect();
+            assert_eq!(decoded, expected, "width {width}");
+        }
+    }
+
+    #[test]
+    fn long_runs_are_run_length_encoded() {
+        let mut out = Vec::new();
+        encode_hybrid(&[2u16; 20_000], 2, &mut out);
+        assert!(out.len() < 8, "{} bytes for one run", out.len());
+    }
+
+    #[test]
+    fn dictionary_tells_values_apart_by_every_byte() {
+        let values: Vec<Vec<u8>> = vec![
+            b"".to_vec(),
+            b"a".to_vec(),
+            b"b".to_vec(),
+            b"ab".to_vec(),
+            b"ba".to_vec(),
+            b"abc".to_vec(),
+            b"acb".to_vec(),
+            b"abcd".to_vec(),
+            b"abcde".to_vec(),
+            b"abdde".to_vec(),
+            b"12345678".to_vec(),
+            b"123456789".to_vec(),
+            b"123406789".to_vec(),
+            b"0123456789abcdef".to_vec(),
+            b"0123456789abcdeg".to_vec(),
+            b"0123456789abcdef0".to_vec(),
+            b"01234567-9abc-4ef0-0123-456789abcdef".to_vec(),
+            b"01234567-9abc-4ef0-0123-456789abcdeF".to_vec(),
+            b"01234567-9abc-4ef0-1123-456789abcdef".to_vec(),
+        ];
+        let mut dictionary = Dictionary::new();
+        for _ in 0..3 {
+            for (i, v) in values.iter().enumerate() {
+                assert_eq!(dictionary.intern(v), i as u32, "{:?}", String::from_utf8_lossy(v));
+            }
+        }
+        for i in 0..10_000u32 {
+            let v = format!("value-{i}");
+            assert_eq!(dictionary.intern(v.as_bytes()), values.len() as u32 + i);
+        }
+        assert_eq!(dictionary.len(), values.len() + 10_000);
+        assert_eq!(dictionary.bytes(16), values[16].as_slice());
+    }
+}
