@@ -606,8 +606,11 @@ pub(crate) struct StringChunkWriter {
     compressor: PageCodec,
     limits: Limits,
     dictionary: Dictionary,
-    /// Set once the dictionary outgrew its limit: later pages are PLAIN.
+    /// Set once the dictionary outgrew its limit (or from the start without
+    /// a dictionary): later pages are PLAIN.
     plain: bool,
+    /// Whether the chunk starts with a dictionary page.
+    dictionary_page: bool,
     page: PageBuffer,
     /// The keys of the mini-batch being interned.
     probes: Vec<Key>,
@@ -629,8 +632,9 @@ impl std::fmt::Debug for StringChunkWriter {
 
 impl StringChunkWriter {
     /// A writer of the chunk of `descr`, compressed with `codec` (one that
-    /// [`supports`] accepts).
-    pub(crate) fn new(descr: ColumnDescPtr, codec: Codec, limits: Limits) -> Self {
+    /// [`supports`] accepts), dictionary-encoded if `dictionary` (falling back
+    /// to PLAIN at the dictionary's size limit), PLAIN otherwise.
+    pub(crate) fn new(descr: ColumnDescPtr, codec: Codec, limits: Limits, dictionary: bool) -> Self {
         let compressor = match codec {
             Codec::SNAPPY => PageCodec::Snappy(Box::new(snap::raw::Encoder::new())),
             _ => PageCodec::None,
@@ -641,7 +645,8 @@ impl StringChunkWriter {
             compressor,
             limits,
             dictionary: Dictionary::new(),
-            plain: false,
+            plain: !dictionary,
+            dictionary_page: dictionary,
             page: PageBuffer::default(),
             probes: Vec::new(),
             present: Vec::new(),
@@ -820,30 +825,34 @@ impl StringChunkWriter {
         if self.page.slots > 0 || self.pages.is_empty() {
             self.flush_page()?;
         }
-        let dictionary_entries = self.dictionary.len() as u32;
-        let dictionary_bytes = std::mem::take(&mut self.dictionary.page);
-        let dictionary_size = dictionary_bytes.len();
-        let dictionary_page = CompressedPage::new(
-            Page::DictionaryPage {
-                buf: self.compressor.compress(dictionary_bytes)?,
-                num_values: dictionary_entries,
-                encoding: Encoding::PLAIN,
-                is_sorted: false,
-            },
-            dictionary_size,
-        );
-
         let mut sink = TrackedWrite::new(Vec::new());
         let mut page_writer = SerializedPageWriter::new(&mut sink);
         let mut offset_index = OffsetIndexBuilder::new();
-        let mut encoding_stats = vec![PageEncodingStats {
-            page_type: PageType::DICTIONARY_PAGE,
-            encoding: Encoding::PLAIN,
-            count: 1,
-        }];
-        let mut encodings = vec![Encoding::PLAIN, Encoding::RLE, Encoding::RLE_DICTIONARY];
-        let spec = page_writer.write_page(dictionary_page)?;
-        let (mut compressed_size, mut uncompressed_size) = (spec.compressed_size, spec.uncompressed_size);
+        let mut encoding_stats = Vec::new();
+        let mut encodings = vec![Encoding::PLAIN, Encoding::RLE];
+        let (mut compressed_size, mut uncompressed_size) = (0, 0);
+        if self.dictionary_page {
+            let dictionary_entries = self.dictionary.len() as u32;
+            let dictionary_bytes = std::mem::take(&mut self.dictionary.page);
+            let dictionary_size = dictionary_bytes.len();
+            let dictionary_page = CompressedPage::new(
+                Page::DictionaryPage {
+                    buf: self.compressor.compress(dictionary_bytes)?,
+                    num_values: dictionary_entries,
+                    encoding: Encoding::PLAIN,
+                    is_sorted: false,
+                },
+                dictionary_size,
+            );
+            encoding_stats.push(PageEncodingStats {
+                page_type: PageType::DICTIONARY_PAGE,
+                encoding: Encoding::PLAIN,
+                count: 1,
+            });
+            encodings.push(Encoding::RLE_DICTIONARY);
+            let spec = page_writer.write_page(dictionary_page)?;
+            (compressed_size, uncompressed_size) = (spec.compressed_size, spec.uncompressed_size);
+        }
         let mut data_page_offset = None;
         for (page, rows) in self.pages {
             let encoding = page.encoding();
@@ -876,7 +885,7 @@ impl StringChunkWriter {
             .set_total_uncompressed_size(uncompressed_size as i64)
             .set_num_values(self.slots as i64)
             .set_data_page_offset(data_page_offset.expect("at least one data page") as i64)
-            .set_dictionary_page_offset(Some(0))
+            .set_dictionary_page_offset(self.dictionary_page.then_some(0))
             .build()?;
         let close = ColumnCloseResult {
             bytes_written: bytes.len() as u64,

@@ -147,7 +147,7 @@ pub struct RowGroupEncoder {
     properties: Arc<WriterProperties>,
     schema: SchemaRef,
     /// Per top-level field: its leaves, each with its descriptor when it is
-    /// a dictionary-encoded string column written by [`StringChunkWriter`].
+    /// a string column written by [`StringChunkWriter`].
     fields: Vec<Vec<Option<ColumnDescPtr>>>,
 }
 
@@ -234,8 +234,8 @@ impl RowGroupEncoder {
 
     /// An encoder of `schema` with `properties`.
     ///
-    /// String leaves with a dictionary and without statistics, compressed
-    /// with snappy or not at all (the defaults), are written by
+    /// String leaves without statistics, compressed with snappy or not at
+    /// all (the defaults), are written by
     /// [`StringChunkWriter`]; every other leaf by the parquet crate's writer.
     ///
     /// # Errors
@@ -273,7 +273,15 @@ impl RowGroupEncoder {
             .into_iter()
             .zip(self.fields.iter().flatten())
             .map(|(arrow, strings)| match strings {
-                Some(descr) => LeafWriter::Strings(Box::new(StringChunkWriter::new(descr.clone(), codec, limits))),
+                Some(descr) => {
+                    let dictionary = self.properties.dictionary_enabled(descr.path());
+                    LeafWriter::Strings(Box::new(StringChunkWriter::new(
+                        descr.clone(),
+                        codec,
+                        limits,
+                        dictionary,
+                    )))
+                }
                 None => LeafWriter::Arrow(Box::new(arrow)),
             })
             .collect();
@@ -366,9 +374,9 @@ impl RowGroupEncoder {
 }
 
 /// Per top-level field of `schema`, its leaves in Parquet order, each with
-/// its descriptor when [`StringChunkWriter`] writes it: a Utf8 leaf with a
-/// dictionary, no statistics and no bloom filter, in a v1 file compressed
-/// with a codec the writer supports.
+/// its descriptor when [`StringChunkWriter`] writes it: a Utf8 leaf without
+/// statistics or bloom filter, in a v1 file compressed with a codec the
+/// writer supports.
 fn string_chunk_leaves(
     schema: &SchemaRef,
     descriptor: &SchemaDescriptor,
@@ -388,7 +396,6 @@ fn string_chunk_leaves(
                 let ours = data_type == DataType::Utf8
                     && column.physical_type() == PhysicalType::BYTE_ARRAY
                     && properties.writer_version() == WriterVersion::PARQUET_1_0
-                    && properties.dictionary_enabled(path)
                     && properties.statistics_enabled(path) == EnabledStatistics::None
                     && properties.bloom_filter_properties(path).is_none()
                     && dictionary::supports(properties.compression(path));
@@ -586,6 +593,31 @@ mod tests {
         }
         assert!(encodings.contains(&Encoding::RLE_DICTIONARY), "{encodings:?}");
         assert!(encodings.contains(&Encoding::PLAIN), "{encodings:?}");
+
+        // Columns of distinct values are written by the same writer, plain
+        // from the start and without a dictionary page.
+        let event_id = 0;
+        assert!(encoder.fields[event_id][0].is_some());
+        for g in 0..reader.num_row_groups() {
+            let chunk = reader.metadata().row_group(g).column(event_id);
+            assert_eq!(chunk.column_path().string(), "event_id");
+            assert_eq!(chunk.dictionary_page_offset(), None);
+            assert!(!chunk.encodings().any(|e| e == Encoding::RLE_DICTIONARY));
+            for page in reader
+                .get_row_group(g)
+                .unwrap()
+                .get_column_page_reader(event_id)
+                .unwrap()
+            {
+                assert!(matches!(
+                    page.unwrap(),
+                    Page::DataPage {
+                        encoding: Encoding::PLAIN,
+                        ..
+                    }
+                ));
+            }
+        }
     }
 
     #[test]
