@@ -20,7 +20,7 @@ fn batches(c: &mut Criterion) {
     let world = world();
     let mut group = c.benchmark_group("generate");
     group.throughput(Throughput::Elements(SUB_BATCH_ROWS));
-    group.bench_function("record_batch_8192", |b| {
+    group.bench_function(format!("record_batch_{SUB_BATCH_ROWS}"), |b| {
         let mut start = 0;
         b.iter(|| {
             let batch = world.record_batch(start..start + SUB_BATCH_ROWS).unwrap();
@@ -31,6 +31,10 @@ fn batches(c: &mut Criterion) {
     group.finish();
 }
 
+/// Encoding one sub-batch as a row group: through [`RowGroupEncoder`] per
+/// codec (string columns by our chunk writer with snappy or none, by the
+/// parquet crate's writer with zstd), and through the crate's `ArrowWriter`
+/// alone with the same properties, as the reference.
 fn encode(c: &mut Criterion) {
     let world = world();
     let batch = world.record_batch(0..SUB_BATCH_ROWS).unwrap();
@@ -38,16 +42,24 @@ fn encode(c: &mut Criterion) {
     let mut group = c.benchmark_group("encode");
     group.throughput(Throughput::Bytes(bytes as u64));
     for compression in [Compression::Snappy, Compression::Zstd(1), Compression::None] {
-        let props = customer_events::sink::parquet::writer_properties(&batch.schema(), compression, false);
-        group.bench_function(format!("parquet_8192_{compression}"), |b| {
+        let encoder = RowGroupEncoder::new(batch.schema(), compression, false).unwrap();
+        group.bench_function(format!("row_group_encoder_{SUB_BATCH_ROWS}_{compression}"), |b| {
             b.iter(|| {
-                let mut writer =
-                    ArrowWriter::try_new(Vec::with_capacity(4 << 20), batch.schema(), Some((*props).clone())).unwrap();
-                writer.write(&batch).unwrap();
-                writer.into_inner().unwrap().len()
+                let mut row_group = encoder.start().unwrap();
+                encoder.add(&mut row_group, &batch, false).unwrap();
+                encoder.finish(row_group, false).unwrap().bytes()
             })
         });
     }
+    let props = customer_events::sink::parquet::writer_properties(&batch.schema(), Compression::Snappy, false);
+    group.bench_function(format!("arrow_writer_{SUB_BATCH_ROWS}_snappy"), |b| {
+        b.iter(|| {
+            let mut writer =
+                ArrowWriter::try_new(Vec::with_capacity(4 << 20), batch.schema(), Some((*props).clone())).unwrap();
+            writer.write(&batch).unwrap();
+            writer.into_inner().unwrap().len()
+        })
+    });
     group.finish();
 }
 
@@ -58,7 +70,7 @@ fn row_group(c: &mut Criterion) {
     let mut group = c.benchmark_group("end_to_end");
     group.throughput(Throughput::Elements(rows));
     group.sample_size(20);
-    group.bench_function("row_group_32768_snappy", |b| {
+    group.bench_function(format!("row_group_{rows}_snappy"), |b| {
         b.iter(|| {
             let mut row_group = encoder.start().unwrap();
             for start in (0..rows).step_by(SUB_BATCH_ROWS as usize) {

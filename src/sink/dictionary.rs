@@ -555,22 +555,124 @@ fn encode_levels(levels: &[u16], max: u16, out: &mut Vec<u8>) {
 /// The codecs this encoder compresses with itself.
 enum PageCodec {
     None,
-    Snappy(Box<snap::raw::Encoder>),
+    /// Snappy, and the buffer it compresses into (reused across pages).
+    Snappy(Box<snap::raw::Encoder>, Vec<u8>),
 }
 
 impl PageCodec {
-    fn compress(&mut self, page: Vec<u8>) -> Result<Bytes> {
+    /// The compressed page, in a buffer of exactly its size: pages are held
+    /// until their row group is written, so spare capacity would be memory
+    /// held for nothing (snappy's worst-case output is 1/6 larger than its
+    /// input).
+    fn compress(&mut self, page: &[u8]) -> Result<Bytes> {
         match self {
-            PageCodec::None => Ok(page.into()),
-            PageCodec::Snappy(encoder) => {
-                let mut out = vec![0; snap::raw::max_compress_len(page.len())];
+            PageCodec::None => Ok(Bytes::copy_from_slice(page)),
+            PageCodec::Snappy(encoder, out) => {
+                out.resize(snap::raw::max_compress_len(page.len()), 0);
                 let n = encoder
-                    .compress(&page, &mut out)
+                    .compress(page, out)
                     .map_err(|e| ParquetError::External(Box::new(e)))?;
-                out.truncate(n);
-                Ok(out.into())
+                Ok(Bytes::copy_from_slice(&out[..n]))
             }
         }
+    }
+}
+
+/// An encoded column chunk held in blocks of [`ChunkBytes::BLOCK`] bytes
+/// until its row group is appended: one contiguous buffer per chunk (megabytes
+/// for the id columns) fragments the allocator's heap and raised peak memory by
+/// a sixth.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ChunkBytes {
+    blocks: Vec<Bytes>,
+    current: Vec<u8>,
+    len: u64,
+}
+
+impl ChunkBytes {
+    const BLOCK: usize = 64 * 1024;
+
+    /// Seals the last block.
+    fn finish(mut self) -> Self {
+        if !self.current.is_empty() {
+            let mut last = std::mem::take(&mut self.current);
+            last.shrink_to_fit();
+            self.blocks.push(Bytes::from(last));
+        }
+        self
+    }
+}
+
+impl std::io::Write for ChunkBytes {
+    fn write(&mut self, mut buf: &[u8]) -> std::io::Result<usize> {
+        let written = buf.len();
+        while !buf.is_empty() {
+            if self.current.capacity() == 0 {
+                self.current = Vec::with_capacity(Self::BLOCK);
+            }
+            let n = (Self::BLOCK - self.current.len()).min(buf.len());
+            self.current.extend_from_slice(&buf[..n]);
+            buf = &buf[n..];
+            if self.current.len() == Self::BLOCK {
+                self.blocks.push(Bytes::from(std::mem::take(&mut self.current)));
+            }
+        }
+        self.len += written as u64;
+        Ok(written)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl parquet::file::reader::Length for ChunkBytes {
+    fn len(&self) -> u64 {
+        self.len
+    }
+}
+
+impl parquet::file::reader::ChunkReader for ChunkBytes {
+    type T = BlocksRead;
+
+    fn get_read(&self, start: u64) -> Result<BlocksRead> {
+        let mut read = BlocksRead {
+            blocks: self.blocks.clone().into(),
+        };
+        std::io::copy(&mut std::io::Read::take(&mut read, start), &mut std::io::sink())?;
+        Ok(read)
+    }
+
+    fn get_bytes(&self, start: u64, length: usize) -> Result<Bytes> {
+        let mut out = Vec::with_capacity(length);
+        std::io::Read::read_to_end(&mut std::io::Read::take(self.get_read(start)?, length as u64), &mut out)?;
+        if out.len() < length {
+            return Err(ParquetError::EOF(format!(
+                "{length} bytes at {start} past the chunk's end"
+            )));
+        }
+        Ok(out.into())
+    }
+}
+
+/// Reads a [`ChunkBytes`] from a position.
+#[derive(Debug)]
+pub(crate) struct BlocksRead {
+    blocks: std::collections::VecDeque<Bytes>,
+}
+
+impl std::io::Read for BlocksRead {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.blocks.front().is_some_and(Bytes::is_empty) {
+            self.blocks.pop_front();
+        }
+        let Some(block) = self.blocks.front_mut() else {
+            return Ok(0);
+        };
+        let n = block.len().min(buf.len());
+        buf[..n].copy_from_slice(&block[..n]);
+        bytes::Buf::advance(block, n);
+        Ok(n)
     }
 }
 
@@ -612,6 +714,8 @@ pub(crate) struct StringChunkWriter {
     /// Whether the chunk starts with a dictionary page.
     dictionary_page: bool,
     page: PageBuffer,
+    /// The data page being encoded (reused across pages).
+    encoded: Vec<u8>,
     /// The keys of the mini-batch being interned.
     probes: Vec<Key>,
     /// The present values of a nullable leaf's mini-batch.
@@ -636,7 +740,7 @@ impl StringChunkWriter {
     /// to PLAIN at the dictionary's size limit), PLAIN otherwise.
     pub(crate) fn new(descr: ColumnDescPtr, codec: Codec, limits: Limits, dictionary: bool) -> Self {
         let compressor = match codec {
-            Codec::SNAPPY => PageCodec::Snappy(Box::new(snap::raw::Encoder::new())),
+            Codec::SNAPPY => PageCodec::Snappy(Box::new(snap::raw::Encoder::new()), Vec::new()),
             _ => PageCodec::None,
         };
         StringChunkWriter {
@@ -648,6 +752,7 @@ impl StringChunkWriter {
             plain: !dictionary,
             dictionary_page: dictionary,
             page: PageBuffer::default(),
+            encoded: Vec::new(),
             probes: Vec::new(),
             present: Vec::new(),
             pages: Vec::new(),
@@ -763,7 +868,8 @@ impl StringChunkWriter {
     fn flush_page(&mut self) -> Result<()> {
         let (max_def, max_rep) = (self.descr.max_def_level() as u16, self.descr.max_rep_level() as u16);
         let page = std::mem::take(&mut self.page);
-        let mut buf = Vec::with_capacity(page.plain.len() + page.indices.len() * 4 + page.slots / 2 + 16);
+        let mut buf = std::mem::take(&mut self.encoded);
+        buf.clear();
         if max_rep > 0 {
             encode_levels(&page.rep, max_rep, &mut buf);
         }
@@ -782,7 +888,7 @@ impl StringChunkWriter {
         let uncompressed = buf.len();
         let compressed = CompressedPage::new(
             Page::DataPage {
-                buf: self.compressor.compress(buf)?,
+                buf: self.compressor.compress(&buf)?,
                 num_values: page.slots as u32,
                 encoding,
                 def_level_encoding: Encoding::RLE,
@@ -791,6 +897,7 @@ impl StringChunkWriter {
             },
             uncompressed,
         );
+        self.encoded = buf;
         self.pages.push((compressed, page.rows));
         self.rows += page.rows as u64;
         self.slots += page.slots as u64;
@@ -821,11 +928,11 @@ impl StringChunkWriter {
     ///
     /// # Errors
     /// A failure to compress or serialize a page.
-    pub(crate) fn close(mut self) -> Result<(Bytes, ColumnCloseResult)> {
+    pub(crate) fn close(mut self) -> Result<(ChunkBytes, ColumnCloseResult)> {
         if self.page.slots > 0 || self.pages.is_empty() {
             self.flush_page()?;
         }
-        let mut sink = TrackedWrite::new(Vec::new());
+        let mut sink = TrackedWrite::new(ChunkBytes::default());
         let mut page_writer = SerializedPageWriter::new(&mut sink);
         let mut offset_index = OffsetIndexBuilder::new();
         let mut encoding_stats = Vec::new();
@@ -837,7 +944,7 @@ impl StringChunkWriter {
             let dictionary_size = dictionary_bytes.len();
             let dictionary_page = CompressedPage::new(
                 Page::DictionaryPage {
-                    buf: self.compressor.compress(dictionary_bytes)?,
+                    buf: self.compressor.compress(&dictionary_bytes)?,
                     num_values: dictionary_entries,
                     encoding: Encoding::PLAIN,
                     is_sorted: false,
@@ -875,7 +982,7 @@ impl StringChunkWriter {
             offset_index.append_row_count(rows as i64);
         }
         page_writer.close()?;
-        let bytes = sink.into_inner()?;
+        let bytes = sink.into_inner()?.finish();
 
         let metadata = ColumnChunkMetaData::builder(self.descr.clone())
             .set_compression(self.codec)
@@ -888,14 +995,14 @@ impl StringChunkWriter {
             .set_dictionary_page_offset(self.dictionary_page.then_some(0))
             .build()?;
         let close = ColumnCloseResult {
-            bytes_written: bytes.len() as u64,
+            bytes_written: bytes.len,
             rows_written: self.rows,
             metadata,
             bloom_filter: None,
             column_index: None,
             offset_index: Some(offset_index.build()),
         };
-        Ok((Bytes::from(bytes), close))
+        Ok((bytes, close))
     }
 }
 
@@ -966,6 +1073,26 @@ mod tests {
             let expected: Vec<u64> = values.iter().map(|v| *v as u64).collect();
             assert_eq!(decoded, expected, "width {width}");
         }
+    }
+
+    #[test]
+    fn chunk_bytes_read_back_across_blocks() {
+        use parquet::file::reader::{ChunkReader, Length};
+        use std::io::{Read, Write};
+        let data: Vec<u8> = (0..3 * ChunkBytes::BLOCK + 1234).map(|i| (i * 7 % 251) as u8).collect();
+        let mut chunk = ChunkBytes::default();
+        for piece in data.chunks(10_000) {
+            chunk.write_all(piece).unwrap();
+        }
+        let chunk = chunk.finish();
+        assert_eq!(chunk.len(), data.len() as u64);
+        let start = ChunkBytes::BLOCK - 10;
+        let mut rest = Vec::new();
+        chunk.get_read(start as u64).unwrap().read_to_end(&mut rest).unwrap();
+        assert_eq!(rest, data[start..]);
+        let span = chunk.get_bytes(start as u64, ChunkBytes::BLOCK + 20).unwrap();
+        assert_eq!(span.as_ref(), &data[start..start + ChunkBytes::BLOCK + 20]);
+        assert!(chunk.get_bytes(data.len() as u64 - 5, 10).is_err());
     }
 
     #[test]

@@ -14,7 +14,6 @@ use std::sync::Arc;
 
 use arrow::array::RecordBatch;
 use arrow::datatypes::{DataType, Field, SchemaRef};
-use bytes::Bytes;
 
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_writer::ArrowLeafColumn;
@@ -27,7 +26,7 @@ use parquet::schema::types::{ColumnDescPtr, SchemaDescriptor};
 use rayon::prelude::*;
 
 use super::Staged;
-use super::dictionary::{self, Limits, StringChunkWriter, StringLeaf, leaf_count, string_leaves};
+use super::dictionary::{self, ChunkBytes, Limits, StringChunkWriter, StringLeaf, leaf_count, string_leaves};
 use crate::error::Error;
 
 /// A Parquet compression codec, as given to `--compression`.
@@ -160,14 +159,14 @@ impl std::fmt::Debug for RowGroupEncoder {
 /// One encoded column chunk.
 enum Chunk {
     Arrow(ArrowColumnChunk),
-    Strings(Bytes, ColumnCloseResult),
+    Strings(ChunkBytes, ColumnCloseResult),
 }
 
 impl Chunk {
     fn bytes(&self) -> usize {
         match self {
             Chunk::Arrow(chunk) => chunk.close().bytes_written as usize,
-            Chunk::Strings(bytes, _) => bytes.len(),
+            Chunk::Strings(bytes, _) => parquet::file::reader::Length::len(bytes) as usize,
         }
     }
 }
@@ -482,6 +481,7 @@ mod tests {
     use super::*;
     use crate::{Config, World};
     use arrow::array::Array;
+    use bytes::Bytes;
     use parquet::arrow::arrow_reader::{
         ArrowReaderOptions, ParquetRecordBatchReaderBuilder, RowSelection, RowSelector,
     };
