@@ -1,5 +1,6 @@
-//! Dictionary-encoded string column chunks, written without the Parquet
-//! writer's general-purpose dictionary encoder.
+//! String column chunks (dictionary-encoded, or PLAIN for columns without a
+//! dictionary), written without the Parquet writer's general-purpose
+//! dictionary encoder and level computation.
 //!
 //! Most string columns of the events hold a small vocabulary (device models,
 //! cities, genres) or ids that repeat (users, titles). The parquet crate's
@@ -16,7 +17,8 @@
 //! the layout the crate itself writes: a PLAIN dictionary page, then v1 data
 //! pages (RLE levels, RLE_DICTIONARY indices) cut at row boundaries by row
 //! count and size, falling back to PLAIN pages once the dictionary outgrows its
-//! size limit.
+//! size limit; without a dictionary, PLAIN data pages only. Finished chunks
+//! are held in blocks ([`ChunkBytes`]) until their row group is appended.
 
 use std::sync::Arc;
 
@@ -251,7 +253,7 @@ struct Dictionary {
 }
 
 /// What identifies a value: its hash, its length and the two words of
-/// [`words`], which are the whole value up to 16 bytes. One cache line.
+/// [`words`], which are the whole value up to 16 bytes. Half a cache line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(align(32))]
 struct Key {
@@ -636,11 +638,17 @@ impl parquet::file::reader::ChunkReader for ChunkBytes {
     type T = BlocksRead;
 
     fn get_read(&self, start: u64) -> Result<BlocksRead> {
-        let mut read = BlocksRead {
-            blocks: self.blocks.clone().into(),
-        };
-        std::io::copy(&mut std::io::Read::take(&mut read, start), &mut std::io::sink())?;
-        Ok(read)
+        let mut skip = start as usize;
+        let mut blocks = std::collections::VecDeque::with_capacity(self.blocks.len());
+        for block in &self.blocks {
+            if skip >= block.len() {
+                skip -= block.len();
+            } else {
+                blocks.push_back(block.slice(skip..));
+                skip = 0;
+            }
+        }
+        Ok(BlocksRead { blocks })
     }
 
     fn get_bytes(&self, start: u64, length: usize) -> Result<Bytes> {

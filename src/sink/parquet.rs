@@ -163,6 +163,17 @@ enum Chunk {
 }
 
 impl Chunk {
+    /// Appends the chunk to the row group being written.
+    fn append_to<W: std::io::Write + Send>(
+        self,
+        row_group: &mut parquet::file::writer::SerializedRowGroupWriter<'_, W>,
+    ) -> Result<(), parquet::errors::ParquetError> {
+        match self {
+            Chunk::Arrow(chunk) => chunk.append_to_row_group(row_group),
+            Chunk::Strings(bytes, close) => row_group.append_column(&bytes, close),
+        }
+    }
+
     fn bytes(&self) -> usize {
         match self {
             Chunk::Arrow(chunk) => chunk.close().bytes_written as usize,
@@ -265,14 +276,12 @@ impl RowGroupEncoder {
             page_bytes: self.properties.data_page_size_limit(),
             dictionary_bytes: self.properties.dictionary_page_size_limit(),
         };
-        let codec = self
-            .properties
-            .compression(&parquet::schema::types::ColumnPath::new(vec![]));
         let writers = arrow_writers
             .into_iter()
             .zip(self.fields.iter().flatten())
             .map(|(arrow, strings)| match strings {
                 Some(descr) => {
+                    let codec = self.properties.compression(descr.path());
                     let dictionary = self.properties.dictionary_enabled(descr.path());
                     LeafWriter::Strings(Box::new(StringChunkWriter::new(
                         descr.clone(),
@@ -441,11 +450,7 @@ impl ParquetFile {
         let temporary = self.staged.temporary();
         let mut row_group = self.writer.next_row_group()?;
         for chunk in group.chunks {
-            match chunk {
-                Chunk::Arrow(chunk) => chunk.append_to_row_group(&mut row_group),
-                Chunk::Strings(bytes, close) => row_group.append_column(&bytes, close),
-            }
-            .map_err(|e| io_error(temporary, e))?;
+            chunk.append_to(&mut row_group).map_err(|e| io_error(temporary, e))?;
         }
         row_group.close().map_err(|e| io_error(temporary, e))?;
         Ok(())
@@ -515,11 +520,7 @@ mod tests {
             let encoded = encoder.finish(group, false).unwrap();
             let mut row_group = writer.next_row_group().unwrap();
             for chunk in encoded.chunks {
-                match chunk {
-                    Chunk::Arrow(chunk) => chunk.append_to_row_group(&mut row_group),
-                    Chunk::Strings(bytes, close) => row_group.append_column(&bytes, close),
-                }
-                .unwrap();
+                chunk.append_to(&mut row_group).unwrap();
             }
             row_group.close().unwrap();
         }
@@ -543,26 +544,26 @@ mod tests {
         arrow::compute::concat_batches(&schema, &read).unwrap()
     }
 
-    /// Small pages and a small dictionary limit, so that string chunks span
-    /// many pages and the id and title columns fall back to PLAIN pages.
-    fn small_limits(schema: &SchemaRef) -> Arc<WriterProperties> {
-        let properties = writer_properties(schema, Compression::Snappy, false);
-        Arc::new(
-            (*properties)
-                .clone()
-                .into_builder()
-                .set_data_page_row_count_limit(700)
-                .set_dictionary_page_size_limit(4096)
-                .build(),
-        )
+    /// `input` as one batch, and an encoder of its schema with small pages
+    /// and a small dictionary limit, so that string chunks span many pages
+    /// and the id and title columns fall back to PLAIN pages.
+    fn with_small_limits(input: &[RecordBatch]) -> (RecordBatch, RowGroupEncoder) {
+        let expected = arrow::compute::concat_batches(&input[0].schema(), input).unwrap();
+        let schema = expected.schema();
+        let properties = (*writer_properties(&schema, Compression::Snappy, false))
+            .clone()
+            .into_builder()
+            .set_data_page_row_count_limit(700)
+            .set_dictionary_page_size_limit(4096)
+            .build();
+        let encoder = RowGroupEncoder::with_properties(schema, Arc::new(properties)).unwrap();
+        (expected, encoder)
     }
 
     #[test]
     fn string_chunks_read_back_as_written() {
         let input = batches(9_000, 2_500);
-        let expected = arrow::compute::concat_batches(&input[0].schema(), &input).unwrap();
-        let schema = expected.schema();
-        let encoder = RowGroupEncoder::with_properties(schema.clone(), small_limits(&schema)).unwrap();
+        let (expected, encoder) = with_small_limits(&input);
         let ours = encoder.fields.iter().flatten().filter(|l| l.is_some()).count();
         assert!(ours >= 25, "{ours} string leaves written by the string chunk writer");
 
@@ -623,9 +624,7 @@ mod tests {
     #[test]
     fn string_chunks_have_an_offset_index_that_skips_pages() {
         let input = batches(6_000, 2_000);
-        let expected = arrow::compute::concat_batches(&input[0].schema(), &input).unwrap();
-        let schema = expected.schema();
-        let encoder = RowGroupEncoder::with_properties(schema.clone(), small_limits(&schema)).unwrap();
+        let (expected, encoder) = with_small_limits(&input);
         let file = encode(&encoder, &input, 1);
         let selection = RowSelection::from(vec![
             RowSelector::skip(2_345),
@@ -634,9 +633,11 @@ mod tests {
             RowSelector::select(1_155),
         ]);
         let back = read(file, Some(selection));
-        let want =
-            arrow::compute::concat_batches(&schema, &[expected.slice(2_345, 1_500), expected.slice(4_845, 1_155)])
-                .unwrap();
+        let want = arrow::compute::concat_batches(
+            &expected.schema(),
+            &[expected.slice(2_345, 1_500), expected.slice(4_845, 1_155)],
+        )
+        .unwrap();
         assert_eq!(back.num_rows(), 2_655);
         assert_eq!(back, want);
         assert!(back.column(0).null_count() == 0);
