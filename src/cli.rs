@@ -96,7 +96,8 @@ pub struct GenerateArgs {
     /// Worker threads [default: one per core]. The output does not depend on it.
     #[arg(long)]
     pub threads: Option<usize>,
-    /// Codec. Parquet: snappy (default; fast, read everywhere), zstd, zstd(N) with N in 1..=22
+    /// Codec. Parquet: snappy (default; fast, read everywhere; random-id columns, which it
+    /// barely shrinks, are stored uncompressed), zstd, zstd(N) with N in 1..=22
     /// (smaller files), lz4, gzip, gzip(N), none. ndjson: none (default), gzip, gzip(N), zstd,
     /// zstd(N). arrow: none (default), lz4, zstd.
     #[arg(long, value_parser = parse_compression)]

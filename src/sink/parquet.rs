@@ -603,6 +603,12 @@ mod tests {
             let chunk = reader.metadata().row_group(g).column(event_id);
             assert_eq!(chunk.column_path().string(), "event_id");
             assert_eq!(chunk.dictionary_page_offset(), None);
+            // Snappy saves a tenth of random hex: these chunks are raw.
+            assert_eq!(chunk.compression(), Codec::UNCOMPRESSED);
+            assert_eq!(
+                reader.metadata().row_group(g).column(user_id).compression(),
+                Codec::SNAPPY
+            );
             assert!(!chunk.encodings().any(|e| e == Encoding::RLE_DICTIONARY));
             for page in reader
                 .get_row_group(g)
