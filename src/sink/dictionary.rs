@@ -21,10 +21,7 @@
 //! if the codec saves an eighth of the first page. Finished chunks are held
 //! in blocks ([`ChunkBytes`]) until their row group is appended.
 
-use std::sync::Arc;
-
-use arrow::array::{Array, ArrayRef, AsArray, StringArray};
-use arrow::datatypes::{DataType, Field};
+use arrow::array::{Array, AsArray};
 use bytes::Bytes;
 use parquet::basic::{Compression as Codec, Encoding, PageType};
 use parquet::column::page::{CompressedPage, Page, PageWriter};
@@ -34,214 +31,11 @@ use parquet::file::metadata::{ColumnChunkMetaData, OffsetIndexBuilder, PageEncod
 use parquet::file::writer::{SerializedPageWriter, TrackedWrite};
 use parquet::schema::types::ColumnDescPtr;
 
+use super::levels::{Leaf, NO_VALUE};
+
 /// Rows written between checks of the page and dictionary limits (the
 /// parquet crate's default write batch size).
 const MINI_BATCH_ROWS: usize = 1024;
-
-/// No value at this level slot (a null, or an empty list, above the leaf).
-const NO_VALUE: u32 = u32::MAX;
-
-/// One string leaf of a batch: its values, and the level slots above it
-/// unless the leaf is a required column outside any list or nullable struct
-/// (one value per row). The slots are shared by the leaves of a list or
-/// struct; a nullable leaf adds its own validity.
-#[derive(Debug)]
-pub(crate) struct StringLeaf {
-    array: StringArray,
-    slots: Option<Arc<Slots>>,
-    nullable: bool,
-}
-
-/// Level slots on the way down from the rows to a leaf.
-#[derive(Clone, Debug, Default)]
-struct Slots {
-    def: Vec<u16>,
-    rep: Vec<u16>,
-    /// Index into the array at this depth, or [`NO_VALUE`].
-    index: Vec<u32>,
-    /// The first slot of each row, and the number of slots at the end.
-    row_starts: Vec<u32>,
-}
-
-impl Slots {
-    /// One slot per row, all present, at definition level 0.
-    fn rows(n: usize) -> Self {
-        Slots {
-            def: vec![0; n],
-            rep: vec![0; n],
-            index: (0..n as u32).collect(),
-            row_starts: (0..=n as u32).collect(),
-        }
-    }
-}
-
-/// Number of Parquet leaf columns under `data_type`.
-pub(crate) fn leaf_count(data_type: &DataType) -> usize {
-    match data_type {
-        DataType::Struct(fields) => fields.iter().map(|f| leaf_count(f.data_type())).sum(),
-        DataType::List(item) | DataType::LargeList(item) => leaf_count(item.data_type()),
-        _ => 1,
-    }
-}
-
-/// The string leaves of `array` (a column of `field`) that `wanted` selects,
-/// in Parquet leaf order; `None` for every other leaf. `wanted` has one flag
-/// per leaf of `field`; a wanted leaf must be Utf8, and lists must be `List`.
-///
-/// # Errors
-/// A wanted leaf that is not Utf8, or a large list on the way to one.
-pub(crate) fn string_leaves(field: &Field, array: &ArrayRef, wanted: &[bool]) -> Result<Vec<Option<StringLeaf>>> {
-    let mut out = Vec::with_capacity(wanted.len());
-    walk(field, array, None, 0, wanted, &mut out)?;
-    debug_assert_eq!(out.len(), wanted.len());
-    Ok(out)
-}
-
-fn walk(
-    field: &Field,
-    array: &ArrayRef,
-    slots: Option<&Arc<Slots>>,
-    rep_depth: u16,
-    wanted: &[bool],
-    out: &mut Vec<Option<StringLeaf>>,
-) -> Result<()> {
-    if !wanted.iter().any(|w| *w) {
-        out.extend(wanted.iter().map(|_| None));
-        return Ok(());
-    }
-    match field.data_type() {
-        DataType::Struct(fields) => {
-            let s = array.as_struct();
-            let inner = if field.is_nullable() {
-                let mut next = slots.map_or_else(|| Slots::rows(s.len()), |s| Slots::clone(s));
-                for (def, index) in next.def.iter_mut().zip(next.index.iter_mut()) {
-                    if *index == NO_VALUE {
-                        continue;
-                    }
-                    if s.is_null(*index as usize) {
-                        *index = NO_VALUE;
-                    } else {
-                        *def += 1;
-                    }
-                }
-                Some(Arc::new(next))
-            } else {
-                None
-            };
-            let slots = inner.as_ref().or(slots);
-            let mut start = 0;
-            for (child_field, child) in fields.iter().zip(s.columns()) {
-                let n = leaf_count(child_field.data_type());
-                walk(child_field, child, slots, rep_depth, &wanted[start..start + n], out)?;
-                start += n;
-            }
-            Ok(())
-        }
-        DataType::List(item) => {
-            let list = array.as_list::<i32>();
-            let offsets = list.value_offsets();
-            let nullable = field.is_nullable() as u16;
-            let next = match slots {
-                None if !list.is_nullable() => list_slots_of_rows(offsets, nullable, rep_depth),
-                _ => {
-                    let identity;
-                    let slots = match slots {
-                        Some(s) => s.as_ref(),
-                        None => {
-                            identity = Slots::rows(list.len());
-                            &identity
-                        }
-                    };
-                    list_slots(slots, list, nullable, rep_depth)
-                }
-            };
-            walk(item, list.values(), Some(&Arc::new(next)), rep_depth + 1, wanted, out)
-        }
-        DataType::Utf8 => {
-            let array = array.as_string::<i32>().clone();
-            let nullable = field.is_nullable();
-            let slots = match (slots, nullable) {
-                (None, false) => None,
-                (None, true) => Some(Arc::new(Slots::rows(array.len()))),
-                (Some(s), _) => Some(s.clone()),
-            };
-            out.push(Some(StringLeaf { array, slots, nullable }));
-            Ok(())
-        }
-        other => Err(ParquetError::General(format!(
-            "column `{}` of type {other} cannot be written by the string dictionary encoder",
-            field.name()
-        ))),
-    }
-}
-
-/// The slots of a list's items when the list is a top-level column without
-/// nulls: each row holds its items, or one empty slot.
-fn list_slots_of_rows(offsets: &[i32], nullable: u16, rep_depth: u16) -> Slots {
-    let rows = offsets.len() - 1;
-    let capacity = rows + (offsets[rows] - offsets[0]) as usize;
-    let mut next = Slots {
-        def: Vec::with_capacity(capacity),
-        rep: Vec::with_capacity(capacity),
-        index: Vec::with_capacity(capacity),
-        row_starts: Vec::with_capacity(rows + 1),
-    };
-    for w in offsets.windows(2) {
-        let (start, end) = (w[0] as u32, w[1] as u32);
-        next.row_starts.push(next.def.len() as u32);
-        if start == end {
-            next.def.push(nullable);
-            next.rep.push(0);
-            next.index.push(NO_VALUE);
-        } else {
-            next.def
-                .extend(std::iter::repeat_n(nullable + 1, (end - start) as usize));
-            next.rep.push(0);
-            next.rep
-                .extend(std::iter::repeat_n(rep_depth + 1, (end - start - 1) as usize));
-            next.index.extend(start..end);
-        }
-    }
-    next.row_starts.push(next.def.len() as u32);
-    next
-}
-
-/// The slots of a list's items under `slots`.
-fn list_slots(slots: &Slots, list: &arrow::array::ListArray, nullable: u16, rep_depth: u16) -> Slots {
-    let offsets = list.value_offsets();
-    let capacity = slots.index.len() + list.values().len();
-    let mut next = Slots {
-        def: Vec::with_capacity(capacity),
-        rep: Vec::with_capacity(capacity),
-        index: Vec::with_capacity(capacity),
-        row_starts: Vec::with_capacity(slots.row_starts.len()),
-    };
-    for ((&def, &rep), &index) in slots.def.iter().zip(&slots.rep).zip(&slots.index) {
-        if rep == 0 {
-            next.row_starts.push(next.def.len() as u32);
-        }
-        if index == NO_VALUE || list.is_null(index as usize) {
-            next.def.push(def);
-            next.rep.push(rep);
-            next.index.push(NO_VALUE);
-            continue;
-        }
-        let (start, end) = (offsets[index as usize] as u32, offsets[index as usize + 1] as u32);
-        if start == end {
-            next.def.push(def + nullable);
-            next.rep.push(rep);
-            next.index.push(NO_VALUE);
-            continue;
-        }
-        for k in start..end {
-            next.def.push(def + nullable + 1);
-            next.rep.push(if k == start { rep } else { rep_depth + 1 });
-            next.index.push(k);
-        }
-    }
-    next.row_starts.push(next.def.len() as u32);
-    next
-}
 
 /// A dictionary of byte strings in first-seen order, with its PLAIN page.
 #[derive(Debug)]
@@ -596,7 +390,7 @@ impl ChunkBytes {
     const BLOCK: usize = 64 * 1024;
 
     /// Seals the last block.
-    fn finish(mut self) -> Self {
+    pub(crate) fn finish(mut self) -> Self {
         if !self.current.is_empty() {
             let mut last = std::mem::take(&mut self.current);
             last.shrink_to_fit();
@@ -774,11 +568,15 @@ impl StringChunkWriter {
     ///
     /// # Errors
     /// A failure to compress a page.
-    pub(crate) fn write(&mut self, leaf: &StringLeaf) -> Result<()> {
-        let (offsets, data) = (leaf.array.value_offsets(), leaf.array.value_data());
+    ///
+    /// # Panics
+    /// If the leaf is not a Utf8 column.
+    pub(crate) fn write(&mut self, leaf: &Leaf) -> Result<()> {
+        let array = leaf.array.as_string::<i32>();
+        let (offsets, data) = (array.value_offsets(), array.value_data());
         match &leaf.slots {
             None => {
-                let n = leaf.array.len();
+                let n = array.len();
                 let mut i = 0;
                 while i < n {
                     self.check_limits()?;
@@ -807,7 +605,7 @@ impl StringChunkWriter {
                         let mut present = std::mem::take(&mut self.present);
                         present.clear();
                         for (&def, &i) in slots.def[a..b].iter().zip(index) {
-                            if i != NO_VALUE && leaf.array.is_valid(i as usize) {
+                            if i != NO_VALUE && array.is_valid(i as usize) {
                                 self.page.def.push(def + 1);
                                 present.push(i);
                             } else {
@@ -1120,12 +918,19 @@ mod tests {
     /// The codec of a chunk without a dictionary, written with snappy, of
     /// `values` as a required string column, and its values read back.
     fn plain_chunk(values: Vec<String>) -> (Codec, Vec<String>) {
+        use arrow::array::{ArrayRef, StringArray};
+        use arrow::datatypes::{DataType, Field};
         use parquet::file::reader::{FileReader, SerializedFileReader};
         use parquet::record::RowAccessor;
+        use std::sync::Arc;
         let field = Field::new("id", DataType::Utf8, false);
         let schema = Arc::new(arrow::datatypes::Schema::new(vec![field.clone()]));
         let array: ArrayRef = Arc::new(StringArray::from(values));
-        let leaf = string_leaves(&field, &array, &[true]).unwrap().pop().unwrap().unwrap();
+        let leaf = super::super::levels::leaves(&field, &array, &[true])
+            .unwrap()
+            .pop()
+            .unwrap()
+            .unwrap();
         let descr = parquet::arrow::ArrowSchemaConverter::new()
             .convert(&schema)
             .unwrap()

@@ -8,8 +8,10 @@
 
 mod dictionary;
 pub mod ipc;
+mod levels;
 pub mod ndjson;
 pub mod parquet;
+mod primitive;
 
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};

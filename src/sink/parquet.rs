@@ -26,7 +26,9 @@ use parquet::schema::types::{ColumnDescPtr, SchemaDescriptor};
 use rayon::prelude::*;
 
 use super::Staged;
-use super::dictionary::{self, ChunkBytes, Limits, StringChunkWriter, StringLeaf, leaf_count, string_leaves};
+use super::dictionary::{self, ChunkBytes, Limits, StringChunkWriter};
+use super::levels::{Leaf, leaf_count, leaves};
+use super::primitive::{self, PrimitiveChunkWriter};
 use crate::error::Error;
 
 /// A Parquet compression codec, as given to `--compression`.
@@ -145,9 +147,19 @@ pub struct RowGroupEncoder {
     factory: ArrowRowGroupWriterFactory,
     properties: Arc<WriterProperties>,
     schema: SchemaRef,
-    /// Per top-level field: its leaves, each with its descriptor when it is
-    /// a string column written by [`StringChunkWriter`].
-    fields: Vec<Vec<Option<ColumnDescPtr>>>,
+    /// Per top-level field: the writer of each of its leaves.
+    fields: Vec<Vec<LeafKind>>,
+}
+
+/// Which writer encodes a leaf column.
+#[derive(Clone, Debug)]
+enum LeafKind {
+    /// The parquet crate's Arrow writer.
+    Arrow,
+    /// [`StringChunkWriter`].
+    Strings(ColumnDescPtr),
+    /// [`PrimitiveChunkWriter`].
+    Primitive(ColumnDescPtr),
 }
 
 impl std::fmt::Debug for RowGroupEncoder {
@@ -159,7 +171,7 @@ impl std::fmt::Debug for RowGroupEncoder {
 /// One encoded column chunk.
 enum Chunk {
     Arrow(ArrowColumnChunk),
-    Strings(ChunkBytes, ColumnCloseResult),
+    Blocks(ChunkBytes, ColumnCloseResult),
 }
 
 impl Chunk {
@@ -170,14 +182,14 @@ impl Chunk {
     ) -> Result<(), parquet::errors::ParquetError> {
         match self {
             Chunk::Arrow(chunk) => chunk.append_to_row_group(row_group),
-            Chunk::Strings(bytes, close) => row_group.append_column(&bytes, close),
+            Chunk::Blocks(bytes, close) => row_group.append_column(&bytes, close),
         }
     }
 
     fn bytes(&self) -> usize {
         match self {
             Chunk::Arrow(chunk) => chunk.close().bytes_written as usize,
-            Chunk::Strings(bytes, _) => parquet::file::reader::Length::len(bytes) as usize,
+            Chunk::Blocks(bytes, _) => parquet::file::reader::Length::len(bytes) as usize,
         }
     }
 }
@@ -198,19 +210,21 @@ impl EncodedRowGroup {
 enum LeafWriter {
     Arrow(Box<ArrowColumnWriter>),
     Strings(Box<StringChunkWriter>),
+    Primitive(Box<PrimitiveChunkWriter>),
 }
 
 /// One leaf's values of a batch, as its writer takes them.
 enum LeafInput {
     Arrow(ArrowLeafColumn),
-    Strings(StringLeaf),
+    Leaf(Leaf),
 }
 
 impl LeafWriter {
     fn write(&mut self, input: &LeafInput) -> Result<(), parquet::errors::ParquetError> {
         match (self, input) {
             (LeafWriter::Arrow(writer), LeafInput::Arrow(leaf)) => writer.write(leaf),
-            (LeafWriter::Strings(writer), LeafInput::Strings(leaf)) => writer.write(leaf),
+            (LeafWriter::Strings(writer), LeafInput::Leaf(leaf)) => writer.write(leaf),
+            (LeafWriter::Primitive(writer), LeafInput::Leaf(leaf)) => writer.write(leaf),
             _ => unreachable!("each leaf's input is built for its writer"),
         }
     }
@@ -220,7 +234,11 @@ impl LeafWriter {
             LeafWriter::Arrow(writer) => Chunk::Arrow(writer.close()?),
             LeafWriter::Strings(writer) => {
                 let (bytes, close) = writer.close()?;
-                Chunk::Strings(bytes, close)
+                Chunk::Blocks(bytes, close)
+            }
+            LeafWriter::Primitive(writer) => {
+                let (bytes, close) = writer.close()?;
+                Chunk::Blocks(bytes, close)
             }
         })
     }
@@ -245,8 +263,9 @@ impl RowGroupEncoder {
     /// An encoder of `schema` with `properties`.
     ///
     /// String leaves without statistics, compressed with snappy or not at
-    /// all (the defaults), are written by
-    /// [`StringChunkWriter`]; every other leaf by the parquet crate's writer.
+    /// all (the defaults), are written by [`StringChunkWriter`]; numbers,
+    /// dates, timestamps and booleans by [`PrimitiveChunkWriter`]; every
+    /// other leaf by the parquet crate's Arrow writer.
     ///
     /// # Errors
     /// [`Error::Parquet`] if the schema cannot be expressed in Parquet (a bug).
@@ -256,7 +275,7 @@ impl RowGroupEncoder {
         let descriptor = parquet::arrow::ArrowSchemaConverter::new()
             .with_coerce_types(properties.coerce_types())
             .convert(&schema)?;
-        let fields = string_chunk_leaves(&schema, &descriptor, &properties);
+        let fields = leaf_kinds(&schema, &descriptor, &properties);
         Ok(Self {
             factory,
             properties,
@@ -279,8 +298,8 @@ impl RowGroupEncoder {
         let writers = arrow_writers
             .into_iter()
             .zip(self.fields.iter().flatten())
-            .map(|(arrow, strings)| match strings {
-                Some(descr) => {
+            .map(|(arrow, kind)| match kind {
+                LeafKind::Strings(descr) => {
                     let codec = self.properties.compression(descr.path());
                     let dictionary = self.properties.dictionary_enabled(descr.path());
                     LeafWriter::Strings(Box::new(StringChunkWriter::new(
@@ -290,7 +309,11 @@ impl RowGroupEncoder {
                         dictionary,
                     )))
                 }
-                None => LeafWriter::Arrow(Box::new(arrow)),
+                LeafKind::Primitive(descr) => LeafWriter::Primitive(Box::new(PrimitiveChunkWriter::new(
+                    descr.clone(),
+                    self.properties.clone(),
+                ))),
+                LeafKind::Arrow => LeafWriter::Arrow(Box::new(arrow)),
             })
             .collect();
         Ok(RowGroupInProgress { writers })
@@ -300,10 +323,10 @@ impl RowGroupEncoder {
     fn leaf_inputs(&self, i: usize, batch: &RecordBatch) -> Result<Vec<LeafInput>, Error> {
         let field = self.schema.field(i);
         let column = batch.column(i);
-        let leaves = &self.fields[i];
-        let wanted: Vec<bool> = leaves.iter().map(Option::is_some).collect();
-        let strings = if wanted.iter().any(|w| *w) {
-            string_leaves(field, column, &wanted)?
+        let kinds = &self.fields[i];
+        let wanted: Vec<bool> = kinds.iter().map(|k| !matches!(k, LeafKind::Arrow)).collect();
+        let ours = if wanted.iter().any(|w| *w) {
+            leaves(field, column, &wanted)?
         } else {
             wanted.iter().map(|_| None).collect()
         };
@@ -313,13 +336,13 @@ impl RowGroupEncoder {
             Vec::new()
         }
         .into_iter();
-        let mut inputs = Vec::with_capacity(leaves.len());
-        for string in strings {
+        let mut inputs = Vec::with_capacity(kinds.len());
+        for leaf in ours {
             let arrow = arrow.next();
-            inputs.push(match (string, arrow) {
-                (Some(leaf), _) => LeafInput::Strings(leaf),
+            inputs.push(match (leaf, arrow) {
+                (Some(leaf), _) => LeafInput::Leaf(leaf),
                 (None, Some(leaf)) => LeafInput::Arrow(leaf),
-                (None, None) => unreachable!("every leaf not written as strings is computed by parquet"),
+                (None, None) => unreachable!("every leaf not written by our writers is computed by parquet"),
             });
         }
         Ok(inputs)
@@ -382,14 +405,11 @@ impl RowGroupEncoder {
 }
 
 /// Per top-level field of `schema`, its leaves in Parquet order, each with
-/// its descriptor when [`StringChunkWriter`] writes it: a Utf8 leaf without
-/// statistics or bloom filter, in a v1 file compressed with a codec the
-/// writer supports.
-fn string_chunk_leaves(
-    schema: &SchemaRef,
-    descriptor: &SchemaDescriptor,
-    properties: &WriterProperties,
-) -> Vec<Vec<Option<ColumnDescPtr>>> {
+/// its writer: [`StringChunkWriter`] for a Utf8 leaf without statistics or
+/// bloom filter, in a v1 file compressed with a codec the writer supports;
+/// [`PrimitiveChunkWriter`] for the types it takes; the crate's Arrow writer
+/// for the rest.
+fn leaf_kinds(schema: &SchemaRef, descriptor: &SchemaDescriptor, properties: &WriterProperties) -> Vec<Vec<LeafKind>> {
     let mut columns = descriptor.columns().iter();
     let mut fields = Vec::with_capacity(schema.fields().len());
     for field in schema.fields() {
@@ -401,13 +421,19 @@ fn string_chunk_leaves(
             .map(|data_type| {
                 let column = columns.next().expect("one descriptor per leaf");
                 let path = column.path();
-                let ours = data_type == DataType::Utf8
+                let strings = data_type == DataType::Utf8
                     && column.physical_type() == PhysicalType::BYTE_ARRAY
                     && properties.writer_version() == WriterVersion::PARQUET_1_0
                     && properties.statistics_enabled(path) == EnabledStatistics::None
                     && properties.bloom_filter_properties(path).is_none()
                     && dictionary::supports(properties.compression(path));
-                ours.then(|| column.clone())
+                if strings {
+                    LeafKind::Strings(column.clone())
+                } else if primitive::supports(&data_type, column.physical_type()) {
+                    LeafKind::Primitive(column.clone())
+                } else {
+                    LeafKind::Arrow
+                }
             })
             .collect();
         fields.push(leaves);
@@ -564,8 +590,14 @@ mod tests {
     fn string_chunks_read_back_as_written() {
         let input = batches(9_000, 2_500);
         let (expected, encoder) = with_small_limits(&input);
-        let ours = encoder.fields.iter().flatten().filter(|l| l.is_some()).count();
-        assert!(ours >= 25, "{ours} string leaves written by the string chunk writer");
+        let kinds: Vec<&LeafKind> = encoder.fields.iter().flatten().collect();
+        let strings = kinds.iter().filter(|k| matches!(k, LeafKind::Strings(_))).count();
+        let primitive = kinds.iter().filter(|k| matches!(k, LeafKind::Primitive(_))).count();
+        assert!(
+            strings >= 25,
+            "{strings} string leaves written by the string chunk writer"
+        );
+        assert_eq!(strings + primitive, kinds.len(), "every leaf written by our writers");
 
         let file = encode(&encoder, &input, 2);
         let back = read(file.clone(), None);
@@ -598,7 +630,7 @@ mod tests {
         // Columns of distinct values are written by the same writer, plain
         // from the start and without a dictionary page.
         let event_id = 0;
-        assert!(encoder.fields[event_id][0].is_some());
+        assert!(matches!(encoder.fields[event_id][0], LeafKind::Strings(_)));
         for g in 0..reader.num_row_groups() {
             let chunk = reader.metadata().row_group(g).column(event_id);
             assert_eq!(chunk.column_path().string(), "event_id");
@@ -650,15 +682,57 @@ mod tests {
     }
 
     #[test]
-    fn string_chunks_and_the_parquet_writer_agree_on_every_value() {
+    fn our_chunk_writers_and_the_parquet_writer_agree_on_every_value() {
         let input = batches(5_000, 5_000);
         let schema = input[0].schema();
         let ours = RowGroupEncoder::new(schema.clone(), Compression::None, false).unwrap();
-        // With string statistics every leaf goes through the parquet writer.
-        let theirs = RowGroupEncoder::new(schema.clone(), Compression::None, true).unwrap();
-        assert!(theirs.fields.iter().flatten().all(Option::is_none));
+        let mut theirs = RowGroupEncoder::new(schema.clone(), Compression::None, false).unwrap();
+        theirs.fields.iter_mut().flatten().for_each(|k| *k = LeafKind::Arrow);
         let (ours, theirs) = (encode(&ours, &input, 1), encode(&theirs, &input, 1));
         assert_ne!(ours, theirs);
-        assert_eq!(read(ours, None), read(theirs, None));
+        assert_eq!(read(ours.clone(), None), read(theirs.clone(), None));
+
+        // The chunk metadata the crate writes for numbers, dates, timestamps
+        // and booleans (statistics, encodings, sizes) is the same whichever
+        // way their values reach its column writer; so are their column and
+        // offset indexes, which prune pages.
+        let options = ArrowReaderOptions::new().with_page_index_policy(PageIndexPolicy::Required);
+        let ours = ParquetRecordBatchReaderBuilder::try_new_with_options(ours, options.clone()).unwrap();
+        let theirs = ParquetRecordBatchReaderBuilder::try_new_with_options(theirs, options).unwrap();
+        let (ours, theirs) = (ours.metadata(), theirs.metadata());
+        let mut primitive = 0;
+        for (i, (a, b)) in ours
+            .row_group(0)
+            .columns()
+            .iter()
+            .zip(theirs.row_group(0).columns())
+            .enumerate()
+        {
+            if a.column_type() == PhysicalType::BYTE_ARRAY {
+                continue;
+            }
+            primitive += 1;
+            let path = a.column_path().string();
+            assert_eq!(a.statistics(), b.statistics(), "{path}");
+            assert_eq!(
+                a.encodings().collect::<Vec<_>>(),
+                b.encodings().collect::<Vec<_>>(),
+                "{path}"
+            );
+            assert_eq!(a.compressed_size(), b.compressed_size(), "{path}");
+            assert_eq!(a.num_values(), b.num_values(), "{path}");
+            let (pa, pb) = (ours.page_index_for_row_group(0), theirs.page_index_for_row_group(0));
+            let (ca, cb) = (pa.column_index(i).unwrap(), pb.column_index(i).unwrap());
+            assert_eq!(format!("{ca:?}"), format!("{cb:?}"), "{path}");
+            let rows = |o: &parquet::file::page_index::offset_index::OffsetIndexMetaData| {
+                o.page_locations().iter().map(|p| p.first_row_index).collect::<Vec<_>>()
+            };
+            assert_eq!(
+                rows(pa.offset_index(i).unwrap()),
+                rows(pb.offset_index(i).unwrap()),
+                "{path}"
+            );
+        }
+        assert_eq!(primitive, 21);
     }
 }
