@@ -926,11 +926,7 @@ mod tests {
         let field = Field::new("id", DataType::Utf8, false);
         let schema = Arc::new(arrow::datatypes::Schema::new(vec![field.clone()]));
         let array: ArrayRef = Arc::new(StringArray::from(values));
-        let leaf = super::super::levels::leaves(&field, &array, &[true])
-            .unwrap()
-            .pop()
-            .unwrap()
-            .unwrap();
+        let leaf = super::super::levels::leaves(&field, &array).unwrap().pop().unwrap();
         let descr = parquet::arrow::ArrowSchemaConverter::new()
             .convert(&schema)
             .unwrap()

@@ -55,25 +55,14 @@ impl Slots {
     }
 }
 
-/// Number of Parquet leaf columns under `data_type`.
-pub(crate) fn leaf_count(data_type: &DataType) -> usize {
-    match data_type {
-        DataType::Struct(fields) => fields.iter().map(|f| leaf_count(f.data_type())).sum(),
-        DataType::List(item) | DataType::LargeList(item) => leaf_count(item.data_type()),
-        _ => 1,
-    }
-}
-
-/// The leaves of `array` (a column of `field`) that `wanted` selects, in
-/// Parquet leaf order; `None` for every other leaf. `wanted` has one flag per
-/// leaf of `field`; lists on the way to a wanted leaf must be `List`.
+/// Every leaf of `array` (a column of `field`), in Parquet leaf order.
 ///
 /// # Errors
-/// A large list, map or other nested type on the way to a wanted leaf.
-pub(crate) fn leaves(field: &Field, array: &ArrayRef, wanted: &[bool]) -> Result<Vec<Option<Leaf>>> {
-    let mut out = Vec::with_capacity(wanted.len());
-    walk(field, array, None, 0, wanted, &mut out)?;
-    debug_assert_eq!(out.len(), wanted.len());
+/// A large list, map or other nested type inside `field`, whose levels are
+/// left to the parquet crate.
+pub(crate) fn leaves(field: &Field, array: &ArrayRef) -> Result<Vec<Leaf>> {
+    let mut out = Vec::new();
+    walk(field, array, None, 0, &mut out)?;
     Ok(out)
 }
 
@@ -82,15 +71,10 @@ fn walk(
     array: &ArrayRef,
     slots: Option<&Arc<Slots>>,
     rep_depth: u16,
-    wanted: &[bool],
-    out: &mut Vec<Option<Leaf>>,
+    out: &mut Vec<Leaf>,
 ) -> Result<()> {
-    if !wanted.iter().any(|w| *w) {
-        out.extend(wanted.iter().map(|_| None));
-        return Ok(());
-    }
     match field.data_type() {
-        DataType::Struct(fields) => {
+        DataType::Struct(_) => {
             let s = array.as_struct();
             let inner = if field.is_nullable() {
                 let mut next = slots.map_or_else(|| Slots::rows(s.len()), |s| Slots::clone(s));
@@ -109,20 +93,20 @@ fn walk(
                 None
             };
             let slots = inner.as_ref().or(slots);
-            let mut start = 0;
+            let DataType::Struct(fields) = field.data_type() else {
+                unreachable!("matched above")
+            };
             for (child_field, child) in fields.iter().zip(s.columns()) {
-                let n = leaf_count(child_field.data_type());
-                walk(child_field, child, slots, rep_depth, &wanted[start..start + n], out)?;
-                start += n;
+                walk(child_field, child, slots, rep_depth, out)?;
             }
             Ok(())
         }
         DataType::List(item) => {
             let list = array.as_list::<i32>();
             let offsets = list.value_offsets();
-            let nullable = field.is_nullable() as u16;
+            let null_def = field.is_nullable() as u16;
             let next = match slots {
-                None if !list.is_nullable() => list_slots_of_rows(offsets, nullable, rep_depth),
+                None if !list.is_nullable() => list_slots_of_rows(offsets, null_def, rep_depth),
                 _ => {
                     let identity;
                     let slots = match slots {
@@ -132,10 +116,10 @@ fn walk(
                             &identity
                         }
                     };
-                    list_slots(slots, list, nullable, rep_depth)
+                    list_slots(slots, list, null_def, rep_depth)
                 }
             };
-            walk(item, list.values(), Some(&Arc::new(next)), rep_depth + 1, wanted, out)
+            walk(item, list.values(), Some(&Arc::new(next)), rep_depth + 1, out)
         }
         other if other.is_nested() => Err(ParquetError::General(format!(
             "column `{}` of type {other} has no level computation here",
@@ -148,19 +132,21 @@ fn walk(
                 (None, true) => Some(Arc::new(Slots::rows(array.len()))),
                 (Some(s), _) => Some(s.clone()),
             };
-            out.push(Some(Leaf {
+            out.push(Leaf {
                 array: array.clone(),
                 slots,
                 nullable,
-            }));
+            });
             Ok(())
         }
     }
 }
 
-/// The slots of a list's items when the list is a top-level column without
-/// nulls: each row holds its items, or one empty slot.
-fn list_slots_of_rows(offsets: &[i32], nullable: u16, rep_depth: u16) -> Slots {
+/// The slots of a list's items when the list has no levels above it (a
+/// top-level column, or inside required structs) and no nulls: each row
+/// holds its items, or one empty slot. `null_def` is 1 when the list's
+/// field is nullable (an empty list is then defined one level up).
+fn list_slots_of_rows(offsets: &[i32], null_def: u16, rep_depth: u16) -> Slots {
     let rows = offsets.len() - 1;
     let capacity = rows + (offsets[rows] - offsets[0]) as usize;
     let mut next = Slots {
@@ -173,12 +159,12 @@ fn list_slots_of_rows(offsets: &[i32], nullable: u16, rep_depth: u16) -> Slots {
         let (start, end) = (w[0] as u32, w[1] as u32);
         next.row_starts.push(next.def.len() as u32);
         if start == end {
-            next.def.push(nullable);
+            next.def.push(null_def);
             next.rep.push(0);
             next.index.push(NO_VALUE);
         } else {
             next.def
-                .extend(std::iter::repeat_n(nullable + 1, (end - start) as usize));
+                .extend(std::iter::repeat_n(null_def + 1, (end - start) as usize));
             next.rep.push(0);
             next.rep
                 .extend(std::iter::repeat_n(rep_depth + 1, (end - start - 1) as usize));
@@ -189,8 +175,9 @@ fn list_slots_of_rows(offsets: &[i32], nullable: u16, rep_depth: u16) -> Slots {
     next
 }
 
-/// The slots of a list's items under `slots`.
-fn list_slots(slots: &Slots, list: &arrow::array::ListArray, nullable: u16, rep_depth: u16) -> Slots {
+/// The slots of a list's items under `slots`; `null_def` as in
+/// [`list_slots_of_rows`].
+fn list_slots(slots: &Slots, list: &arrow::array::ListArray, null_def: u16, rep_depth: u16) -> Slots {
     let offsets = list.value_offsets();
     let capacity = slots.index.len() + list.values().len();
     let mut next = Slots {
@@ -211,13 +198,13 @@ fn list_slots(slots: &Slots, list: &arrow::array::ListArray, nullable: u16, rep_
         }
         let (start, end) = (offsets[index as usize] as u32, offsets[index as usize + 1] as u32);
         if start == end {
-            next.def.push(def + nullable);
+            next.def.push(def + null_def);
             next.rep.push(rep);
             next.index.push(NO_VALUE);
             continue;
         }
         for k in start..end {
-            next.def.push(def + nullable + 1);
+            next.def.push(def + null_def + 1);
             next.rep.push(if k == start { rep } else { rep_depth + 1 });
             next.index.push(k);
         }

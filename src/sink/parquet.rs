@@ -1,5 +1,6 @@
-//! Parquet encoding behind one module, because the low-level writer API
-//! changes between parquet releases.
+//! Parquet files: the writer properties, the row-group encoder that routes
+//! each leaf column to its chunk writer (ours for strings and numbers, the
+//! crate's for the rest), and the file that appends encoded row groups.
 //!
 //! Row groups are encoded independently (any thread, any order) into
 //! in-memory column chunks by [`RowGroupEncoder`]; one [`ParquetFile`] per
@@ -27,7 +28,7 @@ use rayon::prelude::*;
 
 use super::Staged;
 use super::dictionary::{self, ChunkBytes, Limits, StringChunkWriter};
-use super::levels::{Leaf, leaf_count, leaves};
+use super::levels::{Leaf, leaves};
 use super::primitive::{self, PrimitiveChunkWriter};
 use crate::error::Error;
 
@@ -213,18 +214,19 @@ enum LeafWriter {
     Primitive(Box<PrimitiveChunkWriter>),
 }
 
-/// One leaf's values of a batch, as its writer takes them.
+/// One leaf's values of a batch, as its writer takes them: with the
+/// crate's levels, or with the level slots of [`leaves`].
 enum LeafInput {
     Arrow(ArrowLeafColumn),
-    Leaf(Leaf),
+    Slotted(Leaf),
 }
 
 impl LeafWriter {
     fn write(&mut self, input: &LeafInput) -> Result<(), parquet::errors::ParquetError> {
         match (self, input) {
             (LeafWriter::Arrow(writer), LeafInput::Arrow(leaf)) => writer.write(leaf),
-            (LeafWriter::Strings(writer), LeafInput::Leaf(leaf)) => writer.write(leaf),
-            (LeafWriter::Primitive(writer), LeafInput::Leaf(leaf)) => writer.write(leaf),
+            (LeafWriter::Strings(writer), LeafInput::Slotted(leaf)) => writer.write(leaf),
+            (LeafWriter::Primitive(writer), LeafInput::Slotted(leaf)) => writer.write(leaf),
             _ => unreachable!("each leaf's input is built for its writer"),
         }
     }
@@ -319,33 +321,19 @@ impl RowGroupEncoder {
         Ok(RowGroupInProgress { writers })
     }
 
-    /// The leaves of top-level field `i` of `batch`, as their writers take them.
+    /// The leaves of top-level field `i` of `batch`, as their writers take
+    /// them (a field goes whole to our writers or to the crate's).
     fn leaf_inputs(&self, i: usize, batch: &RecordBatch) -> Result<Vec<LeafInput>, Error> {
         let field = self.schema.field(i);
         let column = batch.column(i);
-        let kinds = &self.fields[i];
-        let wanted: Vec<bool> = kinds.iter().map(|k| !matches!(k, LeafKind::Arrow)).collect();
-        let ours = if wanted.iter().any(|w| *w) {
-            leaves(field, column, &wanted)?
-        } else {
-            wanted.iter().map(|_| None).collect()
-        };
-        let mut arrow = if wanted.iter().any(|w| !*w) {
+        Ok(if self.fields[i].iter().all(|k| matches!(k, LeafKind::Arrow)) {
             compute_leaves(field, column)?
+                .into_iter()
+                .map(LeafInput::Arrow)
+                .collect()
         } else {
-            Vec::new()
-        }
-        .into_iter();
-        let mut inputs = Vec::with_capacity(kinds.len());
-        for leaf in ours {
-            let arrow = arrow.next();
-            inputs.push(match (leaf, arrow) {
-                (Some(leaf), _) => LeafInput::Leaf(leaf),
-                (None, Some(leaf)) => LeafInput::Arrow(leaf),
-                (None, None) => unreachable!("every leaf not written by our writers is computed by parquet"),
-            });
-        }
-        Ok(inputs)
+            leaves(field, column)?.into_iter().map(LeafInput::Slotted).collect()
+        })
     }
 
     /// Encodes `batch` (of this encoder's schema) into the row group; with
@@ -408,44 +396,77 @@ impl RowGroupEncoder {
 /// its writer: [`StringChunkWriter`] for a Utf8 leaf without statistics or
 /// bloom filter, in a v1 file compressed with a codec the writer supports;
 /// [`PrimitiveChunkWriter`] for the types it takes; the crate's Arrow writer
-/// for the rest.
+/// for the rest. A field is written by one side whole: when any of its
+/// leaves needs the crate's writer, or its nesting is more than lists and
+/// structs, the crate's writer takes all of them (which walks the nesting
+/// itself, so the levels are not computed twice).
 fn leaf_kinds(schema: &SchemaRef, descriptor: &SchemaDescriptor, properties: &WriterProperties) -> Vec<Vec<LeafKind>> {
-    let mut columns = descriptor.columns().iter();
-    let mut fields = Vec::with_capacity(schema.fields().len());
-    for field in schema.fields() {
-        let mut types = Vec::new();
-        leaf_types(field, &mut types);
-        debug_assert_eq!(types.len(), leaf_count(field.data_type()));
-        let leaves = types
-            .into_iter()
-            .map(|data_type| {
-                let column = columns.next().expect("one descriptor per leaf");
-                let path = column.path();
-                let strings = data_type == DataType::Utf8
-                    && column.physical_type() == PhysicalType::BYTE_ARRAY
-                    && properties.writer_version() == WriterVersion::PARQUET_1_0
-                    && properties.statistics_enabled(path) == EnabledStatistics::None
-                    && properties.bloom_filter_properties(path).is_none()
-                    && dictionary::supports(properties.compression(path));
-                if strings {
-                    LeafKind::Strings(column.clone())
-                } else if primitive::supports(&data_type, column.physical_type()) {
-                    LeafKind::Primitive(column.clone())
-                } else {
-                    LeafKind::Arrow
-                }
-            })
-            .collect();
-        fields.push(leaves);
+    let mut columns_by_field: Vec<Vec<&ColumnDescPtr>> = vec![Vec::new(); schema.fields().len()];
+    for (i, column) in descriptor.columns().iter().enumerate() {
+        columns_by_field[descriptor.get_column_root_idx(i)].push(column);
     }
-    fields
+    schema
+        .fields()
+        .iter()
+        .zip(columns_by_field)
+        .map(|(field, columns)| {
+            let all_arrow = || columns.iter().map(|_| LeafKind::Arrow).collect();
+            if !has_computable_levels(field.data_type()) {
+                return all_arrow();
+            }
+            let mut types = Vec::new();
+            leaf_types(field, &mut types);
+            assert_eq!(
+                types.len(),
+                columns.len(),
+                "one Parquet leaf per Arrow leaf of `{}`",
+                field.name()
+            );
+            let kinds: Vec<LeafKind> = types
+                .into_iter()
+                .zip(&columns)
+                .map(|(data_type, column)| {
+                    let path = column.path();
+                    let strings = data_type == DataType::Utf8
+                        && column.physical_type() == PhysicalType::BYTE_ARRAY
+                        && properties.writer_version() == WriterVersion::PARQUET_1_0
+                        && properties.statistics_enabled(path) == EnabledStatistics::None
+                        && properties.bloom_filter_properties(path).is_none()
+                        && dictionary::supports(properties.compression(path));
+                    if strings {
+                        LeafKind::Strings((*column).clone())
+                    } else if primitive::supports(&data_type, column.physical_type()) {
+                        LeafKind::Primitive((*column).clone())
+                    } else {
+                        LeafKind::Arrow
+                    }
+                })
+                .collect();
+            if kinds.iter().any(|k| matches!(k, LeafKind::Arrow)) {
+                all_arrow()
+            } else {
+                kinds
+            }
+        })
+        .collect()
 }
 
-/// The Arrow types of `field`'s leaves, in Parquet order.
+/// Whether `data_type` nests only `List`s and `Struct`s, whose levels
+/// [`leaves`] computes.
+fn has_computable_levels(data_type: &DataType) -> bool {
+    match data_type {
+        DataType::Struct(children) => children.iter().all(|c| has_computable_levels(c.data_type())),
+        DataType::List(item) => has_computable_levels(item.data_type()),
+        other => !other.is_nested(),
+    }
+}
+
+/// The Arrow types of `field`'s leaves, in Parquet order (lists and structs
+/// only: see [`has_computable_levels`]).
 fn leaf_types(field: &Field, out: &mut Vec<DataType>) {
     match field.data_type() {
         DataType::Struct(children) => children.iter().for_each(|c| leaf_types(c, out)),
-        DataType::List(item) | DataType::LargeList(item) => leaf_types(item, out),
+        DataType::List(item) => leaf_types(item, out),
         other => out.push(other.clone()),
     }
 }
@@ -511,7 +532,8 @@ fn io_error(path: &Path, e: parquet::errors::ParquetError) -> Error {
 mod tests {
     use super::*;
     use crate::{Config, World};
-    use arrow::array::Array;
+    use arrow::array::{Array, ArrayRef};
+    use arrow::buffer::NullBuffer;
     use bytes::Bytes;
     use parquet::arrow::arrow_reader::{
         ArrowReaderOptions, ParquetRecordBatchReaderBuilder, RowSelection, RowSelector,
@@ -681,58 +703,289 @@ mod tests {
         assert!(back.column(0).null_count() == 0);
     }
 
-    #[test]
-    fn our_chunk_writers_and_the_parquet_writer_agree_on_every_value() {
-        let input = batches(5_000, 5_000);
-        let schema = input[0].schema();
-        let ours = RowGroupEncoder::new(schema.clone(), Compression::None, false).unwrap();
-        let mut theirs = RowGroupEncoder::new(schema.clone(), Compression::None, false).unwrap();
+    /// `input` encoded by `encoder` and by the crate's writer alone, in row groups of `groups`:
+    /// both read back as `input`, and the chunks of numbers, dates,
+    /// timestamps and booleans carry the same metadata (statistics,
+    /// encodings, sizes) and the same column and offset indexes, which
+    /// prune pages. Returns how many such chunks were compared.
+    fn assert_agrees_with_the_parquet_writer(encoder: RowGroupEncoder, input: &[RecordBatch], groups: usize) -> usize {
+        let expected = arrow::compute::concat_batches(&input[0].schema(), input).unwrap();
+        let mut theirs = RowGroupEncoder::with_properties(encoder.schema.clone(), encoder.properties.clone()).unwrap();
         theirs.fields.iter_mut().flatten().for_each(|k| *k = LeafKind::Arrow);
-        let (ours, theirs) = (encode(&ours, &input, 1), encode(&theirs, &input, 1));
-        assert_ne!(ours, theirs);
-        assert_eq!(read(ours.clone(), None), read(theirs.clone(), None));
+        let (ours, theirs) = (encode(&encoder, input, groups), encode(&theirs, input, groups));
+        assert_eq!(read(ours.clone(), None), expected);
+        assert_eq!(read(theirs.clone(), None), expected);
 
-        // The chunk metadata the crate writes for numbers, dates, timestamps
-        // and booleans (statistics, encodings, sizes) is the same whichever
-        // way their values reach its column writer; so are their column and
-        // offset indexes, which prune pages.
         let options = ArrowReaderOptions::new().with_page_index_policy(PageIndexPolicy::Required);
         let ours = ParquetRecordBatchReaderBuilder::try_new_with_options(ours, options.clone()).unwrap();
         let theirs = ParquetRecordBatchReaderBuilder::try_new_with_options(theirs, options).unwrap();
         let (ours, theirs) = (ours.metadata(), theirs.metadata());
-        let mut primitive = 0;
-        for (i, (a, b)) in ours
-            .row_group(0)
-            .columns()
-            .iter()
-            .zip(theirs.row_group(0).columns())
-            .enumerate()
-        {
-            if a.column_type() == PhysicalType::BYTE_ARRAY {
-                continue;
+        assert_eq!(ours.num_row_groups(), groups);
+        let mut compared = 0;
+        for g in 0..groups {
+            let (pa, pb) = (ours.page_index_for_row_group(g), theirs.page_index_for_row_group(g));
+            for (i, (a, b)) in ours
+                .row_group(g)
+                .columns()
+                .iter()
+                .zip(theirs.row_group(g).columns())
+                .enumerate()
+            {
+                if a.column_type() == PhysicalType::BYTE_ARRAY {
+                    continue;
+                }
+                compared += 1;
+                let path = a.column_path().string();
+                assert_eq!(a.statistics(), b.statistics(), "{path}");
+                assert_eq!(
+                    a.encodings().collect::<Vec<_>>(),
+                    b.encodings().collect::<Vec<_>>(),
+                    "{path}"
+                );
+                assert_eq!(a.compressed_size(), b.compressed_size(), "{path}");
+                assert_eq!(a.num_values(), b.num_values(), "{path}");
+                let (ca, cb) = (pa.column_index(i).unwrap(), pb.column_index(i).unwrap());
+                assert_eq!(format!("{ca:?}"), format!("{cb:?}"), "{path}");
+                let rows = |o: &parquet::file::page_index::offset_index::OffsetIndexMetaData| {
+                    o.page_locations().iter().map(|p| p.first_row_index).collect::<Vec<_>>()
+                };
+                assert_eq!(
+                    rows(pa.offset_index(i).unwrap()),
+                    rows(pb.offset_index(i).unwrap()),
+                    "{path}"
+                );
             }
-            primitive += 1;
-            let path = a.column_path().string();
-            assert_eq!(a.statistics(), b.statistics(), "{path}");
-            assert_eq!(
-                a.encodings().collect::<Vec<_>>(),
-                b.encodings().collect::<Vec<_>>(),
-                "{path}"
-            );
-            assert_eq!(a.compressed_size(), b.compressed_size(), "{path}");
-            assert_eq!(a.num_values(), b.num_values(), "{path}");
-            let (pa, pb) = (ours.page_index_for_row_group(0), theirs.page_index_for_row_group(0));
-            let (ca, cb) = (pa.column_index(i).unwrap(), pb.column_index(i).unwrap());
-            assert_eq!(format!("{ca:?}"), format!("{cb:?}"), "{path}");
-            let rows = |o: &parquet::file::page_index::offset_index::OffsetIndexMetaData| {
-                o.page_locations().iter().map(|p| p.first_row_index).collect::<Vec<_>>()
-            };
-            assert_eq!(
-                rows(pa.offset_index(i).unwrap()),
-                rows(pb.offset_index(i).unwrap()),
-                "{path}"
-            );
         }
-        assert_eq!(primitive, 21);
+        compared
+    }
+
+    #[test]
+    fn our_chunk_writers_and_the_parquet_writer_agree_on_every_value() {
+        let input = batches(5_000, 5_000);
+        let encoder = RowGroupEncoder::new(input[0].schema(), Compression::None, false).unwrap();
+        let primitive = encoder
+            .fields
+            .iter()
+            .flatten()
+            .filter(|k| matches!(k, LeafKind::Primitive(_)))
+            .count();
+        assert_eq!(primitive, 21, "numbers, dates, timestamps and booleans by our writer");
+        assert_eq!(assert_agrees_with_the_parquet_writer(encoder, &input, 1), 21);
+    }
+
+    /// A deterministic stream of small numbers for hand-built columns.
+    struct Draws(u64);
+
+    impl Draws {
+        fn below(&mut self, n: u64) -> u64 {
+            self.0 = self
+                .0
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (self.0 >> 33) % n
+        }
+    }
+
+    /// Offsets of `rows` lists of 0..=3 items (a tenth of the rows null when
+    /// `nulls`), and the lists' validity.
+    fn lists(draws: &mut Draws, rows: usize, nulls: bool) -> (arrow::buffer::OffsetBuffer<i32>, Option<NullBuffer>) {
+        let mut lengths = Vec::with_capacity(rows);
+        let mut valid = Vec::with_capacity(rows);
+        for _ in 0..rows {
+            let null = nulls && draws.below(10) == 0;
+            valid.push(!null);
+            lengths.push(if null { 0 } else { draws.below(4) as usize });
+        }
+        (
+            arrow::buffer::OffsetBuffer::from_lengths(lengths),
+            nulls.then(|| NullBuffer::from(valid)),
+        )
+    }
+
+    fn validity(draws: &mut Draws, n: usize) -> Option<NullBuffer> {
+        Some(NullBuffer::from(
+            (0..n).map(|_| draws.below(5) != 0).collect::<Vec<_>>(),
+        ))
+    }
+
+    /// A batch of every nesting our level slots handle: nullable lists of
+    /// nullable structs with nullable leaves, lists of lists, a nullable
+    /// struct holding a list, and nullable top-level leaves.
+    fn nested_batch(rows: usize, seed: u64) -> RecordBatch {
+        use arrow::array::{
+            BooleanArray, Date32Array, Float64Array, Int32Array, Int64Array, ListArray, StringArray, StructArray,
+            TimestampMicrosecondArray,
+        };
+        use arrow::datatypes::{Fields, TimeUnit};
+        let mut draws = Draws(seed);
+        let words = ["a", "bb", "ccc", "", "déjà", "eeeeeeee"];
+        let text = |draws: &mut Draws, n: usize, nulls: Option<NullBuffer>| -> ArrayRef {
+            let values: Vec<Option<&str>> = (0..n)
+                .map(|i| {
+                    let word = words[draws.below(words.len() as u64) as usize];
+                    nulls.as_ref().is_none_or(|v| v.is_valid(i)).then_some(word)
+                })
+                .collect();
+            Arc::new(StringArray::from(values))
+        };
+
+        // items: List<Struct{count: Int32?, flag: Boolean, at: Timestamp?, name: Utf8?}>?
+        let (item_offsets, item_lists_valid) = lists(&mut draws, rows, true);
+        let n = item_offsets.last() as usize;
+        let item_fields = Fields::from(vec![
+            Field::new("count", DataType::Int32, true),
+            Field::new("flag", DataType::Boolean, false),
+            Field::new(
+                "at",
+                DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+                true,
+            ),
+            Field::new("name", DataType::Utf8, true),
+        ]);
+        let struct_valid = validity(&mut draws, n);
+        let count_valid = validity(&mut draws, n);
+        let at_valid = validity(&mut draws, n);
+        let name_valid = validity(&mut draws, n);
+        let items = StructArray::new(
+            item_fields.clone(),
+            vec![
+                Arc::new(Int32Array::new(
+                    (0..n).map(|_| draws.below(1000) as i32).collect(),
+                    count_valid,
+                )),
+                Arc::new(BooleanArray::from(
+                    (0..n).map(|_| draws.below(2) == 1).collect::<Vec<_>>(),
+                )),
+                Arc::new(
+                    TimestampMicrosecondArray::new((0..n).map(|_| draws.below(1 << 40) as i64).collect(), at_valid)
+                        .with_timezone("UTC"),
+                ),
+                text(&mut draws, n, name_valid),
+            ],
+            struct_valid,
+        );
+        let item_field = Arc::new(Field::new("item", DataType::Struct(item_fields), true));
+        let items = ListArray::new(item_field.clone(), item_offsets, Arc::new(items), item_lists_valid);
+
+        // grid: List<List<Int64?>> (outer required, inner nullable)
+        let (outer_offsets, _) = lists(&mut draws, rows, false);
+        let inner_rows = outer_offsets.last() as usize;
+        let (inner_offsets, inner_valid) = lists(&mut draws, inner_rows, true);
+        let cells = inner_offsets.last() as usize;
+        let cell_valid = validity(&mut draws, cells);
+        let cell_field = Arc::new(Field::new("item", DataType::Int64, true));
+        let inner = ListArray::new(
+            cell_field.clone(),
+            inner_offsets,
+            Arc::new(Int64Array::new(
+                (0..cells).map(|_| draws.below(1 << 50) as i64 - (1 << 49)).collect(),
+                cell_valid,
+            )),
+            inner_valid,
+        );
+        let inner_field = Arc::new(Field::new("item", DataType::List(cell_field), true));
+        let grid = ListArray::new(inner_field.clone(), outer_offsets, Arc::new(inner), None);
+
+        // info: Struct{day: Date32?, score: Float64, tags: List<Utf8?>}?
+        let (tag_offsets, _) = lists(&mut draws, rows, false);
+        let tags = tag_offsets.last() as usize;
+        let tag_valid = validity(&mut draws, tags);
+        let tag_field = Arc::new(Field::new("item", DataType::Utf8, true));
+        let info_fields = Fields::from(vec![
+            Field::new("day", DataType::Date32, true),
+            Field::new("score", DataType::Float64, false),
+            Field::new("tags", DataType::List(tag_field.clone()), false),
+        ]);
+        let day_valid = validity(&mut draws, rows);
+        let info_valid = validity(&mut draws, rows);
+        let info = StructArray::new(
+            info_fields.clone(),
+            vec![
+                Arc::new(Date32Array::new(
+                    (0..rows).map(|_| draws.below(40_000) as i32).collect(),
+                    day_valid,
+                )),
+                Arc::new(Float64Array::from(
+                    (0..rows).map(|_| draws.below(1 << 20) as f64 / 7.0).collect::<Vec<_>>(),
+                )),
+                Arc::new(ListArray::new(
+                    tag_field,
+                    tag_offsets,
+                    text(&mut draws, tags, tag_valid),
+                    None,
+                )),
+            ],
+            info_valid,
+        );
+
+        // level: Int32? and label: Utf8? at the top
+        let level_valid = validity(&mut draws, rows);
+        let label_valid = validity(&mut draws, rows);
+        let level: ArrayRef = Arc::new(Int32Array::new(
+            (0..rows).map(|_| draws.below(9) as i32).collect(),
+            level_valid,
+        ));
+        let label = text(&mut draws, rows, label_valid);
+
+        let schema = Arc::new(arrow::datatypes::Schema::new(vec![
+            Field::new("items", DataType::List(item_field), true),
+            Field::new("grid", DataType::List(inner_field), false),
+            Field::new("info", DataType::Struct(info_fields), true),
+            Field::new("level", DataType::Int32, true),
+            Field::new("label", DataType::Utf8, true),
+        ]));
+        RecordBatch::try_new(
+            schema,
+            vec![Arc::new(items), Arc::new(grid), Arc::new(info), level, label],
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn level_slots_handle_null_lists_null_structs_and_lists_of_lists() {
+        // Several batches, some sliced (offsets not starting at 0), into
+        // two row groups of small pages.
+        let whole = nested_batch(3_000, 7);
+        let input = vec![
+            nested_batch(1_000, 1),
+            whole.slice(250, 1_700),
+            nested_batch(800, 2).slice(1, 798),
+            whole.slice(0, 1),
+        ];
+        let schema = input[0].schema();
+        let properties = (*writer_properties(&schema, Compression::Snappy, false))
+            .clone()
+            .into_builder()
+            .set_data_page_row_count_limit(300)
+            .set_dictionary_page_size_limit(64)
+            .build();
+        let encoder = RowGroupEncoder::with_properties(schema, Arc::new(properties)).unwrap();
+        assert!(
+            encoder.fields.iter().flatten().all(|k| !matches!(k, LeafKind::Arrow)),
+            "every leaf written by our writers"
+        );
+        // count, flag, at, grid's cells, day, score, level.
+        assert_eq!(assert_agrees_with_the_parquet_writer(encoder, &input, 2), 7 * 2);
+    }
+
+    #[test]
+    fn a_field_is_written_whole_by_one_writer() {
+        // With string statistics, the crate writes the strings, and with
+        // them every leaf of their fields; a top-level number stays ours.
+        let input = vec![nested_batch(2_000, 3)];
+        let schema = input[0].schema();
+        let encoder = RowGroupEncoder::new(schema.clone(), Compression::Snappy, true).unwrap();
+        let arrow: Vec<bool> = encoder
+            .fields
+            .iter()
+            .map(|kinds| kinds.iter().all(|k| matches!(k, LeafKind::Arrow)))
+            .collect();
+        assert_eq!(
+            arrow,
+            [true, false, true, false, true],
+            "items, grid, info, level, label"
+        );
+        assert!(matches!(encoder.fields[3][..], [LeafKind::Primitive(_)]));
+        assert_eq!(assert_agrees_with_the_parquet_writer(encoder, &input, 1), 7);
     }
 }

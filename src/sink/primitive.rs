@@ -46,7 +46,10 @@ struct SharedPageWriter(Arc<Mutex<TrackedWrite<ChunkBytes>>>);
 
 impl PageWriter for SharedPageWriter {
     fn write_page(&mut self, page: CompressedPage) -> Result<PageWriteSpec> {
-        let mut sink = self.0.lock().expect("a page writer is used by one thread at a time");
+        let mut sink = self
+            .0
+            .lock()
+            .expect("no thread panicked while holding the chunk's pages");
         SerializedPageWriter::new(&mut sink).write_page(page)
     }
 
@@ -69,10 +72,10 @@ pub(crate) struct PrimitiveChunkWriter {
 
 #[derive(Default)]
 struct Gathered {
-    i32: Vec<i32>,
-    i64: Vec<i64>,
-    f64: Vec<f64>,
-    bool: Vec<bool>,
+    ints: Vec<i32>,
+    longs: Vec<i64>,
+    doubles: Vec<f64>,
+    bools: Vec<bool>,
 }
 
 impl std::fmt::Debug for PrimitiveChunkWriter {
@@ -116,8 +119,13 @@ impl PrimitiveChunkWriter {
     /// If the leaf's type is not one that [`supports`] accepts for this column.
     pub(crate) fn write(&mut self, leaf: &Leaf) -> Result<()> {
         let array = leaf.array.as_ref();
-        let Gathered { i32, i64, f64, bool } = &mut self.gathered;
-        let levels = Levels {
+        let Gathered {
+            ints,
+            longs,
+            doubles,
+            bools,
+        } = &mut self.gathered;
+        let layout = LeafLayout {
             slots: leaf.slots.as_deref(),
             nullable: leaf.nullable,
             nulls: array.logical_nulls(),
@@ -127,26 +135,26 @@ impl PrimitiveChunkWriter {
         let def = &mut self.def;
         match (&mut self.writer, array.data_type()) {
             (ColumnWriter::Int32ColumnWriter(w), DataType::Int32) => {
-                write_primitive(w, array.as_primitive::<Int32Type>(), &levels, def, i32)
+                write_primitive(w, array.as_primitive::<Int32Type>(), &layout, def, ints)
             }
             (ColumnWriter::Int32ColumnWriter(w), DataType::Date32) => {
-                write_primitive(w, array.as_primitive::<Date32Type>(), &levels, def, i32)
+                write_primitive(w, array.as_primitive::<Date32Type>(), &layout, def, ints)
             }
             (ColumnWriter::Int64ColumnWriter(w), DataType::Int64) => {
-                write_primitive(w, array.as_primitive::<Int64Type>(), &levels, def, i64)
+                write_primitive(w, array.as_primitive::<Int64Type>(), &layout, def, longs)
             }
             (ColumnWriter::Int64ColumnWriter(w), DataType::Timestamp(TimeUnit::Microsecond, _)) => {
-                write_primitive(w, array.as_primitive::<TimestampMicrosecondType>(), &levels, def, i64)
+                write_primitive(w, array.as_primitive::<TimestampMicrosecondType>(), &layout, def, longs)
             }
             (ColumnWriter::DoubleColumnWriter(w), DataType::Float64) => {
-                write_primitive(w, array.as_primitive::<Float64Type>(), &levels, def, f64)
+                write_primitive(w, array.as_primitive::<Float64Type>(), &layout, def, doubles)
             }
             (ColumnWriter::BoolColumnWriter(w), DataType::Boolean) => {
                 let array: &BooleanArray = array.as_boolean();
-                bool.clear();
-                let def = levels.gather(array.len(), |i| bool.push(array.value(i)), def);
-                let (def, rep) = levels.slices(def);
-                w.write_batch(bool, def, rep).map(drop)
+                bools.clear();
+                let def = layout.gather(array.len(), |i| bools.push(array.value(i)), def);
+                let (def, rep) = layout.slices(def);
+                w.write_batch(bools, def, rep).map(drop)
             }
             (_, other) => panic!("a {other} leaf given to the writer of a column of another type"),
         }
@@ -168,7 +176,7 @@ impl PrimitiveChunkWriter {
 }
 
 /// How a leaf's values sit under its slots.
-struct Levels<'a> {
+struct LeafLayout<'a> {
     slots: Option<&'a Slots>,
     nullable: bool,
     nulls: Option<arrow::buffer::NullBuffer>,
@@ -176,12 +184,11 @@ struct Levels<'a> {
     max_rep: u16,
 }
 
-impl Levels<'_> {
+impl LeafLayout<'_> {
     /// Calls `push` with the index of every present value, in order, and
     /// returns the leaf's definition levels: the slots' own, or (for a
-    /// nullable leaf) built in `def`. `None` when every value of the array
-    /// is present in order and the caller can pass the array as it is
-    /// (`push` is then not called).
+    /// nullable leaf) built in `def`; `None` when the leaf has no slots (a
+    /// required column of one value per row, every index pushed).
     fn gather<'d>(&'d self, len: usize, mut push: impl FnMut(usize), def: &'d mut Vec<i16>) -> Option<&'d [i16]> {
         let Some(slots) = self.slots else {
             (0..len).for_each(push);
@@ -233,7 +240,7 @@ impl Levels<'_> {
 fn write_primitive<A, P>(
     writer: &mut ColumnWriterImpl<'static, P>,
     array: &PrimitiveArray<A>,
-    levels: &Levels<'_>,
+    layout: &LeafLayout<'_>,
     def: &mut Vec<i16>,
     gathered: &mut Vec<A::Native>,
 ) -> Result<()>
@@ -242,13 +249,13 @@ where
     P: ParquetType<T = A::Native>,
 {
     let values: &[A::Native] = array.values();
-    if levels.all_present(array.len()) {
-        let (def, rep) = levels.slices(levels.slots.map(|s| as_i16(&s.def)));
+    if layout.all_present(array.len()) {
+        let (def, rep) = layout.slices(layout.slots.map(|s| as_i16(&s.def)));
         writer.write_batch(values, def, rep)?;
     } else {
         gathered.clear();
-        let def = levels.gather(array.len(), |i| gathered.push(values[i]), def);
-        let (def, rep) = levels.slices(def);
+        let def = layout.gather(array.len(), |i| gathered.push(values[i]), def);
+        let (def, rep) = layout.slices(def);
         writer.write_batch(gathered, def, rep)?;
     }
     Ok(())
