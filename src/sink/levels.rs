@@ -74,7 +74,7 @@ fn walk(
     out: &mut Vec<Leaf>,
 ) -> Result<()> {
     match field.data_type() {
-        DataType::Struct(_) => {
+        DataType::Struct(fields) => {
             let s = array.as_struct();
             let inner = if field.is_nullable() {
                 let mut next = slots.map_or_else(|| Slots::rows(s.len()), |s| Slots::clone(s));
@@ -93,9 +93,6 @@ fn walk(
                 None
             };
             let slots = inner.as_ref().or(slots);
-            let DataType::Struct(fields) = field.data_type() else {
-                unreachable!("matched above")
-            };
             for (child_field, child) in fields.iter().zip(s.columns()) {
                 walk(child_field, child, slots, rep_depth, out)?;
             }

@@ -14,7 +14,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use arrow::array::RecordBatch;
-use arrow::datatypes::{DataType, Field, SchemaRef};
+use arrow::datatypes::{DataType, SchemaRef};
 
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_writer::ArrowLeafColumn;
@@ -411,11 +411,10 @@ fn leaf_kinds(schema: &SchemaRef, descriptor: &SchemaDescriptor, properties: &Wr
         .zip(columns_by_field)
         .map(|(field, columns)| {
             let all_arrow = || columns.iter().map(|_| LeafKind::Arrow).collect();
-            if !has_computable_levels(field.data_type()) {
+            let mut types = Vec::new();
+            if leaf_types(field.data_type(), &mut types).is_none() {
                 return all_arrow();
             }
-            let mut types = Vec::new();
-            leaf_types(field, &mut types);
             assert_eq!(
                 types.len(),
                 columns.len(),
@@ -451,23 +450,18 @@ fn leaf_kinds(schema: &SchemaRef, descriptor: &SchemaDescriptor, properties: &Wr
         .collect()
 }
 
-/// Whether `data_type` nests only `List`s and `Struct`s, whose levels
-/// [`leaves`] computes.
-fn has_computable_levels(data_type: &DataType) -> bool {
+/// Appends the Arrow types of the leaves under `data_type` to `out`, in
+/// Parquet order; `None` when its nesting holds more than lists and structs
+/// (the nesting whose levels [`leaves`] computes).
+fn leaf_types(data_type: &DataType, out: &mut Vec<DataType>) -> Option<()> {
     match data_type {
-        DataType::Struct(children) => children.iter().all(|c| has_computable_levels(c.data_type())),
-        DataType::List(item) => has_computable_levels(item.data_type()),
-        other => !other.is_nested(),
-    }
-}
-
-/// The Arrow types of `field`'s leaves, in Parquet order (lists and structs
-/// only: see [`has_computable_levels`]).
-fn leaf_types(field: &Field, out: &mut Vec<DataType>) {
-    match field.data_type() {
-        DataType::Struct(children) => children.iter().for_each(|c| leaf_types(c, out)),
-        DataType::List(item) => leaf_types(item, out),
-        other => out.push(other.clone()),
+        DataType::Struct(children) => children.iter().try_for_each(|c| leaf_types(c.data_type(), out)),
+        DataType::List(item) => leaf_types(item.data_type(), out),
+        other if other.is_nested() => None,
+        other => {
+            out.push(other.clone());
+            Some(())
+        }
     }
 }
 
@@ -534,6 +528,7 @@ mod tests {
     use crate::{Config, World};
     use arrow::array::{Array, ArrayRef};
     use arrow::buffer::NullBuffer;
+    use arrow::datatypes::Field;
     use bytes::Bytes;
     use parquet::arrow::arrow_reader::{
         ArrowReaderOptions, ParquetRecordBatchReaderBuilder, RowSelection, RowSelector,
