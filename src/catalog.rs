@@ -9,9 +9,6 @@ use crate::vocab::content::{
     PROVIDERS, RELEASE_YEARS, VERBS,
 };
 
-/// Id space of content ids (see [`Uuid::derive`]).
-pub const CONTENT_ID_SPACE: u64 = 3;
-
 /// One catalog entry, compact: strings are indices into vocabularies or into
 /// the title pool.
 #[derive(Clone, Debug)]
@@ -103,7 +100,7 @@ impl Catalog {
             genre_counts[genre] += 1;
             provider_counts[provider] += 1;
             entries.push(CatalogEntry {
-                id: Uuid::derive(seed, CONTENT_ID_SPACE, index),
+                id: Uuid::derive(seed, Stream::ContentId, index),
                 title_start: title_start as u32,
                 title_len: (titles.len() - title_start) as u16,
                 content_type: content_type as u8,

@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
+use crate::model::{MAX_ACTIONS, MAX_DEVICES_PER_USER, MAX_RECOMMENDATIONS, MAX_SEARCH_HISTORY};
 use crate::vocab::device::DEVICE_TYPES;
 use crate::vocab::places::{DEFAULT_COUNTRY_WEIGHTS, country_codes};
 
@@ -242,10 +243,10 @@ impl Config {
         let countries: Vec<(&str, f64)> = self.countries.iter().map(|(k, v)| (k.as_str(), *v)).collect();
         check_weights("countries", &countries)?;
         for (key, range, floor, ceiling) in [
-            ("devices_per_user", self.devices_per_user, 1, 8),
-            ("actions", self.actions, 1, 64),
-            ("recommendations", self.recommendations, 1, 64),
-            ("search_history", self.search_history, 1, 64),
+            ("devices_per_user", self.devices_per_user, 1, MAX_DEVICES_PER_USER),
+            ("actions", self.actions, 1, MAX_ACTIONS),
+            ("recommendations", self.recommendations, 1, MAX_RECOMMENDATIONS),
+            ("search_history", self.search_history, 1, MAX_SEARCH_HISTORY),
         ] {
             if range.min < floor || range.max > ceiling || range.min > range.max {
                 return bad(

@@ -35,10 +35,6 @@ pub mod users;
 pub mod vocab;
 pub mod world;
 
-use std::ops::Range;
-
-use arrow::array::RecordBatch;
-
 pub use config::Config;
 pub use engine::{OutputOptions, Summary, generate};
 pub use error::Error;
@@ -47,25 +43,6 @@ pub use schema::event_schema;
 pub use sink::PartitionBy;
 pub use sink::parquet::Compression;
 pub use world::World;
-
-impl World {
-    /// The events of global rows `rows` as one Arrow batch of [`event_schema`].
-    ///
-    /// # Errors
-    /// [`Error::Arrow`] if the arrays do not fit the schema (a bug).
-    ///
-    /// # Panics
-    /// If the range reaches past [`World::rows`].
-    pub fn record_batch(&self, rows: Range<u64>) -> Result<RecordBatch, Error> {
-        let mut columns = columns::EventColumns::with_capacity((rows.end - rows.start) as usize);
-        let mut event = Event::default();
-        for row in rows {
-            self.fill_event(row, &mut event);
-            columns.push(&event);
-        }
-        columns.finish()
-    }
-}
 
 /// The event at row `index` of the default dataset with `seed` (the
 /// equivalent of the original module's `generate_consumer_event_data()`,

@@ -10,8 +10,25 @@ use std::fmt;
 use chrono::{DateTime, NaiveDate};
 use serde::ser::{Serialize, SerializeSeq, Serializer};
 
-use crate::rng::mix64;
+use crate::rng::{Stream, mix64};
 use crate::vocab::CONNECTED_SERVICES;
+
+/// Most entries in an event's `user_action` list: the ceiling of the config's
+/// `actions.max`, and the size of the buffer the action times are sorted in.
+pub const MAX_ACTIONS: u32 = 64;
+/// Most entries in an event's `recommendations` list: the ceiling of the
+/// config's `recommendations.max`, and the size of the buffer of titles
+/// already chosen.
+pub const MAX_RECOMMENDATIONS: u32 = 64;
+/// Most entries in an event's `search_history` list: the ceiling of the
+/// config's `search_history.max`, the size of the buffer the search times are
+/// sorted in, and the stride of [`Stream::SearchId`] keys (so no two searches
+/// share an id).
+pub const MAX_SEARCH_HISTORY: u32 = 64;
+/// Most devices a user owns: the ceiling of the config's
+/// `devices_per_user.max`, and the stride of [`Stream::Device`] keys (so no
+/// two users share a device).
+pub const MAX_DEVICES_PER_USER: u32 = 8;
 
 /// Microseconds since the Unix epoch, UTC. Serialized as RFC 3339 text.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
@@ -68,12 +85,14 @@ impl Serialize for Days {
 pub struct Uuid(pub u128);
 
 impl Uuid {
-    /// The identifier of `index` in the id space `space` under `seed`.
+    /// The identifier of `index` in the id space `space` (one of the id
+    /// [`Stream`]s) under `seed`.
     ///
     /// The low 62 bits are a bijection of `index`, so ids of one space never
     /// collide; the high bits are a hash of (seed, space, index).
-    pub fn derive(seed: u64, space: u64, index: u64) -> Self {
+    pub fn derive(seed: u64, space: Stream, index: u64) -> Self {
         const MASK: u64 = (1 << 62) - 1;
+        let space = space.number();
         let mut x = (index ^ mix64(seed ^ space)) & MASK;
         x = x.wrapping_mul(0x9e37_79b9_7f4a_7c15) & MASK;
         x ^= x >> 29;
@@ -431,7 +450,7 @@ mod tests {
 
     #[test]
     fn uuid_text_is_canonical_v4() {
-        let id = Uuid::derive(42, 1, 7).to_string();
+        let id = Uuid::derive(42, Stream::EventId, 7).to_string();
         assert_eq!(id.len(), 36);
         assert_eq!(&id[14..15], "4");
         assert!(matches!(&id[19..20], "8" | "9" | "a" | "b"), "{id}");
@@ -440,7 +459,7 @@ mod tests {
 
     #[test]
     fn uuids_of_one_space_are_unique() {
-        let mut ids: Vec<u128> = (0..100_000).map(|i| Uuid::derive(1, 2, i).0).collect();
+        let mut ids: Vec<u128> = (0..100_000).map(|i| Uuid::derive(1, Stream::UserId, i).0).collect();
         ids.sort_unstable();
         ids.dedup();
         assert_eq!(ids.len(), 100_000);

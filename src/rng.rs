@@ -1,28 +1,58 @@
-//! Keyed random streams.
+//! Keyed random streams, and the one list of every namespace of randomness.
 //!
 //! Every random value in a dataset is a pure function of `(seed, stream, key)`:
 //! a row's values are keyed by its global row index, a user's attributes by the
 //! user index, a catalog entry's by its content index. No stream belongs to a
-//! thread, so the output does not depend on how work is split.
+//! thread, so the output does not depend on how work is split. [`Stream`] names
+//! every namespace, the ones values are drawn from ([`KeyedRng`]) and the ones
+//! ids are derived in ([`Uuid::derive`](crate::model::Uuid::derive)), with the
+//! key each is indexed by.
 //!
 //! The generator is wyrand (a 64-bit counter hashed with a 128-bit multiply):
 //! tiny state, one multiply per draw, and good enough statistical quality for
 //! synthetic data. It is not cryptographic.
 
-/// Independent stream identifiers, so that e.g. user 7 and row 7 draw unrelated values.
-#[derive(Clone, Copy, Debug)]
+/// Every namespace of randomness, so that e.g. user 7 and row 7 draw unrelated
+/// values and event 7 and user 7 get unrelated ids.
+///
+/// The first four are drawn from, through [`KeyedRng::new`]; the last four are
+/// id spaces, through [`Uuid::derive`](crate::model::Uuid::derive). The numbers
+/// are part of the output: changing one changes every value drawn from it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u64)]
 pub enum Stream {
-    /// Per-row event values.
+    /// A row's event values: its instant, zone, user, device slot, event type,
+    /// content, playback and its actions, recommendations and searches, in
+    /// that order. Key: the global row index.
     Event = 0x6576_656e_7473_0001,
-    /// Per-user stable attributes.
+    /// A user's stable attributes: city, plan, billing cycle, connected
+    /// services, subscription start and number of devices. Key: the user index.
     User = 0x7573_6572_7300_0002,
-    /// Per-device attributes of a user.
+    /// One of a user's devices: type, OS, OS and app versions, model. Key: user
+    /// index × [`MAX_DEVICES_PER_USER`](crate::model::MAX_DEVICES_PER_USER) +
+    /// device slot.
     Device = 0x6465_7669_6365_0003,
-    /// Per-content catalog attributes.
+    /// A catalog entry's attributes: type, duration, season and episode, genre,
+    /// provider, title, language and release year. Key: the content index.
     Content = 0x636f_6e74_656e_0004,
-    /// Identifiers (UUIDs) derived from indices.
-    Id = 0x6964_7300_0000_0005,
+    /// `event_id`. Key: the global row index.
+    EventId = 1,
+    /// `user_id`. Key: the user index.
+    UserId = 2,
+    /// `content.id` and `recommendations.content_id`. Key: the content index.
+    ContentId = 3,
+    /// `search_history.search_id`. Key: global row index ×
+    /// [`MAX_SEARCH_HISTORY`](crate::model::MAX_SEARCH_HISTORY) + the search's
+    /// position in the row's history.
+    SearchId = 4,
+}
+
+impl Stream {
+    /// The number that keys the namespace.
+    #[inline]
+    pub const fn number(self) -> u64 {
+        self as u64
+    }
 }
 
 /// SplitMix64's finaliser: a bijective 64-bit mixer.
@@ -43,7 +73,7 @@ impl KeyedRng {
     /// The stream for `key` within `stream` under `seed`.
     #[inline]
     pub fn new(seed: u64, stream: Stream, key: u64) -> Self {
-        let state = mix64(seed ^ mix64((stream as u64) ^ mix64(key.wrapping_add(0x9e37_79b9_7f4a_7c15))));
+        let state = mix64(seed ^ mix64(stream.number() ^ mix64(key.wrapping_add(0x9e37_79b9_7f4a_7c15))));
         Self { state }
     }
 

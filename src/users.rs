@@ -10,14 +10,13 @@
 use chrono_tz::Tz;
 
 use crate::config::Config;
-use crate::model::{AppVersion, Days, Device, Location, OsVersion, ServiceSet, Subscription, Uuid};
+use crate::model::{
+    AppVersion, Days, Device, Location, MAX_DEVICES_PER_USER, OsVersion, ServiceSet, Subscription, Uuid,
+};
 use crate::rng::{KeyedRng, Stream, Weighted, Zipf};
 use crate::vocab::device::{DEVICE_TYPES, PLATFORMS};
 use crate::vocab::places::{City, cities};
 use crate::vocab::{BILLING_CYCLES, CONNECTED_SERVICES, PLAN_WEIGHTS, PLANS};
-
-/// Id space of user ids (see [`Uuid::derive`]).
-pub const USER_ID_SPACE: u64 = 2;
 
 /// Users of one IANA timezone.
 #[derive(Debug)]
@@ -176,7 +175,7 @@ impl Population {
         let devices = rng.range_i32(self.devices_per_user.0 as i32, self.devices_per_user.1 as i32) as u32;
         User {
             index,
-            id: Uuid::derive(self.seed, USER_ID_SPACE, index),
+            id: Uuid::derive(self.seed, Stream::UserId, index),
             location: Location {
                 country: city.country,
                 city: city.name,
@@ -199,7 +198,7 @@ impl Population {
         let mut rng = KeyedRng::new(
             self.seed,
             Stream::Device,
-            user.wrapping_mul(8).wrapping_add(slot as u64),
+            user.wrapping_mul(MAX_DEVICES_PER_USER as u64).wrapping_add(slot as u64),
         );
         let device_type = self.device_types.sample(&mut rng);
         let (weights, ids) = &self.platforms_by_type[device_type];

@@ -1,17 +1,27 @@
 //! The [`World`]: everything fixed about a dataset before its first row (the
 //! catalog, the user universe, the calendar and the distributions), built
-//! once from a [`Config`] and then only read, by any number of workers.
+//! once from a [`Config`] and then only read, by any number of workers; and
+//! the ways to read rows out of it: one event ([`World::event`],
+//! [`World::fill_event`], whose values `event` decides) or an Arrow batch of a
+//! row range ([`World::record_batch`]).
+
+use std::ops::Range;
+
+use arrow::array::RecordBatch;
 
 use crate::calendar::Calendar;
 use crate::catalog::Catalog;
+use crate::columns::EventColumns;
 use crate::config::Config;
 use crate::error::Error;
+use crate::event;
+use crate::model::Event;
 use crate::rng::{Weighted, Zipf};
 use crate::users::Population;
 use crate::vocab::device::NETWORK_WEIGHTS;
 
 /// A dataset's fixed world. Row `i`'s event is a pure function of the world
-/// and `i` (see [`World::fill_event`](crate::World::fill_event)).
+/// and `i` (see [`World::fill_event`]).
 #[derive(Debug)]
 pub struct World {
     pub(crate) config: Config,
@@ -71,5 +81,48 @@ impl World {
     /// The days and their row ranges.
     pub fn calendar(&self) -> &Calendar {
         &self.calendar
+    }
+
+    /// The event at global row `row` (in `0..rows()`), newly allocated.
+    ///
+    /// # Panics
+    /// If `row >= self.rows()`.
+    pub fn event(&self, row: u64) -> Event<'_> {
+        let mut event = Event::default();
+        self.fill_event(row, &mut event);
+        event
+    }
+
+    /// Overwrites `event` with the event at global row `row`, reusing its
+    /// lists' memory: the hot loop of every output path.
+    ///
+    /// # Panics
+    /// If `row >= self.rows()`.
+    #[inline]
+    pub fn fill_event<'w>(&'w self, row: u64, event: &mut Event<'w>) {
+        assert!(
+            row < self.config.rows,
+            "row {row} is outside the dataset's {} rows",
+            self.config.rows
+        );
+        event::fill_event(self, row, event);
+    }
+
+    /// The events of global rows `rows` as one Arrow batch of
+    /// [`event_schema`](crate::event_schema).
+    ///
+    /// # Errors
+    /// [`Error::Arrow`] if the arrays do not fit the schema (a bug).
+    ///
+    /// # Panics
+    /// If the range reaches past [`World::rows`].
+    pub fn record_batch(&self, rows: Range<u64>) -> Result<RecordBatch, Error> {
+        let mut columns = EventColumns::with_capacity((rows.end - rows.start) as usize);
+        let mut event = Event::default();
+        for row in rows {
+            self.fill_event(row, &mut event);
+            columns.push(&event);
+        }
+        columns.finish()
     }
 }
