@@ -18,8 +18,8 @@
 //! ```
 
 pub mod calendar;
+pub mod cancel;
 pub mod catalog;
-pub mod cli;
 pub mod columns;
 pub mod config;
 pub mod engine;
@@ -27,6 +27,7 @@ pub mod error;
 mod event;
 pub mod model;
 pub mod normalize;
+pub mod options;
 pub mod rng;
 pub mod schema;
 pub mod schema_formats;
@@ -39,6 +40,7 @@ use std::ops::Range;
 
 use arrow::array::RecordBatch;
 
+pub use cancel::Cancel;
 pub use config::Config;
 pub use engine::{OutputOptions, Summary, generate};
 pub use error::Error;
