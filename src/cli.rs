@@ -1,23 +1,27 @@
-//! The command line: flags parsed by clap into raw values, then resolved
-//! into a validated [`Config`] and [`OutputOptions`]. Every error names the
-//! flag and the fix.
+//! The binary's command line: flags parsed by clap into raw values, then
+//! resolved into a validated [`Config`] and [`OutputOptions`], and the
+//! progress bar. Every error names the flag and the fix. The parsing of
+//! values (counts, dates, named choices) is the library's
+//! ([`customer_events::options`]); this module is its clap glue.
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::Duration;
 
 use chrono::NaiveDate;
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+use clap::{Args, Parser, Subcommand};
+use customer_events::Cancel;
+use customer_events::config::{Config, DEFAULT_CONFIG_TOML};
+use customer_events::engine::{self, DEFAULT_MAX_ROWS_PER_FILE, DEFAULT_ROW_GROUP_ROWS, OutputOptions, Progress};
+use customer_events::error::Error;
+use customer_events::options::{Choice, parse_choice, parse_count, parse_date};
+use customer_events::schema::event_schema;
+use customer_events::schema_formats::SchemaFormat;
+use customer_events::sink::parquet::Compression;
+use customer_events::sink::{Format, Layout, PartitionBy};
+use customer_events::world::World;
 use indicatif::{ProgressBar, ProgressStyle};
-
-use crate::config::{Config, DEFAULT_CONFIG_TOML};
-use crate::engine::{self, DEFAULT_MAX_ROWS_PER_FILE, DEFAULT_ROW_GROUP_ROWS, OutputOptions, Progress};
-use crate::error::Error;
-use crate::schema::event_schema;
-use crate::schema_formats::SchemaFormat;
-use crate::sink::parquet::Compression;
-use crate::sink::{Format, Layout, PartitionBy};
-use crate::world::World;
 
 /// Synthetic media-streaming customer events, as partitioned Parquet.
 #[derive(Debug, Parser)]
@@ -46,7 +50,7 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct SchemaArgs {
     /// The form to print.
-    #[arg(long, value_enum, default_value = "arrow")]
+    #[arg(long, value_parser = choice::<SchemaFormat>(), default_value = "arrow")]
     pub format: SchemaFormat,
 }
 
@@ -85,11 +89,11 @@ pub struct GenerateArgs {
     pub out: PathBuf,
     /// File format: parquet, ndjson (one JSON object per line, the original's keys and nesting) or
     /// arrow (Arrow IPC files).
-    #[arg(long, value_enum, default_value = "parquet")]
+    #[arg(long, value_parser = choice::<Format>(), default_value = "parquet")]
     pub format: Format,
     /// Tables: nested (one table of nested events) or normalized (events, user_actions,
     /// recommendations, search_history keyed by event_id, plus users and content; a folder each).
-    #[arg(long, value_enum, default_value = "nested")]
+    #[arg(long, value_parser = choice::<Layout>(), default_value = "nested")]
     pub layout: Layout,
     #[command(flatten)]
     pub dataset: DatasetArgs,
@@ -115,23 +119,14 @@ pub struct GenerateArgs {
     #[arg(long, default_value_t = DEFAULT_MAX_ROWS_PER_FILE, value_parser = parse_count)]
     pub max_rows_per_file: u64,
     /// Folder layout: `date` (event_date=YYYY-MM-DD/ folders) or `none` (flat files).
-    #[arg(long, value_enum, default_value = "date")]
-    pub partition_by: PartitionArg,
+    #[arg(long, value_parser = choice::<PartitionBy>(), default_value = "date")]
+    pub partition_by: PartitionBy,
     /// Replace earlier output of this tool in --out (other files are never touched).
     #[arg(long)]
     pub overwrite: bool,
     /// No progress bar and no summary line.
     #[arg(long, short)]
     pub quiet: bool,
-}
-
-/// `--partition-by` values.
-#[derive(Clone, Copy, Debug, ValueEnum)]
-pub enum PartitionArg {
-    /// One folder per day: event_date=YYYY-MM-DD/.
-    Date,
-    /// Flat part-NNNNN.parquet files.
-    None,
 }
 
 /// Flags of `sample`.
@@ -152,30 +147,15 @@ pub struct ConfigArgs {
     pub default: bool,
 }
 
-/// Parses a count such as `10k`, `5M`, `1.5B`, `1_000_000` or `1,000,000`.
-pub fn parse_count(text: &str) -> Result<u64, String> {
-    let cleaned: String = text.trim().chars().filter(|c| *c != '_' && *c != ',').collect();
-    let (number, multiplier) = match cleaned.chars().last() {
-        Some('k' | 'K') => (&cleaned[..cleaned.len() - 1], 1e3),
-        Some('m' | 'M') => (&cleaned[..cleaned.len() - 1], 1e6),
-        Some('b' | 'B' | 'g' | 'G') => (&cleaned[..cleaned.len() - 1], 1e9),
-        _ => (cleaned.as_str(), 1.0),
-    };
-    let invalid = || format!("`{text}` is not a count; write e.g. 1000, 10k, 5M or 1B");
-    if let Ok(n) = number.parse::<u64>() {
-        return n.checked_mul(multiplier as u64).ok_or_else(invalid);
-    }
-    let value: f64 = number.parse().map_err(|_| invalid())?;
-    let total = value * multiplier;
-    if !total.is_finite() || total < 0.0 || total.fract() != 0.0 || total > u64::MAX as f64 {
-        return Err(invalid());
-    }
-    Ok(total as u64)
-}
-
-fn parse_date(text: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
-        .map_err(|_| format!("`{text}` is not a date; write YYYY-MM-DD, e.g. 2026-01-01"))
+/// The parser of a flag whose values are a library [`Choice`]: `--help`
+/// lists every value with its description.
+fn choice<T: Choice + Send + Sync>() -> impl TypedValueParser<Value = T> {
+    PossibleValuesParser::new(
+        T::ALL
+            .iter()
+            .map(|value| PossibleValue::new(value.name()).help(value.description())),
+    )
+    .map(|name| parse_choice(&name).expect("clap accepts only the listed names"))
 }
 
 fn parse_compression(text: &str) -> Result<Compression, String> {
@@ -272,14 +252,15 @@ fn with_thousands(n: u64) -> String {
     out
 }
 
-/// Runs a parsed command line.
+/// Runs a parsed command line; `generate` and `sample` stop with
+/// [`Error::Interrupted`] once `cancel` is cancelled.
 ///
 /// # Errors
 /// Any [`Error`] of the library.
-pub fn run(cli: Cli) -> Result<(), Error> {
+pub fn run(cli: Cli, cancel: &Cancel) -> Result<(), Error> {
     match cli.command {
-        Command::Generate(args) => run_generate(args),
-        Command::Sample(args) => run_sample(args),
+        Command::Generate(args) => run_generate(args, cancel),
+        Command::Sample(args) => run_sample(args, cancel),
         Command::Config(args) => {
             if !args.default {
                 return Err(Error::Option {
@@ -297,7 +278,7 @@ pub fn run(cli: Cli) -> Result<(), Error> {
     }
 }
 
-fn run_generate(args: GenerateArgs) -> Result<(), Error> {
+fn run_generate(args: GenerateArgs, cancel: &Cancel) -> Result<(), Error> {
     let config = args.dataset.resolve(args.rows)?;
     let options = OutputOptions {
         out: args.out.clone(),
@@ -306,10 +287,7 @@ fn run_generate(args: GenerateArgs) -> Result<(), Error> {
         compression: args.compression,
         row_group_rows: args.row_group_rows,
         max_rows_per_file: args.max_rows_per_file,
-        partition_by: match args.partition_by {
-            PartitionArg::Date => PartitionBy::Date,
-            PartitionArg::None => PartitionBy::None,
-        },
+        partition_by: args.partition_by,
         string_statistics: args.string_statistics,
         overwrite: args.overwrite,
         threads: args.threads,
@@ -327,7 +305,7 @@ fn run_generate(args: GenerateArgs) -> Result<(), Error> {
     } else {
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
-    let summary = engine::generate(config, &options, &Bar(bar.clone()));
+    let summary = engine::generate(config, &options, &Bar(bar.clone()), cancel);
     bar.finish_and_clear();
     let summary = summary?;
     if !args.quiet {
@@ -352,7 +330,7 @@ fn run_generate(args: GenerateArgs) -> Result<(), Error> {
     Ok(())
 }
 
-fn run_sample(args: SampleArgs) -> Result<(), Error> {
+fn run_sample(args: SampleArgs, cancel: &Cancel) -> Result<(), Error> {
     if args.count == 0 {
         return Err(Error::Option {
             flag: "--count",
@@ -365,6 +343,9 @@ fn run_sample(args: SampleArgs) -> Result<(), Error> {
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut event = Default::default();
     for row in 0..world.rows() {
+        if cancel.is_cancelled() {
+            return Err(Error::Interrupted);
+        }
         world.fill_event(row, &mut event);
         let written = serde_json::to_writer(&mut out, &event)
             .map_err(std::io::Error::from)
@@ -377,18 +358,6 @@ fn run_sample(args: SampleArgs) -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn counts_parse_like_people_write_them() {
-        assert_eq!(parse_count("10k"), Ok(10_000));
-        assert_eq!(parse_count("5M"), Ok(5_000_000));
-        assert_eq!(parse_count("1B"), Ok(1_000_000_000));
-        assert_eq!(parse_count("1_000_000"), Ok(1_000_000));
-        assert_eq!(parse_count("2.5M"), Ok(2_500_000));
-        assert!(parse_count("ten").is_err());
-        assert!(parse_count("1.5").is_err());
-        assert!(parse_count("-3").is_err());
-    }
 
     #[test]
     fn thousands_separators() {

@@ -8,13 +8,14 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
 
+use crate::cancel::Cancel;
 use crate::columns::{EventColumns, event_cells};
 use crate::config::Config;
 use crate::error::Error;
@@ -44,9 +45,6 @@ pub const ARROW_GROUP_ROWS: u64 = 32_768;
 /// `--out null:` generates and encodes everything and writes nothing: it
 /// measures the tool without the disk.
 pub const NULL_OUTPUT: &str = "null:";
-
-/// Set by a Ctrl-C handler; the engine stops at the next row group.
-pub static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
 /// How and where to write a dataset.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -406,8 +404,13 @@ fn sub_batch(
 /// [`Error::Config`] or [`Error::Option`] before anything is written;
 /// [`Error::Output`] when the folder cannot be used; [`Error::Io`] on a
 /// write failure (the partial file is removed); [`Error::Interrupted`] after
-/// Ctrl-C.
-pub fn generate(config: Config, options: &OutputOptions, progress: &dyn Progress) -> Result<Summary, Error> {
+/// `cancel` is cancelled (the run stops at the next row group).
+pub fn generate(
+    config: Config,
+    options: &OutputOptions,
+    progress: &dyn Progress,
+    cancel: &Cancel,
+) -> Result<Summary, Error> {
     let started = Instant::now();
     config.validate()?;
     let compression = options.validate()?;
@@ -466,7 +469,7 @@ pub fn generate(config: Config, options: &OutputOptions, progress: &dyn Progress
     };
     let (written, cells) = std::thread::scope(|scope| {
         let writing = scope.spawn(|| {
-            let result = writer.run(receiver, &progress_gate, progress, groups.len());
+            let result = writer.run(receiver, &progress_gate, progress, cancel, groups.len());
             progress_gate.stop();
             result
         });
@@ -482,7 +485,7 @@ pub fn generate(config: Config, options: &OutputOptions, progress: &dyn Progress
                         if i >= groups.len() {
                             break;
                         }
-                        if INTERRUPTED.load(Ordering::Relaxed) {
+                        if cancel.is_cancelled() {
                             // Wake every worker waiting for the writer: the run is over.
                             gate.stop();
                             break;
@@ -509,7 +512,7 @@ pub fn generate(config: Config, options: &OutputOptions, progress: &dyn Progress
         });
         drop(sender);
         let written = writing.join().expect("writer thread panicked")?;
-        if INTERRUPTED.load(Ordering::Relaxed) {
+        if cancel.is_cancelled() {
             return Err(Error::Interrupted);
         }
         Ok(written)
@@ -633,6 +636,7 @@ impl Writer<'_> {
         receiver: mpsc::Receiver<(usize, Result<EncodedGroup, Error>)>,
         gate: &Gate,
         progress: &dyn Progress,
+        cancel: &Cancel,
         groups: usize,
     ) -> Result<(Vec<WrittenFile>, u64), Error> {
         let mut written = Vec::new();
@@ -646,7 +650,7 @@ impl Writer<'_> {
             while let Some(group) = early.remove(&expected) {
                 let group = group?;
                 expected += 1;
-                if INTERRUPTED.load(Ordering::Relaxed) {
+                if cancel.is_cancelled() {
                     return Err(Error::Interrupted);
                 }
                 if open.as_ref().map(|(s, _, _)| *s) != Some(group.slot) {

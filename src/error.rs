@@ -44,7 +44,8 @@ pub enum Error {
     /// Building Arrow arrays failed.
     #[error("arrow: {0}")]
     Arrow(#[from] arrow::error::ArrowError),
-    /// The run was interrupted (Ctrl-C); completed files were kept, partial ones removed.
+    /// The run was interrupted (Ctrl-C: its [`Cancel`](crate::Cancel) was cancelled); completed
+    /// files were kept, partial ones removed.
     #[error("interrupted; partial files were removed and no _SUCCESS marker was written")]
     Interrupted,
 }

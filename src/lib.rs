@@ -18,8 +18,8 @@
 //! ```
 
 pub mod calendar;
+pub mod cancel;
 pub mod catalog;
-pub mod cli;
 pub mod columns;
 pub mod config;
 pub mod engine;
@@ -27,6 +27,7 @@ pub mod error;
 mod event;
 pub mod model;
 pub mod normalize;
+pub mod options;
 pub mod rng;
 pub mod schema;
 pub mod schema_formats;
@@ -35,6 +36,7 @@ pub mod users;
 pub mod vocab;
 pub mod world;
 
+pub use cancel::Cancel;
 pub use config::Config;
 pub use engine::{OutputOptions, Summary, generate};
 pub use error::Error;

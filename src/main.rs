@@ -1,13 +1,14 @@
 //! The `customer-events` binary: parses the command line and reports errors
-//! as one line with exit code 2 (bad input) or 1 (failure while writing).
+//! as one line with exit code 2 (bad input), 130 (Ctrl-C) or 1 (failure
+//! while writing).
+
+mod cli;
 
 use std::process::ExitCode;
-use std::sync::atomic::Ordering;
 
 use clap::Parser;
-use customer_events::Error;
-use customer_events::cli::{Cli, run};
-use customer_events::engine::INTERRUPTED;
+use cli::{Cli, Command, run};
+use customer_events::{Cancel, Error};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -25,10 +26,18 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::Relaxed));
-    match run(cli) {
+    let cancel = Cancel::new();
+    let on_ctrl_c = cancel.clone();
+    let _ = ctrlc::set_handler(move || on_ctrl_c.cancel());
+    let writes_files = matches!(cli.command, Command::Generate(_));
+    match run(cli, &cancel) {
         Ok(()) => ExitCode::SUCCESS,
         Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        // The library's message is about the files of `generate`.
+        Err(Error::Interrupted) if !writes_files => {
+            eprintln!("customer-events: error: interrupted");
+            ExitCode::from(130)
+        }
         Err(e) => {
             eprintln!("customer-events: error: {e}");
             ExitCode::from(match e {

@@ -8,8 +8,10 @@ use std::fmt::Write;
 use arrow::datatypes::{DataType, Field, Fields, Schema, TimeUnit};
 use serde_json::{Value, json};
 
+use crate::options::{Choice, choice_text};
+
 /// A schema form `customer-events schema --format` can print.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SchemaFormat {
     /// Arrow fields as JSON (name, type, nullable, children).
     Arrow,
@@ -24,6 +26,35 @@ pub enum SchemaFormat {
     /// A JSON Schema (2020-12) of one event as `sample` and NDJSON print it.
     JsonSchema,
 }
+
+impl Choice for SchemaFormat {
+    const KIND: &'static str = "schema format";
+    const ALL: &'static [Self] = &SchemaFormat::ALL;
+
+    fn name(self) -> &'static str {
+        match self {
+            SchemaFormat::Arrow => "arrow",
+            SchemaFormat::Duckdb => "duckdb",
+            SchemaFormat::Spark => "spark",
+            SchemaFormat::SparkDdl => "spark-ddl",
+            SchemaFormat::Avro => "avro",
+            SchemaFormat::JsonSchema => "json-schema",
+        }
+    }
+
+    fn description(self) -> &'static str {
+        match self {
+            SchemaFormat::Arrow => "Arrow fields as JSON (name, type, nullable, children)",
+            SchemaFormat::Duckdb => "A DuckDB `CREATE TABLE` statement",
+            SchemaFormat::Spark => "Spark's StructType JSON (`StructType.fromJson`, `DataType.fromJson`)",
+            SchemaFormat::SparkDdl => "A Spark DDL string (`spark.read.schema(\"...\")`)",
+            SchemaFormat::Avro => "An Avro record schema (`UserEvent`), an evolution of the original module's",
+            SchemaFormat::JsonSchema => "A JSON Schema (2020-12) of one event as `sample` and NDJSON print it",
+        }
+    }
+}
+
+choice_text!(SchemaFormat);
 
 impl SchemaFormat {
     /// Every format, in `schemas/` order.

@@ -449,3 +449,28 @@ fn ctrl_c_leaves_no_partial_file_and_no_success_marker() {
         assert!(bytes.ends_with(b"PAR1"), "{path} is incomplete");
     }
 }
+
+#[test]
+fn ctrl_c_stops_sample() {
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_customer-events"))
+        .args(["sample", "--count", "1B"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1000));
+    let pid = child.id().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(130), "an interrupted sample exits with 130");
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        "customer-events: error: interrupted\n"
+    );
+}

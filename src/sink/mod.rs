@@ -23,6 +23,7 @@ use serde::Serialize;
 use crate::config::Config;
 use crate::error::Error;
 use crate::normalize::{DIMENSION_TABLES, EVENT_TABLES};
+use crate::options::{Choice, choice_text};
 use crate::schema::PARTITION_COLUMN;
 use crate::world::World;
 
@@ -36,8 +37,29 @@ pub enum PartitionBy {
     None,
 }
 
+impl Choice for PartitionBy {
+    const KIND: &'static str = "partitioning";
+    const ALL: &'static [Self] = &[PartitionBy::Date, PartitionBy::None];
+
+    fn name(self) -> &'static str {
+        match self {
+            PartitionBy::Date => "date",
+            PartitionBy::None => "none",
+        }
+    }
+
+    fn description(self) -> &'static str {
+        match self {
+            PartitionBy::Date => "One folder per day: event_date=YYYY-MM-DD/",
+            PartitionBy::None => "Flat part-NNNNN.parquet files",
+        }
+    }
+}
+
+choice_text!(PartitionBy);
+
 /// The file format.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
     /// Apache Parquet (the default).
@@ -47,6 +69,29 @@ pub enum Format {
     /// Arrow IPC files (the Feather v2 file format).
     Arrow,
 }
+
+impl Choice for Format {
+    const KIND: &'static str = "format";
+    const ALL: &'static [Self] = &[Format::Parquet, Format::Ndjson, Format::Arrow];
+
+    fn name(self) -> &'static str {
+        match self {
+            Format::Parquet => "parquet",
+            Format::Ndjson => "ndjson",
+            Format::Arrow => "arrow",
+        }
+    }
+
+    fn description(self) -> &'static str {
+        match self {
+            Format::Parquet => "Apache Parquet (the default)",
+            Format::Ndjson => "One JSON object per line, with the original module's key names and nesting",
+            Format::Arrow => "Arrow IPC files (the Feather v2 file format)",
+        }
+    }
+}
+
+choice_text!(Format);
 
 impl Format {
     /// The file-name extension, with the compression's for NDJSON.
@@ -62,7 +107,7 @@ impl Format {
 }
 
 /// Which tables are written.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Layout {
     /// One nested table of events (the default).
@@ -71,6 +116,30 @@ pub enum Layout {
     /// (keyed by event_id) and the `users` and `content` dimensions, each in its own folder.
     Normalized,
 }
+
+impl Choice for Layout {
+    const KIND: &'static str = "layout";
+    const ALL: &'static [Self] = &[Layout::Nested, Layout::Normalized];
+
+    fn name(self) -> &'static str {
+        match self {
+            Layout::Nested => "nested",
+            Layout::Normalized => "normalized",
+        }
+    }
+
+    fn description(self) -> &'static str {
+        match self {
+            Layout::Nested => "One nested table of events (the default)",
+            Layout::Normalized => {
+                "A star schema: `events`, `user_actions`, `recommendations`, `search_history` \
+                 (keyed by event_id) and the `users` and `content` dimensions, each in its own folder"
+            }
+        }
+    }
+}
+
+choice_text!(Layout);
 
 /// What a file's rows come from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
