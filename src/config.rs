@@ -399,7 +399,7 @@ impl Config {
         for code in self.countries.keys() {
             if !known.contains(&code.as_str()) {
                 return bad(
-                    &format!("countries.{code}"),
+                    &format!("countries.{}", one_line(code)),
                     format!("unknown country code; the gazetteer has {}", known.join(", ")),
                 );
             }

@@ -79,6 +79,18 @@ fn the_library_fills_partial_tables_too() {
 }
 
 #[test]
+fn a_key_with_a_newline_stays_on_one_line() {
+    for text in [
+        "[countries]\n\"a\\nb\" = 1",
+        "\"a\\nb\" = 1",
+        "[event_mix]\n\"a\\nb\" = 1",
+    ] {
+        let message = Config::from_toml(text).unwrap_err().to_string();
+        assert!(message.contains("a\\nb") && !message.contains('\n'), "{message:?}");
+    }
+}
+
+#[test]
 fn a_syntax_error_names_the_file_line_and_column() {
     let tmp = tempfile::tempdir().unwrap();
     let line = refused(tmp.path(), "seed = 1\n\n[event_mix\ncontent_play = 1\n");
