@@ -171,7 +171,7 @@ impl DatasetArgs {
                     flag: "--config",
                     message: format!("cannot read {} ({e})", path.display()),
                 })?;
-                Config::from_toml(&text)?
+                Config::from_toml_file(path, &text)?
             }
             None => Config::default(),
         };

@@ -1,8 +1,12 @@
 //! What a dataset is: the seed, its size, its date range and every
-//! distribution, as one validated [`Config`]. A TOML file (`--config`) sets
-//! any part of it; command-line flags override the file.
+//! distribution, as one validated [`Config`], and how a TOML config file
+//! becomes one. A file sets any part of it (a partial table keeps the
+//! defaults of the keys it leaves out; `[countries]` replaces the whole list);
+//! command-line flags override the file. Every refusal is one line naming the
+//! key and, for a file, the line and column.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -22,6 +26,19 @@ pub const DEFAULT_DAYS: u32 = 7;
 pub const DEFAULT_ROWS: u64 = 1_000_000;
 /// The default catalog size.
 pub const DEFAULT_CATALOG_SIZE: u64 = 10_000;
+/// The most rows a dataset can have: one hundred billion. Planning lists every
+/// row group (24 bytes each) and every file before the first row is generated:
+/// at this ceiling that holds about 40 MiB with Parquet's default row groups
+/// and about 100 MiB with Arrow IPC's smaller ones in the normalized layout
+/// (measured); ten times as many rows would take Arrow IPC past 1 GiB.
+pub const MAX_ROWS: u64 = 100_000_000_000;
+/// The most days a dataset can span: ten years. Each day's time-of-day and
+/// timezone tables are built at start-up (a few KiB a day).
+pub const MAX_DAYS: u32 = 3_660;
+/// The last day an event can fall on: folder names have four-digit years.
+pub const LAST_DAY: NaiveDate = NaiveDate::from_ymd_opt(9999, 12, 31).expect("a valid date");
+/// The first day an event can fall on.
+pub const FIRST_DAY: NaiveDate = NaiveDate::from_ymd_opt(1, 1, 1).expect("a valid date");
 
 /// An inclusive range of list lengths.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -39,9 +56,9 @@ impl LengthRange {
     }
 }
 
-/// Share of each event type.
+/// Share of each event type. A key left out keeps its default weight.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct EventMix {
     /// Weight of `content_play`.
     pub content_play: f64,
@@ -51,9 +68,10 @@ pub struct EventMix {
     pub browse: f64,
 }
 
-/// Share of each device type among users' devices.
+/// Share of each device type among users' devices. A key left out keeps its
+/// default weight.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct DeviceMix {
     /// Weight of `mobile`.
     pub mobile: f64,
@@ -66,6 +84,27 @@ pub struct DeviceMix {
     pub smart_tv: f64,
 }
 
+impl Default for EventMix {
+    fn default() -> Self {
+        EventMix {
+            content_play: 0.6,
+            search: 0.15,
+            browse: 0.25,
+        }
+    }
+}
+
+impl Default for DeviceMix {
+    fn default() -> Self {
+        DeviceMix {
+            mobile: 0.40,
+            desktop: 0.20,
+            tablet: 0.15,
+            smart_tv: 0.25,
+        }
+    }
+}
+
 impl DeviceMix {
     /// Weights in [`DEVICE_TYPES`] order.
     pub fn weights(&self) -> [f64; 4] {
@@ -74,8 +113,11 @@ impl DeviceMix {
 }
 
 /// Everything that decides a dataset's content. Same config → same bytes.
+///
+/// It deserializes as a config file does: every key is optional, a key left
+/// out (at any level) keeps its default, unknown keys are refused.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(from = "ConfigFile")]
 pub struct Config {
     /// Seed of every random stream.
     pub seed: u64,
@@ -123,17 +165,8 @@ impl Default for Config {
             user_skew: 0.7,
             content_skew: 1.0,
             completion_rate: 0.4,
-            event_mix: EventMix {
-                content_play: 0.6,
-                search: 0.15,
-                browse: 0.25,
-            },
-            device_mix: DeviceMix {
-                mobile: 0.40,
-                desktop: 0.20,
-                tablet: 0.15,
-                smart_tv: 0.25,
-            },
+            event_mix: EventMix::default(),
+            device_mix: DeviceMix::default(),
             countries: DEFAULT_COUNTRY_WEIGHTS
                 .iter()
                 .map(|(c, w)| (c.to_string(), *w))
@@ -149,21 +182,120 @@ impl Default for Config {
 /// The documented default config, as `customer-events config --default` prints it.
 pub const DEFAULT_CONFIG_TOML: &str = include_str!("default_config.toml");
 
+/// The keys a config file sets, each optional; [`Config`] deserializes
+/// through it, keeping the default of every key left out.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    seed: Option<u64>,
+    rows: Option<u64>,
+    start: Option<NaiveDate>,
+    days: Option<u32>,
+    users: Option<u64>,
+    catalog_size: Option<u64>,
+    user_skew: Option<f64>,
+    content_skew: Option<f64>,
+    completion_rate: Option<f64>,
+    event_mix: Option<EventMixFile>,
+    device_mix: Option<DeviceMixFile>,
+    /// A country list replaces the default list whole.
+    countries: Option<BTreeMap<String, f64>>,
+    devices_per_user: Option<LengthRangeFile>,
+    actions: Option<LengthRangeFile>,
+    recommendations: Option<LengthRangeFile>,
+    search_history: Option<LengthRangeFile>,
+}
+
+/// The keys of an `[event_mix]` table, each optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EventMixFile {
+    content_play: Option<f64>,
+    search: Option<f64>,
+    browse: Option<f64>,
+}
+
+/// The keys of a `[device_mix]` table, each optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeviceMixFile {
+    mobile: Option<f64>,
+    desktop: Option<f64>,
+    tablet: Option<f64>,
+    #[serde(rename = "smartTV")]
+    smart_tv: Option<f64>,
+}
+
+/// The keys of a `min`/`max` table, each optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LengthRangeFile {
+    min: Option<u32>,
+    max: Option<u32>,
+}
+
+/// Sets `slot` to `value` when the file gave one.
+fn set<T>(slot: &mut T, value: Option<T>) {
+    if let Some(value) = value {
+        *slot = value;
+    }
+}
+
+impl From<ConfigFile> for Config {
+    fn from(file: ConfigFile) -> Self {
+        let mut config = Config::default();
+        set(&mut config.seed, file.seed);
+        set(&mut config.rows, file.rows);
+        set(&mut config.start, file.start);
+        set(&mut config.days, file.days);
+        config.users = file.users.or(config.users);
+        set(&mut config.catalog_size, file.catalog_size);
+        set(&mut config.user_skew, file.user_skew);
+        set(&mut config.content_skew, file.content_skew);
+        set(&mut config.completion_rate, file.completion_rate);
+        if let Some(mix) = file.event_mix {
+            set(&mut config.event_mix.content_play, mix.content_play);
+            set(&mut config.event_mix.search, mix.search);
+            set(&mut config.event_mix.browse, mix.browse);
+        }
+        if let Some(mix) = file.device_mix {
+            set(&mut config.device_mix.mobile, mix.mobile);
+            set(&mut config.device_mix.desktop, mix.desktop);
+            set(&mut config.device_mix.tablet, mix.tablet);
+            set(&mut config.device_mix.smart_tv, mix.smart_tv);
+        }
+        set(&mut config.countries, file.countries);
+        for (range, given) in [
+            (&mut config.devices_per_user, file.devices_per_user),
+            (&mut config.actions, file.actions),
+            (&mut config.recommendations, file.recommendations),
+            (&mut config.search_history, file.search_history),
+        ] {
+            if let Some(given) = given {
+                set(&mut range.min, given.min);
+                set(&mut range.max, given.max);
+            }
+        }
+        config
+    }
+}
+
 impl Config {
     /// Parses a TOML config; keys it leaves out keep their defaults.
     ///
     /// # Errors
-    /// [`Error::Config`] naming the key that is unknown, mistyped or impossible.
+    /// [`Error::Config`] naming the key that is unknown, mistyped or
+    /// impossible, with the line and column where the text has one.
     pub fn from_toml(text: &str) -> Result<Self, Error> {
-        let config: Config = toml::from_str(text).map_err(|e| {
-            let key = e.span().map(|s| text[s].trim().to_string()).unwrap_or_default();
-            Error::Config {
-                key,
-                message: e.message().to_string(),
-            }
-        })?;
-        config.validate()?;
-        Ok(config)
+        parse_toml(text, None)
+    }
+
+    /// Parses the text of the config file at `path`; errors name the file.
+    ///
+    /// # Errors
+    /// As [`Config::from_toml`].
+    pub fn from_toml_file(path: &Path, text: &str) -> Result<Self, Error> {
+        parse_toml(text, Some(path))
     }
 
     /// Users in the universe: `users` if set, else `rows / 20` kept within
@@ -179,22 +311,55 @@ impl Config {
     pub fn validate(&self) -> Result<(), Error> {
         let bad = |key: &str, message: String| {
             Err(Error::Config {
+                at: None,
                 key: key.to_string(),
                 message,
             })
         };
         if self.rows == 0 {
-            return bad("rows", "must be at least 1".into());
+            return bad("rows", "must be at least 1; pass e.g. --rows 1M".into());
+        }
+        if self.rows > MAX_ROWS {
+            return bad(
+                "rows",
+                format!(
+                    "{} is above the most, 100,000,000,000 (planning lists every row group in memory); \
+                     pass at most --rows 100B",
+                    self.rows
+                ),
+            );
         }
         if self.days == 0 {
-            return bad("days", "must be at least 1".into());
+            return bad("days", "must be at least 1; pass e.g. --days 7".into());
         }
-        if self
-            .start
-            .checked_add_days(chrono::Days::new(self.days as u64))
-            .is_none()
-        {
-            return bad("days", "the date range runs past the calendar".into());
+        if self.days > MAX_DAYS {
+            return bad(
+                "days",
+                format!(
+                    "{} is above the most, {MAX_DAYS} (ten years); pass at most --days {MAX_DAYS}",
+                    self.days
+                ),
+            );
+        }
+        if !(FIRST_DAY..=LAST_DAY).contains(&self.start) {
+            return bad(
+                "start",
+                format!(
+                    "{} is outside years 1 ..= 9999; pass e.g. --start 2026-01-01",
+                    self.start
+                ),
+            );
+        }
+        let last_day = self.start.checked_add_days(chrono::Days::new(self.days as u64 - 1));
+        if last_day.is_none_or(|last| last > LAST_DAY) {
+            return bad(
+                "start",
+                format!(
+                    "{} days from {} run past {LAST_DAY} (folder names have four-digit years); \
+                     pass an earlier --start or fewer --days",
+                    self.days, self.start
+                ),
+            );
         }
         if self.user_count() == 0 {
             return bad("users", "must be at least 1".into());
@@ -235,7 +400,7 @@ impl Config {
         for code in self.countries.keys() {
             if !known.contains(&code.as_str()) {
                 return bad(
-                    &format!("countries.{code}"),
+                    &format!("countries.{}", one_line(code)),
                     format!("unknown country code; the gazetteer has {}", known.join(", ")),
                 );
             }
@@ -265,10 +430,138 @@ impl Config {
     }
 }
 
+/// The top-level keys, as an unknown key's message lists them.
+const TOP_LEVEL_KEYS: &str = "seed, rows, start, days, users, catalog_size, user_skew, content_skew, \
+    completion_rate, [event_mix], [device_mix], [countries], [devices_per_user], [actions], \
+    [recommendations], [search_history]";
+
+/// Parses and validates a config's TOML `text`, read from `file` if given.
+fn parse_toml(text: &str, file: Option<&Path>) -> Result<Config, Error> {
+    let place = |span: Option<std::ops::Range<usize>>| -> Option<String> {
+        let position = span.map(|span| line_and_column(text, span.start));
+        match (file, position) {
+            (Some(file), Some((line, column))) => Some(format!("{}, line {line}, column {column}", file.display())),
+            (Some(file), None) => Some(file.display().to_string()),
+            (None, Some((line, column))) => Some(format!("line {line}, column {column}")),
+            (None, None) => None,
+        }
+    };
+    let document = toml::Deserializer::parse(text).map_err(|e| Error::Config {
+        at: place(e.span()),
+        key: String::new(),
+        message: one_line(&format!("not valid TOML: {}; fix the syntax there", e.message())),
+    })?;
+    let config: Config = serde_path_to_error::deserialize(document).map_err(|e| {
+        let path: Vec<String> = e.path().iter().map(|segment| segment.to_string()).collect();
+        let inner = e.into_inner();
+        let (key, message) = describe(&path.join("."), inner.message());
+        Error::Config {
+            at: place(inner.span()),
+            key: one_line(&key),
+            message: one_line(&message),
+        }
+    })?;
+    config.validate().map_err(|e| match e {
+        Error::Config { key, message, .. } => Error::Config {
+            at: place(key_span(text, &key)),
+            key,
+            message,
+        },
+        other => other,
+    })?;
+    Ok(config)
+}
+
+/// The dotted key and the message (ending with the fix) of a deserialization
+/// error at `path`.
+fn describe(path: &str, message: &str) -> (String, String) {
+    if let Some(rest) = message.strip_prefix("unknown field `") {
+        // The path ends with the unknown key itself.
+        let expected = rest.split_once('`').map_or("", |(_, expected)| expected);
+        let table = path.rsplit_once('.').map(|(table, _)| table);
+        let message = match table {
+            None => format!("unknown key; the top-level keys are {TOP_LEVEL_KEYS}"),
+            Some(table) => {
+                let valid = expected
+                    .trim_start_matches(", expected one of ")
+                    .trim_start_matches(", expected ")
+                    .replace('`', "");
+                format!("unknown key; the keys of [{table}] are {valid}")
+            }
+        };
+        return (path.to_string(), message);
+    }
+    let leaf = path.rsplit('.').next().unwrap_or(path);
+    let fix = match leaf {
+        "" => "fix the value there",
+        "start" => "write a quoted date, e.g. start = \"2026-01-01\"",
+        "seed" | "rows" | "days" | "users" | "catalog_size" | "min" | "max" => "write a whole number, e.g. 1000",
+        "event_mix" | "device_mix" | "countries" | "devices_per_user" | "actions" | "recommendations"
+        | "search_history" => "write it as a table, as `customer-events config --default` shows",
+        _ => "write a number, e.g. 0.25",
+    };
+    // Serde names the Rust type a table deserializes into.
+    let message = match message.find("expected struct ") {
+        Some(at) => format!("{}expected a table", &message[..at]),
+        None => message.to_string(),
+    };
+    let message = message
+        .replace("expected a map", "expected a table")
+        .replace("expected f64", "expected a number")
+        .replace("expected u64", "expected a whole number >= 0")
+        .replace("expected u32", "expected a whole number from 0 to 4294967295");
+    (path.to_string(), format!("{message}; {fix}"))
+}
+
+/// 1-based line and column (in characters) of byte `offset` of `text`.
+fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &text[..offset];
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (
+        before.matches('\n').count() + 1,
+        before[line_start..].chars().count() + 1,
+    )
+}
+
+/// Where dotted `key` is set in `text`, if the text sets it (a default has
+/// no place).
+fn key_span(text: &str, key: &str) -> Option<std::ops::Range<usize>> {
+    let document = toml::de::DeTable::parse(text).ok()?;
+    let mut table = document.get_ref();
+    let mut parts = key.split('.').peekable();
+    while let Some(part) = parts.next() {
+        let (found, value) = table.get_key_value(part)?;
+        if parts.peek().is_none() {
+            return Some(found.span());
+        }
+        table = value.get_ref().as_table()?;
+    }
+    None
+}
+
+/// `text` with control characters (a newline in a quoted key) escaped, so a
+/// message stays on one line.
+fn one_line(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 fn check_weights(table: &str, weights: &[(&str, f64)]) -> Result<(), Error> {
     for (name, w) in weights {
         if !w.is_finite() || *w < 0.0 {
             return Err(Error::Config {
+                at: None,
                 key: format!("{table}.{name}"),
                 message: format!("weight {w} must be a finite number >= 0"),
             });
@@ -276,6 +569,7 @@ fn check_weights(table: &str, weights: &[(&str, f64)]) -> Result<(), Error> {
     }
     if weights.iter().all(|(_, w)| *w == 0.0) {
         return Err(Error::Config {
+            at: None,
             key: table.to_string(),
             message: "needs at least one positive weight".into(),
         });

@@ -6,10 +6,14 @@ use std::path::PathBuf;
 /// Everything that can go wrong in the library.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// A config key (or the flag that sets it) is unknown, mistyped or impossible.
-    #[error("config key `{key}`: {message}")]
+    /// A config key (or the flag that sets it) is unknown, mistyped or
+    /// impossible, or a config file is not TOML.
+    #[error("{}", config_line(at.as_deref(), key, message))]
     Config {
-        /// The key, e.g. `event_mix.search`.
+        /// Where in a config file, e.g. `my.toml, line 3, column 10`; `None`
+        /// for a config built in code or a flag.
+        at: Option<String>,
+        /// The dotted key, e.g. `event_mix.search`; empty for a TOML syntax error.
         key: String,
         /// What is wrong and how to fix it.
         message: String,
@@ -48,6 +52,15 @@ pub enum Error {
     /// files were kept, partial ones removed.
     #[error("interrupted; partial files were removed and no _SUCCESS marker was written")]
     Interrupted,
+}
+
+/// One line: the place in the file (if any), the key (if any), the message.
+fn config_line(at: Option<&str>, key: &str, message: &str) -> String {
+    match (at, key.is_empty()) {
+        (Some(at), true) => format!("{at}: {message}"),
+        (Some(at), false) => format!("{at}: config key `{key}`: {message}"),
+        (None, _) => format!("config key `{key}`: {message}"),
+    }
 }
 
 impl Error {
