@@ -5,7 +5,7 @@
 //! ([`start`](FileFormat::start), [`add`](FileFormat::add),
 //! [`finish`](FileFormat::finish)), and the writer thread appends the encoded
 //! groups, in row order, to a file it writes into a
-//! [`Destination`](super::destination::Destination)
+//! [`Destination`]
 //! ([`open`](FileFormat::open), [`append`](FileFormat::append),
 //! [`close`](FileFormat::close)). The engine is generic over the format, so
 //! calls are resolved at compile time; they happen per sub-batch, per row

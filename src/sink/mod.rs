@@ -1,7 +1,7 @@
 //! Where rows go: the file plan (which rows land in which file under which
 //! Hive partition), the output folder's safety rules, and the manifest.
 //!
-//! [`format`] is the seam between the engine and a file format, implemented
+//! [`format`](mod@format) is the seam between the engine and a file format, implemented
 //! by [`parquet`], [`ipc`] and [`ndjson`]; a format writes each file into a
 //! [`destination`], which makes it appear only when complete (a local file
 //! is written under a hidden temporary name and renamed). `_SUCCESS` and
