@@ -5,15 +5,21 @@
 //! groups per thread) ahead of the writer thread, which appends them to their
 //! files in row order. No worker waits for another, and memory is bounded by
 //! the window, never by the row count.
+//!
+//! The engine is generic over the [`FileFormat`] of the run's tables: a
+//! worker hands a format the rows of a row group (as its [`Input`] asks) and
+//! gets an encoded group back; the writer hands it the groups in order and
+//! the destination of each file. [`generate`] picks the format of
+//! `--format`; [`generate_with`] takes any.
 
 use std::collections::BTreeMap;
+use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use arrow::array::RecordBatch;
-use arrow::datatypes::SchemaRef;
 
 use crate::cancel::Cancel;
 use crate::columns::{EventColumns, event_cells};
@@ -22,9 +28,11 @@ use crate::error::Error;
 use crate::model::Event;
 use crate::normalize::{content_batch, content_schema, event_table_schemas, split, users_batch, users_schema};
 use crate::schema::event_schema;
-use crate::sink::ipc::IpcFile;
-use crate::sink::ndjson::{self, NdjsonFile};
-use crate::sink::parquet::{Compression, EncodedRowGroup, ParquetFile, RowGroupEncoder, RowGroupInProgress};
+use crate::sink::destination::destination;
+use crate::sink::format::{Batches, Events, FileFormat, Input, TableSpec};
+use crate::sink::ipc::IpcFormat;
+use crate::sink::ndjson::{NdjsonBatches, NdjsonEvents};
+use crate::sink::parquet::{Compression, ParquetFormat};
 use crate::sink::{
     FileSlot, Format, Layout, Manifest, PartitionBy, Source, WrittenFile, finish_folder, plan_files, prepare_folder,
 };
@@ -39,9 +47,6 @@ pub const DEFAULT_MAX_ROWS_PER_FILE: u64 = 1_000_000;
 /// computation, page checks) and the buffers' allocation: 8,192 rows ran 10%
 /// slower, 65,536 no faster and with a third more memory.
 pub const SUB_BATCH_ROWS: u64 = 32_768;
-/// Arrow IPC holds a row group as uncompressed batches until it is written:
-/// its groups are capped at this many rows to keep memory bounded.
-pub const ARROW_GROUP_ROWS: u64 = 32_768;
 /// `--out null:` generates and encodes everything and writes nothing: it
 /// measures the tool without the disk.
 pub const NULL_OUTPUT: &str = "null:";
@@ -184,155 +189,129 @@ impl Progress for () {
     fn advance(&self, _: u64, _: u64) {}
 }
 
-/// The tables of a run and how each is encoded.
-struct Tables {
-    format: Format,
-    layout: Layout,
-    compression: Compression,
-    events: Vec<Table>,
-    users: Table,
-    content: Table,
+/// The formats of a run's tables, by source (the dimension tables exist
+/// only in the normalized layout).
+struct Tables<F> {
+    events: Vec<F>,
+    users: Vec<F>,
+    content: Vec<F>,
 }
 
-struct Table {
-    schema: SchemaRef,
-    parquet: Option<RowGroupEncoder>,
-}
-
-impl Table {
-    fn new(schema: SchemaRef, options: &OutputOptions, compression: Compression) -> Result<Self, Error> {
-        let parquet = match options.format {
-            Format::Parquet => Some(RowGroupEncoder::new(
-                schema.clone(),
-                compression,
-                options.string_statistics,
-            )?),
-            _ => None,
-        };
-        Ok(Self { schema, parquet })
-    }
-}
-
-impl Tables {
+impl<F: FileFormat> Tables<F> {
     fn new(options: &OutputOptions, compression: Compression) -> Result<Self, Error> {
-        let (format, layout) = (options.format, options.layout);
-        let event_schemas: Vec<SchemaRef> = match layout {
-            Layout::Nested => vec![event_schema()],
-            Layout::Normalized => event_table_schemas().to_vec(),
+        let format = |schema| {
+            F::new(&TableSpec {
+                schema,
+                compression,
+                string_statistics: options.string_statistics,
+            })
         };
+        let (events, dimensions) = match options.layout {
+            Layout::Nested => (vec![event_schema()], Vec::new()),
+            Layout::Normalized => (event_table_schemas().to_vec(), vec![users_schema(), content_schema()]),
+        };
+        let mut dimensions = dimensions.into_iter().map(format);
         Ok(Self {
-            format,
-            layout,
-            compression,
-            events: event_schemas
-                .into_iter()
-                .map(|s| Table::new(s, options, compression))
-                .collect::<Result<_, _>>()?,
-            users: Table::new(users_schema(), options, compression)?,
-            content: Table::new(content_schema(), options, compression)?,
+            events: events.into_iter().map(format).collect::<Result<_, _>>()?,
+            users: dimensions.next().transpose()?.into_iter().collect(),
+            content: dimensions.next().transpose()?.into_iter().collect(),
         })
     }
 
-    fn of(&self, source: Source) -> &[Table] {
+    fn of(&self, source: Source) -> &[F] {
         match source {
             Source::Events => &self.events,
-            Source::Users => std::slice::from_ref(&self.users),
-            Source::Content => std::slice::from_ref(&self.content),
+            Source::Users => &self.users,
+            Source::Content => &self.content,
         }
     }
 }
 
-/// A table's part of a row group while it is being encoded.
-enum Building {
-    Parquet(RowGroupInProgress),
-    Batches(Vec<RecordBatch>),
-    Lines(Vec<u8>),
-}
-
-/// A table's part of a row group, encoded.
-enum Payload {
-    Parquet(EncodedRowGroup),
-    Batches(Vec<RecordBatch>),
-    Bytes(Vec<u8>),
-}
-
-impl Payload {
-    fn bytes(&self) -> u64 {
-        match self {
-            Payload::Parquet(p) => p.bytes() as u64,
-            Payload::Batches(b) => b.iter().map(|b| b.get_array_memory_size() as u64).sum(),
-            Payload::Bytes(b) => b.len() as u64,
-        }
-    }
-}
-
-/// One encoded row group of a slot: a payload and row count per table.
-struct EncodedGroup {
+/// One encoded row group of a slot: a group and row count per table.
+struct EncodedGroup<G> {
     slot: usize,
-    parts: Vec<(Payload, u64)>,
+    parts: Vec<(G, u64)>,
     events: u64,
     cells: u64,
 }
 
-/// Generates and encodes rows `first..first + rows` of `slot`. With `share`,
-/// the work is split into rayon tasks (generating the next sub-batch while
-/// encoding this one; leaf columns) that idle workers can take; without it,
-/// one sub-batch is alive at a time, which keeps memory low.
-fn encode_group(
-    world: &World,
-    tables: &Tables,
-    slot: &FileSlot,
+/// What a worker sends the writer: a group's index in the plan and its encoding.
+type Sent<G> = (usize, Result<EncodedGroup<G>, Error>);
+
+/// A row group of the plan: rows `first..first + rows` of slot `slot`.
+#[derive(Clone, Copy, Debug)]
+struct PlannedGroup {
+    slot: usize,
     first: u64,
     rows: u64,
+}
+
+/// Generates and encodes `group`'s rows in each table's format. With
+/// `share`, the work is split into rayon tasks (generating the next
+/// sub-batch while encoding this one; leaf columns) that idle workers can
+/// take; without it, one sub-batch is alive at a time, which keeps memory low.
+fn encode_group<F: FileFormat>(
+    world: &World,
+    layout: Layout,
+    formats: &[F],
+    source: Source,
+    group: PlannedGroup,
     share: bool,
-) -> Result<EncodedGroup, Error> {
-    let of_slot = tables.of(slot.source);
-    let mut building: Vec<(Building, u64)> = of_slot
+) -> Result<EncodedGroup<F::Group>, Error> {
+    let mut building: Vec<(F::Building, u64)> = formats
         .iter()
-        .map(|t| {
-            let b = match (&t.parquet, tables.format) {
-                (Some(encoder), _) => Building::Parquet(encoder.start()?),
-                (None, Format::Arrow) => Building::Batches(Vec::new()),
-                _ => Building::Lines(Vec::new()),
-            };
-            Ok((b, 0))
-        })
+        .map(|f| Ok((f.start()?, 0)))
         .collect::<Result<_, Error>>()?;
-    let mut add = |tables_batches: &[RecordBatch]| -> Result<(), Error> {
-        for ((b, n), (table, batch)) in building.iter_mut().zip(of_slot.iter().zip(tables_batches)) {
-            *n += batch.num_rows() as u64;
-            match b {
-                Building::Parquet(g) => table.parquet.as_ref().expect("parquet table").add(g, batch, share)?,
-                Building::Batches(v) => v.push(batch.clone()),
-                Building::Lines(out) => ndjson::write_batch(out, batch)?,
-            }
+    let rows = group.first..group.first + group.rows;
+    let (events, cells) = F::Input::produce(world, layout, source, rows, share, |tables_rows| {
+        for ((format, (b, n)), rows) in formats.iter().zip(&mut building).zip(tables_rows) {
+            *n += F::Input::count(rows);
+            format.add(b, rows, share)?;
         }
         Ok(())
-    };
-    let (mut events, mut cells) = (0, 0);
-    let end = first + rows;
-    let json_events =
-        slot.source == Source::Events && tables.format == Format::Ndjson && tables.layout == Layout::Nested;
-    let mut lines = Vec::new();
-    if json_events {
-        let mut event = Event::default();
-        for row in first..end {
-            world.fill_event(row, &mut event);
-            cells += event_cells(&event);
-            serde_json::to_writer(&mut lines, &event).map_err(|e| Error::io("json", e.into()))?;
-            lines.push(b'\n');
-        }
-        events = rows;
-    } else {
-        // With `share`, sub-batch k + 1 is generated while sub-batch k is
-        // encoded, each half open to an idle worker; without it, k is encoded
-        // (and freed) before k + 1 is generated.
-        let mut start = first;
+    })?;
+    let parts = formats
+        .iter()
+        .zip(building)
+        .map(|(format, (b, n))| Ok((format.finish(b, share)?, n)))
+        .collect::<Result<_, Error>>()?;
+    Ok(EncodedGroup {
+        slot: group.slot,
+        parts,
+        events,
+        cells,
+    })
+}
+
+impl Input for Batches {
+    type Rows<'a> = RecordBatch;
+
+    fn count(batch: &RecordBatch) -> u64 {
+        batch.num_rows() as u64
+    }
+
+    /// Generates sub-batches of [`SUB_BATCH_ROWS`]. With `share`, sub-batch
+    /// k + 1 is generated while sub-batch k is added, each half open to an
+    /// idle worker; without it, k is added (and freed) before k + 1 is
+    /// generated.
+    fn produce<A>(
+        world: &World,
+        layout: Layout,
+        source: Source,
+        rows: Range<u64>,
+        share: bool,
+        mut add: A,
+    ) -> Result<(u64, u64), Error>
+    where
+        A: for<'a> FnMut(&[RecordBatch]) -> Result<(), Error> + Send,
+    {
+        let (mut events, mut cells) = (0, 0);
+        let mut start = rows.start;
         let mut pending: Option<Vec<RecordBatch>> = None;
-        while start < end || pending.is_some() {
-            let n = SUB_BATCH_ROWS.min(end - start);
+        while start < rows.end || pending.is_some() {
+            let n = SUB_BATCH_ROWS.min(rows.end - start);
             let mut encode = || pending.take().map_or(Ok(()), |batches| add(&batches));
-            let generate = || (n > 0).then(|| sub_batch(world, tables, slot.source, start..start + n));
+            let generate = || (n > 0).then(|| sub_batch(world, layout, source, start..start + n));
             let (added, generated) = if share {
                 rayon::join(encode, generate)
             } else {
@@ -347,35 +326,53 @@ fn encode_group(
             }
             start += n;
         }
+        Ok((events, cells))
     }
-    let mut parts = Vec::with_capacity(building.len());
-    for ((b, n), table) in building.into_iter().zip(of_slot) {
-        let payload = match b {
-            Building::Parquet(g) => Payload::Parquet(table.parquet.as_ref().expect("parquet table").finish(g, share)?),
-            Building::Batches(v) => Payload::Batches(v),
-            Building::Lines(out) => {
-                let out = if json_events { std::mem::take(&mut lines) } else { out };
-                Payload::Bytes(ndjson::compress(out, tables.compression)?)
-            }
-        };
-        let n = if json_events { events } else { n };
-        parts.push((payload, n));
+}
+
+impl Input for Events {
+    type Rows<'a> = Event<'a>;
+
+    fn count(_: &Event<'_>) -> u64 {
+        1
     }
-    Ok(EncodedGroup {
-        slot: 0,
-        parts,
-        events,
-        cells,
-    })
+
+    /// Fills one event at a time and hands it over.
+    fn produce<A>(
+        world: &World,
+        layout: Layout,
+        source: Source,
+        rows: Range<u64>,
+        _share: bool,
+        mut add: A,
+    ) -> Result<(u64, u64), Error>
+    where
+        A: for<'a> FnMut(&[Event<'a>]) -> Result<(), Error> + Send,
+    {
+        if layout != Layout::Nested || source != Source::Events {
+            return Err(Error::Option {
+                flag: "--layout",
+                message: "this format writes nested events only; use --layout nested".into(),
+            });
+        }
+        let mut cells = 0;
+        let mut event = Event::default();
+        for row in rows.clone() {
+            world.fill_event(row, &mut event);
+            cells += event_cells(&event);
+            add(std::slice::from_ref(&event))?;
+        }
+        Ok((rows.end - rows.start, cells))
+    }
 }
 
 /// The batches (one per table of `source`) of `rows`, and their leaf values
 /// for the events table (0 for the dimension tables).
 fn sub_batch(
     world: &World,
-    tables: &Tables,
+    layout: Layout,
     source: Source,
-    rows: std::ops::Range<u64>,
+    rows: Range<u64>,
 ) -> Result<(Vec<RecordBatch>, u64), Error> {
     match source {
         Source::Events => {
@@ -387,7 +384,7 @@ fn sub_batch(
             }
             let cells = columns.cells();
             let batch = columns.finish()?;
-            let batches = match tables.layout {
+            let batches = match layout {
                 Layout::Nested => vec![batch],
                 Layout::Normalized => Vec::from(split(&batch)?),
             };
@@ -398,14 +395,35 @@ fn sub_batch(
     }
 }
 
-/// Generates the dataset of `config` into `options.out`.
+/// Generates the dataset of `config` into `options.out`, in the format of
+/// `options.format`.
 ///
 /// # Errors
 /// [`Error::Config`] or [`Error::Option`] before anything is written;
 /// [`Error::Output`] when the folder cannot be used; [`Error::Io`] on a
-/// write failure (the partial file is removed); [`Error::Interrupted`] after
+/// write failure (the partial file is removed); [`Error::Interrupted`] once
 /// `cancel` is cancelled (the run stops at the next row group).
 pub fn generate(
+    config: Config,
+    options: &OutputOptions,
+    progress: &dyn Progress,
+    cancel: &Cancel,
+) -> Result<Summary, Error> {
+    match (options.format, options.layout) {
+        (Format::Parquet, _) => generate_with::<ParquetFormat>(config, options, progress, cancel),
+        (Format::Arrow, _) => generate_with::<IpcFormat>(config, options, progress, cancel),
+        (Format::Ndjson, Layout::Nested) => generate_with::<NdjsonEvents>(config, options, progress, cancel),
+        (Format::Ndjson, Layout::Normalized) => generate_with::<NdjsonBatches>(config, options, progress, cancel),
+    }
+}
+
+/// Generates the dataset of `config` into `options.out` in format `F`, which
+/// may be defined outside this crate. `options.format` then only decides
+/// which compressions are accepted and what the manifest names.
+///
+/// # Errors
+/// As [`generate`], and the format's own.
+pub fn generate_with<F: FileFormat>(
     config: Config,
     options: &OutputOptions,
     progress: &dyn Progress,
@@ -415,109 +433,163 @@ pub fn generate(
     config.validate()?;
     let compression = options.validate()?;
     let world = World::new(config)?;
-    let tables = Tables::new(options, compression)?;
-    let extension = options.format.extension(compression);
-    let slots = plan_files(
-        &world,
-        options.layout,
-        options.partition_by,
-        options.max_rows_per_file,
-        extension,
-    );
-    let null = options.is_null();
-    if !null {
+    let run = Run::<F>::plan(&world, options, compression, cancel)?;
+    if !options.is_null() {
         prepare_folder(&options.out, options.overwrite)?;
     }
+    let pool = thread_pool(options.threads)?;
+    let (written, cells) = run.execute(&pool, progress)?;
+    finish_manifest(&world, options, written, cells, started)
+}
 
+/// A planned run: the tables' formats, the file slots and the row groups.
+struct Run<'a, F> {
+    world: &'a World,
+    options: &'a OutputOptions,
+    /// Cancelled by the caller (Ctrl-C): workers and the writer stop at the next row group.
+    cancel: &'a Cancel,
+    tables: Tables<F>,
+    slots: Vec<FileSlot>,
+    /// Every row group, in row order.
+    groups: Vec<PlannedGroup>,
+}
+
+impl<'a, F: FileFormat> Run<'a, F> {
+    /// Makes the tables' formats and cuts the dataset into files and row groups.
+    fn plan(
+        world: &'a World,
+        options: &'a OutputOptions,
+        compression: Compression,
+        cancel: &'a Cancel,
+    ) -> Result<Self, Error> {
+        let tables = Tables::new(options, compression)?;
+        let slots = plan_files(
+            world,
+            options.layout,
+            options.partition_by,
+            options.max_rows_per_file,
+            F::extension(compression),
+        );
+        let group_rows = options.row_group_rows.min(F::MAX_GROUP_ROWS);
+        let groups = slots
+            .iter()
+            .enumerate()
+            .flat_map(|(s, slot)| {
+                (0..slot.rows.div_ceil(group_rows)).map(move |g| {
+                    let first = slot.first_row + g * group_rows;
+                    PlannedGroup {
+                        slot: s,
+                        first,
+                        rows: group_rows.min(slot.first_row + slot.rows - first),
+                    }
+                })
+            })
+            .collect();
+        Ok(Self {
+            world,
+            options,
+            cancel,
+            tables,
+            slots,
+            groups,
+        })
+    }
+
+    /// Runs the workers on `pool` and the ordered writer beside them;
+    /// returns the files written and the leaf values generated.
+    ///
+    /// Workers claim row groups in order and encode them; the writer appends
+    /// them in order. A worker may run at most `window` groups ahead of the
+    /// writer, which bounds memory without a barrier between windows.
+    fn execute(&self, pool: &rayon::ThreadPool, progress: &dyn Progress) -> Result<(Vec<WrittenFile>, u64), Error> {
+        let window = pool.current_num_threads() * 2;
+        let (sender, receiver) = mpsc::sync_channel::<Sent<F::Group>>(window);
+        let next = AtomicUsize::new(0);
+        let gate = Gate::default();
+        std::thread::scope(|scope| {
+            let writing = scope.spawn(|| {
+                let writer = Writer { run: self, progress };
+                let result = writer.run(receiver, &gate);
+                gate.stop();
+                result
+            });
+            pool.scope(|workers| {
+                for _ in 0..pool.current_num_threads() {
+                    let sender = sender.clone();
+                    let (next, gate) = (&next, &gate);
+                    workers.spawn(move |_| self.work(next, gate, window, pool.current_num_threads(), sender));
+                }
+            });
+            drop(sender);
+            let written = writing.join().expect("writer thread panicked")?;
+            if self.cancel.is_cancelled() {
+                return Err(Error::Interrupted);
+            }
+            Ok(written)
+        })
+    }
+
+    /// A worker: claims the next row group, waits until it is within the
+    /// window of the writer, encodes it and sends it to the writer; until
+    /// the groups run out, the writer stops or encoding fails.
+    fn work(
+        &self,
+        next: &AtomicUsize,
+        gate: &Gate,
+        window: usize,
+        threads: usize,
+        sender: mpsc::SyncSender<Sent<F::Group>>,
+    ) {
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            if i >= self.groups.len() {
+                break;
+            }
+            if self.cancel.is_cancelled() {
+                // Wake every worker waiting for the writer: the run is over.
+                gate.stop();
+                break;
+            }
+            if !gate.wait_for(i, window) {
+                break;
+            }
+            let group = self.groups[i];
+            let source = self.slots[group.slot].source;
+            // Among the last groups some workers run out of work:
+            // these groups lend them parts of their own.
+            let share = threads > 1 && i + threads >= self.groups.len();
+            let formats = self.tables.of(source);
+            let encoded = encode_group(self.world, self.options.layout, formats, source, group, share);
+            let failed = encoded.is_err();
+            // A closed channel means the writer stopped on an error; it reports it.
+            if sender.send((i, encoded)).is_err() || failed {
+                break;
+            }
+        }
+    }
+}
+
+/// A rayon pool of `threads` workers (one per core if `None`).
+fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool, Error> {
     let mut builder = rayon::ThreadPoolBuilder::new();
-    if let Some(n) = options.threads {
+    if let Some(n) = threads {
         builder = builder.num_threads(n);
     }
-    let pool = builder.build().map_err(|e| Error::Option {
+    builder.build().map_err(|e| Error::Option {
         flag: "--threads",
         message: e.to_string(),
-    })?;
-    let window = pool.current_num_threads() * 2;
-    let group_rows = match options.format {
-        Format::Arrow => options.row_group_rows.min(ARROW_GROUP_ROWS),
-        _ => options.row_group_rows,
-    };
+    })
+}
 
-    // (slot, first row, rows) for every row group, in row order.
-    let groups: Vec<(usize, u64, u64)> = slots
-        .iter()
-        .enumerate()
-        .flat_map(|(s, slot)| {
-            (0..slot.rows.div_ceil(group_rows)).map(move |g| {
-                let first = slot.first_row + g * group_rows;
-                (s, first, group_rows.min(slot.first_row + slot.rows - first))
-            })
-        })
-        .collect();
-
-    // Workers claim row groups in order and encode them; the writer appends
-    // them in order. A worker may run at most `window` groups ahead of the
-    // writer, which bounds memory without a barrier between windows.
-    let (sender, receiver) = mpsc::sync_channel::<(usize, Result<EncodedGroup, Error>)>(window);
-    let next = AtomicUsize::new(0);
-    let progress_gate = Gate::default();
-    let writer = Writer {
-        options,
-        tables: &tables,
-        slots: &slots,
-        compression,
-    };
-    let (written, cells) = std::thread::scope(|scope| {
-        let writing = scope.spawn(|| {
-            let result = writer.run(receiver, &progress_gate, progress, cancel, groups.len());
-            progress_gate.stop();
-            result
-        });
-        pool.scope(|workers| {
-            let threads = pool.current_num_threads();
-            for _ in 0..threads {
-                let sender = sender.clone();
-                let (next, gate, world, tables, slots, groups) =
-                    (&next, &progress_gate, &world, &tables, &slots, &groups);
-                workers.spawn(move |_| {
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        if i >= groups.len() {
-                            break;
-                        }
-                        if cancel.is_cancelled() {
-                            // Wake every worker waiting for the writer: the run is over.
-                            gate.stop();
-                            break;
-                        }
-                        if !gate.wait_for(i, window) {
-                            break;
-                        }
-                        let (s, first, rows) = groups[i];
-                        // Among the last groups some workers run out of work:
-                        // these groups lend them parts of their own.
-                        let share = threads > 1 && i + threads >= groups.len();
-                        let encoded = encode_group(world, tables, &slots[s], first, rows, share).map(|mut g| {
-                            g.slot = s;
-                            g
-                        });
-                        let failed = encoded.is_err();
-                        // A closed channel means the writer stopped on an error; it reports it.
-                        if sender.send((i, encoded)).is_err() || failed {
-                            break;
-                        }
-                    }
-                });
-            }
-        });
-        drop(sender);
-        let written = writing.join().expect("writer thread panicked")?;
-        if cancel.is_cancelled() {
-            return Err(Error::Interrupted);
-        }
-        Ok(written)
-    })?;
-
+/// Writes the manifest and `_SUCCESS` (not for `null:`) and sums up the run.
+fn finish_manifest(
+    world: &World,
+    options: &OutputOptions,
+    written: Vec<WrittenFile>,
+    cells: u64,
+    started: Instant,
+) -> Result<Summary, Error> {
+    let null = options.is_null();
     let rows = world.rows();
     let bytes = written.iter().map(|f| f.bytes).sum();
     let files = if null { Vec::new() } else { written };
@@ -575,116 +647,92 @@ impl Gate {
 
 /// The ordered writer: appends encoded groups to their files, opening and
 /// closing files as slots change.
-struct Writer<'a> {
-    options: &'a OutputOptions,
-    tables: &'a Tables,
-    slots: &'a [FileSlot],
-    compression: Compression,
+struct Writer<'r, 'a, F> {
+    run: &'r Run<'a, F>,
+    progress: &'r dyn Progress,
 }
 
-enum OpenFile {
-    Parquet(ParquetFile),
-    Ipc(IpcFile),
-    Ndjson(NdjsonFile),
-    Null(u64),
+/// The files of the slot being written: one per table, with its rows so far.
+struct OpenSlot<F: FileFormat> {
+    slot: usize,
+    files: Vec<(F::File, u64)>,
 }
 
-impl Writer<'_> {
-    fn open(&self, slot: &FileSlot) -> Result<Vec<OpenFile>, Error> {
-        slot.paths
+impl<F: FileFormat> Writer<'_, '_, F> {
+    /// Opens one file per table of `slot`, each into its destination.
+    fn open(&self, slot: usize) -> Result<OpenSlot<F>, Error> {
+        let planned = &self.run.slots[slot];
+        let files = planned
+            .paths
             .iter()
-            .zip(self.tables.of(slot.source))
-            .map(|(path, table)| {
-                if self.options.is_null() {
-                    return Ok(OpenFile::Null(0));
-                }
-                let path = self.options.out.join(path);
-                Ok(match (&table.parquet, self.tables.format) {
-                    (Some(encoder), _) => OpenFile::Parquet(ParquetFile::create(&path, encoder)?),
-                    (None, Format::Arrow) => OpenFile::Ipc(IpcFile::create(&path, &table.schema, self.compression)?),
-                    _ => OpenFile::Ndjson(NdjsonFile::create(&path)?),
-                })
-            })
-            .collect()
+            .zip(self.run.tables.of(planned.source))
+            .map(|(path, format)| Ok((format.open(destination(&self.run.options.out, path)?)?, 0)))
+            .collect::<Result<_, Error>>()?;
+        Ok(OpenSlot { slot, files })
     }
 
-    fn close(
-        &self,
-        slot: &FileSlot,
-        files: Vec<OpenFile>,
-        rows: &[u64],
-        written: &mut Vec<WrittenFile>,
-    ) -> Result<(), Error> {
-        for ((file, path), rows) in files.into_iter().zip(&slot.paths).zip(rows) {
-            let bytes = match file {
-                OpenFile::Parquet(f) => f.finish()?,
-                OpenFile::Ipc(f) => f.finish()?,
-                OpenFile::Ndjson(f) => f.finish()?,
-                OpenFile::Null(bytes) => bytes,
-            };
+    /// Finishes the files of `open` and records them.
+    fn close(&self, open: OpenSlot<F>, written: &mut Vec<WrittenFile>) -> Result<(), Error> {
+        let planned = &self.run.slots[open.slot];
+        let formats = self.run.tables.of(planned.source);
+        for (((file, rows), path), format) in open.files.into_iter().zip(&planned.paths).zip(formats) {
             written.push(WrittenFile {
                 path: path.clone(),
-                rows: *rows,
-                bytes,
+                rows,
+                bytes: format.close(file)?,
             });
         }
         Ok(())
     }
 
-    fn run(
-        &self,
-        receiver: mpsc::Receiver<(usize, Result<EncodedGroup, Error>)>,
-        gate: &Gate,
-        progress: &dyn Progress,
-        cancel: &Cancel,
-        groups: usize,
-    ) -> Result<(Vec<WrittenFile>, u64), Error> {
+    /// Appends `group` to the open files of its slot; returns the bytes it held.
+    fn append(&self, open: &mut OpenSlot<F>, group: EncodedGroup<F::Group>) -> Result<u64, Error> {
+        let formats = self.run.tables.of(self.run.slots[open.slot].source);
+        let mut bytes = 0;
+        for (((file, rows), (encoded, added)), format) in open.files.iter_mut().zip(group.parts).zip(formats) {
+            *rows += added;
+            bytes += F::group_bytes(&encoded);
+            format.append(file, encoded)?;
+        }
+        Ok(bytes)
+    }
+
+    /// Receives encoded groups in any order and writes them in row order.
+    fn run(&self, receiver: mpsc::Receiver<Sent<F::Group>>, gate: &Gate) -> Result<(Vec<WrittenFile>, u64), Error> {
         let mut written = Vec::new();
-        let mut open: Option<(usize, Vec<OpenFile>, Vec<u64>)> = None;
+        let mut open: Option<OpenSlot<F>> = None;
         let (mut bytes_so_far, mut cells) = (0u64, 0u64);
         // Groups that arrived before their turn.
-        let mut early: BTreeMap<usize, Result<EncodedGroup, Error>> = BTreeMap::new();
+        let mut early: BTreeMap<usize, Result<EncodedGroup<F::Group>, Error>> = BTreeMap::new();
         let mut expected = 0;
         for (i, result) in receiver {
             early.insert(i, result);
             while let Some(group) = early.remove(&expected) {
                 let group = group?;
                 expected += 1;
-                if cancel.is_cancelled() {
+                if self.run.cancel.is_cancelled() {
                     return Err(Error::Interrupted);
                 }
-                if open.as_ref().map(|(s, _, _)| *s) != Some(group.slot) {
-                    if let Some((s, files, rows)) = open.take() {
-                        self.close(&self.slots[s], files, &rows, &mut written)?;
+                if open.as_ref().map(|o| o.slot) != Some(group.slot) {
+                    if let Some(done) = open.take() {
+                        self.close(done, &mut written)?;
                     }
-                    let files = self.open(&self.slots[group.slot])?;
-                    let n = files.len();
-                    open = Some((group.slot, files, vec![0; n]));
+                    open = Some(self.open(group.slot)?);
                 }
-                let (_, files, rows) = open.as_mut().expect("opened above");
-                for ((file, n), (payload, added)) in files.iter_mut().zip(rows.iter_mut()).zip(group.parts) {
-                    *n += added;
-                    bytes_so_far += payload.bytes();
-                    match (file, payload) {
-                        (OpenFile::Parquet(f), Payload::Parquet(p)) => f.append(p)?,
-                        (OpenFile::Ipc(f), Payload::Batches(b)) => f.append(&b)?,
-                        (OpenFile::Ndjson(f), Payload::Bytes(b)) => f.append(&b)?,
-                        (OpenFile::Null(total), p) => *total += p.bytes(),
-                        _ => unreachable!("payload and file kinds follow the format"),
-                    }
-                }
-                cells += group.cells;
-                progress.advance(group.events, bytes_so_far);
+                let (events, group_cells) = (group.events, group.cells);
+                bytes_so_far += self.append(open.as_mut().expect("opened above"), group)?;
+                cells += group_cells;
+                self.progress.advance(events, bytes_so_far);
                 gate.advance(expected);
             }
         }
-        if expected < groups {
+        if expected < self.run.groups.len() {
             // Workers stopped early (Ctrl-C): the open files are dropped, which
             // removes them, and no manifest is written.
             return Err(Error::Interrupted);
         }
-        if let Some((s, files, rows)) = open.take() {
-            self.close(&self.slots[s], files, &rows, &mut written)?;
+        if let Some(done) = open.take() {
+            self.close(done, &mut written)?;
         }
         Ok((written, cells))
     }

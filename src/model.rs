@@ -30,14 +30,20 @@ pub const MAX_SEARCH_HISTORY: u32 = 64;
 /// two users share a device).
 pub const MAX_DEVICES_PER_USER: u32 = 8;
 
-/// Microseconds since the Unix epoch, UTC. Serialized as RFC 3339 text.
+/// How every JSON output writes a timestamp: RFC 3339 in UTC with
+/// microseconds and `Z` (`2026-01-04T00:00:01.174000Z`), which DuckDB and
+/// Spark read as a timestamp.
+pub const TIMESTAMP_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.6fZ";
+
+/// Microseconds since the Unix epoch, UTC. Serialized as RFC 3339 text
+/// ([`TIMESTAMP_FORMAT`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Micros(pub i64);
 
 impl fmt::Display for Micros {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match DateTime::from_timestamp_micros(self.0) {
-            Some(t) => write!(f, "{}", t.format("%Y-%m-%dT%H:%M:%S%.6fZ")),
+            Some(t) => write!(f, "{}", t.format(TIMESTAMP_FORMAT)),
             None => write!(f, "{}", self.0),
         }
     }

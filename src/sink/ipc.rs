@@ -1,60 +1,85 @@
 //! Arrow IPC files (`--format arrow`): record batches appended in row order
 //! by the writer, optionally LZ4- or Zstandard-compressed buffers.
 
-use std::fs::File;
-use std::io::BufWriter;
-use std::path::Path;
-
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
 use arrow::ipc::CompressionType;
 use arrow::ipc::writer::{FileWriter, IpcWriteOptions};
 
-use super::Staged;
+use super::destination::Destination;
+use super::format::{Batches, FileFormat, TableSpec};
 use super::parquet::Compression;
 use crate::error::Error;
 
-/// One Arrow IPC file being written under its temporary name.
-pub struct IpcFile {
-    writer: FileWriter<BufWriter<File>>,
-    staged: Staged,
+/// The Arrow IPC format of one table. A row group is held as the batches
+/// themselves until the writer encodes them into the file.
+#[derive(Debug)]
+pub struct IpcFormat {
+    schema: SchemaRef,
+    options: IpcWriteOptions,
 }
 
-impl IpcFile {
-    /// Creates `path`'s temporary file for batches of `schema`.
-    ///
-    /// # Errors
-    /// [`Error::Io`] or [`Error::Arrow`].
-    pub fn create(path: &Path, schema: &SchemaRef, compression: Compression) -> Result<Self, Error> {
-        let (staged, file) = Staged::create(path)?;
-        let codec = match compression {
+impl FileFormat for IpcFormat {
+    type Input = Batches;
+    type Building = Vec<RecordBatch>;
+    type Group = Vec<RecordBatch>;
+    type File = FileWriter<Box<dyn Destination>>;
+
+    /// Batches are held uncompressed until written: groups are capped to
+    /// keep memory bounded.
+    const MAX_GROUP_ROWS: u64 = 32_768;
+
+    fn extension(_: Compression) -> &'static str {
+        "arrow"
+    }
+
+    fn new(table: &TableSpec) -> Result<Self, Error> {
+        let codec = match table.compression {
             Compression::Lz4 => Some(CompressionType::LZ4_FRAME),
             Compression::Zstd(_) => Some(CompressionType::ZSTD),
             _ => None,
         };
         let options = IpcWriteOptions::default().try_with_compression(codec)?;
-        let writer = FileWriter::try_new_with_options(file, schema, options)?;
-        Ok(Self { writer, staged })
+        Ok(Self {
+            schema: table.schema.clone(),
+            options,
+        })
     }
 
-    /// Appends batches.
-    ///
-    /// # Errors
-    /// [`Error::Arrow`] wrapping an I/O failure (e.g. a full disk).
-    pub fn append(&mut self, batches: &[RecordBatch]) -> Result<(), Error> {
-        for batch in batches {
-            self.writer.write(batch)?;
+    fn start(&self) -> Result<Vec<RecordBatch>, Error> {
+        Ok(Vec::new())
+    }
+
+    fn add(&self, group: &mut Vec<RecordBatch>, batch: &RecordBatch, _share: bool) -> Result<(), Error> {
+        group.push(batch.clone());
+        Ok(())
+    }
+
+    fn finish(&self, group: Vec<RecordBatch>, _share: bool) -> Result<Vec<RecordBatch>, Error> {
+        Ok(group)
+    }
+
+    fn group_bytes(group: &Vec<RecordBatch>) -> u64 {
+        group.iter().map(|b| b.get_array_memory_size() as u64).sum()
+    }
+
+    fn open(&self, destination: Box<dyn Destination>) -> Result<Self::File, Error> {
+        Ok(FileWriter::try_new_with_options(
+            destination,
+            &self.schema,
+            self.options.clone(),
+        )?)
+    }
+
+    fn append(&self, file: &mut Self::File, group: Vec<RecordBatch>) -> Result<(), Error> {
+        for batch in &group {
+            file.write(batch)?;
         }
         Ok(())
     }
 
-    /// Writes the footer and moves the file to its final name. Returns its size.
-    ///
-    /// # Errors
-    /// [`Error::Io`] or [`Error::Arrow`].
-    pub fn finish(mut self) -> Result<u64, Error> {
-        self.writer.finish()?;
-        let inner = self.writer.into_inner()?;
-        self.staged.commit(inner)
+    fn close(&self, mut file: Self::File) -> Result<u64, Error> {
+        file.finish()?;
+        file.into_inner()?.commit()
     }
 }

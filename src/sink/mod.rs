@@ -1,20 +1,22 @@
 //! Where rows go: the file plan (which rows land in which file under which
 //! Hive partition), the output folder's safety rules, and the manifest.
 //!
-//! A file appears only when complete: it is written under a hidden temporary
-//! name (`.part-00000.parquet.tmp`, which DuckDB's `*.parquet` globs and
-//! Spark's hidden-file rule both skip) and renamed at the end. `_SUCCESS` and
+//! [`format`](mod@format) is the seam between the engine and a file format, implemented
+//! by [`parquet`], [`ipc`] and [`ndjson`]; a format writes each file into a
+//! [`destination`], which makes it appear only when complete (a local file
+//! is written under a hidden temporary name and renamed). `_SUCCESS` and
 //! `_manifest.json` are written last, after every file.
 
+pub mod destination;
 mod dictionary;
+pub mod format;
 pub mod ipc;
 mod levels;
 pub mod ndjson;
 pub mod parquet;
 mod primitive;
 
-use std::fs::{self, File};
-use std::io::{BufWriter, Write};
+use std::fs;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
@@ -96,12 +98,11 @@ choice_text!(Format);
 impl Format {
     /// The file-name extension, with the compression's for NDJSON.
     pub fn extension(self, compression: parquet::Compression) -> &'static str {
-        match (self, compression) {
-            (Format::Parquet, _) => "parquet",
-            (Format::Arrow, _) => "arrow",
-            (Format::Ndjson, parquet::Compression::Gzip(_)) => "ndjson.gz",
-            (Format::Ndjson, parquet::Compression::Zstd(_)) => "ndjson.zst",
-            (Format::Ndjson, _) => "ndjson",
+        use format::FileFormat;
+        match self {
+            Format::Parquet => parquet::ParquetFormat::extension(compression),
+            Format::Arrow => ipc::IpcFormat::extension(compression),
+            Format::Ndjson => ndjson::NdjsonBatches::extension(compression),
         }
     }
 }
@@ -233,65 +234,6 @@ pub fn plan_files(
         );
     }
     slots
-}
-
-/// A file written under a hidden temporary name and moved to its final name
-/// only when complete. Dropped uncommitted (an error, Ctrl-C), it removes
-/// the temporary file, so no partial file is ever left behind.
-#[derive(Debug)]
-pub struct Staged {
-    temporary: PathBuf,
-    path: PathBuf,
-    committed: bool,
-}
-
-impl Staged {
-    /// Creates the temporary file of `path` (and its folders).
-    ///
-    /// # Errors
-    /// [`Error::Io`] when it cannot be created.
-    pub fn create(path: &Path) -> Result<(Self, BufWriter<File>), Error> {
-        if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
-        }
-        let temporary = temporary_path(path);
-        let file = File::create(&temporary).map_err(|e| Error::io(&temporary, e))?;
-        let staged = Staged {
-            temporary,
-            path: path.to_path_buf(),
-            committed: false,
-        };
-        Ok((staged, BufWriter::with_capacity(1 << 20, file)))
-    }
-
-    /// The temporary path (for error messages).
-    pub fn temporary(&self) -> &Path {
-        &self.temporary
-    }
-
-    /// Flushes `writer` and renames the file to its final name; returns its size.
-    ///
-    /// # Errors
-    /// [`Error::Io`] on a write failure (e.g. a full disk).
-    pub fn commit(mut self, mut writer: BufWriter<File>) -> Result<u64, Error> {
-        writer.flush().map_err(|e| Error::io(&self.temporary, e))?;
-        let file = writer
-            .into_inner()
-            .map_err(|e| Error::io(&self.temporary, e.into_error()))?;
-        let bytes = file.metadata().map_err(|e| Error::io(&self.temporary, e))?.len();
-        drop(file);
-        fs::rename(&self.temporary, &self.path).map_err(|e| Error::io(&self.path, e))?;
-        self.committed = true;
-        Ok(bytes)
-    }
-}
-
-impl Drop for Staged {
-    fn drop(&mut self) {
-        if !self.committed {
-            let _ = fs::remove_file(&self.temporary);
-        }
-    }
 }
 
 /// The temporary name a file is written under before its rename.

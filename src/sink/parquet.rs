@@ -7,9 +7,7 @@
 //! output file appends them in row order. The bytes of a file therefore do
 //! not depend on the thread count.
 
-use std::fs::File;
-use std::io::BufWriter;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;
 
@@ -26,8 +24,9 @@ use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::types::{ColumnDescPtr, SchemaDescriptor};
 use rayon::prelude::*;
 
-use super::Staged;
+use super::destination::Destination;
 use super::dictionary::{self, ChunkBytes, Limits, StringChunkWriter};
+use super::format::{Batches, FileFormat, TableSpec};
 use super::levels::{Leaf, leaves};
 use super::primitive::{self, PrimitiveChunkWriter};
 use crate::error::Error;
@@ -465,22 +464,74 @@ fn leaf_types(data_type: &DataType, out: &mut Vec<DataType>) -> Option<()> {
     }
 }
 
-/// One Parquet file being written under its temporary name.
+/// The Parquet format of one table: a [`RowGroupEncoder`] shared by the
+/// workers, and [`ParquetFile`]s on the writer thread.
+#[derive(Debug)]
+pub struct ParquetFormat {
+    encoder: RowGroupEncoder,
+}
+
+impl FileFormat for ParquetFormat {
+    type Input = Batches;
+    type Building = RowGroupInProgress;
+    type Group = EncodedRowGroup;
+    type File = ParquetFile;
+
+    fn extension(_: Compression) -> &'static str {
+        "parquet"
+    }
+
+    fn new(table: &TableSpec) -> Result<Self, Error> {
+        let encoder = RowGroupEncoder::new(table.schema.clone(), table.compression, table.string_statistics)?;
+        Ok(Self { encoder })
+    }
+
+    fn start(&self) -> Result<RowGroupInProgress, Error> {
+        self.encoder.start()
+    }
+
+    fn add(&self, group: &mut RowGroupInProgress, batch: &RecordBatch, share: bool) -> Result<(), Error> {
+        self.encoder.add(group, batch, share)
+    }
+
+    fn finish(&self, group: RowGroupInProgress, share: bool) -> Result<EncodedRowGroup, Error> {
+        self.encoder.finish(group, share)
+    }
+
+    fn group_bytes(group: &EncodedRowGroup) -> u64 {
+        group.bytes() as u64
+    }
+
+    fn open(&self, destination: Box<dyn Destination>) -> Result<ParquetFile, Error> {
+        ParquetFile::create(destination, &self.encoder)
+    }
+
+    fn append(&self, file: &mut ParquetFile, group: EncodedRowGroup) -> Result<(), Error> {
+        file.append(group)
+    }
+
+    fn close(&self, file: ParquetFile) -> Result<u64, Error> {
+        file.finish()
+    }
+}
+
+/// One Parquet file being written into its destination.
 pub struct ParquetFile {
-    writer: SerializedFileWriter<BufWriter<File>>,
-    staged: Staged,
+    writer: SerializedFileWriter<Box<dyn Destination>>,
+    location: PathBuf,
 }
 
 impl ParquetFile {
-    /// Creates `path`'s temporary file (and its folders).
+    /// Starts a file of `encoder`'s row groups in `destination`.
     ///
     /// # Errors
-    /// [`Error::Io`] when the file cannot be created.
-    pub fn create(path: &Path, encoder: &RowGroupEncoder) -> Result<Self, Error> {
-        let (staged, file) = Staged::create(path)?;
-        let writer = ArrowWriter::try_new(file, encoder.schema.clone(), Some((*encoder.properties).clone()))?;
+    /// [`Error::Io`] when the header cannot be written.
+    pub fn create(destination: Box<dyn Destination>, encoder: &RowGroupEncoder) -> Result<Self, Error> {
+        let location = destination.location().to_path_buf();
+        let writer = ArrowWriter::try_new(destination, encoder.schema.clone(), Some((*encoder.properties).clone()))
+            .map_err(|e| io_error(&location, e))?;
         let (writer, _) = writer.into_serialized_writer()?;
-        Ok(Self { writer, staged })
+        Ok(Self { writer, location })
     }
 
     /// Appends an encoded row group.
@@ -488,25 +539,23 @@ impl ParquetFile {
     /// # Errors
     /// [`Error::Io`] (e.g. a full disk) or [`Error::Parquet`].
     pub fn append(&mut self, group: EncodedRowGroup) -> Result<(), Error> {
-        let temporary = self.staged.temporary();
         let mut row_group = self.writer.next_row_group()?;
         for chunk in group.chunks {
-            chunk.append_to(&mut row_group).map_err(|e| io_error(temporary, e))?;
+            chunk
+                .append_to(&mut row_group)
+                .map_err(|e| io_error(&self.location, e))?;
         }
-        row_group.close().map_err(|e| io_error(temporary, e))?;
+        row_group.close().map_err(|e| io_error(&self.location, e))?;
         Ok(())
     }
 
-    /// Writes the footer and moves the file to its final name. Returns its size.
+    /// Writes the footer and commits the destination. Returns the file's size.
     ///
     /// # Errors
     /// [`Error::Io`] or [`Error::Parquet`].
     pub fn finish(self) -> Result<u64, Error> {
-        let inner = self
-            .writer
-            .into_inner()
-            .map_err(|e| io_error(self.staged.temporary(), e))?;
-        self.staged.commit(inner)
+        let destination = self.writer.into_inner().map_err(|e| io_error(&self.location, e))?;
+        destination.commit()
     }
 }
 

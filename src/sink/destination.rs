@@ -1,0 +1,196 @@
+//! Where a file's bytes go: a [`Destination`] that a format writes into and
+//! commits when the file is complete.
+//!
+//! [`LocalFile`] writes under a hidden temporary name and renames on commit;
+//! [`Null`] only counts bytes (`--out null:`). A destination dropped without
+//! a commit (an error, Ctrl-C) leaves nothing behind. Another kind of
+//! destination (object storage) is one more implementation here and one more
+//! arm of [`destination`].
+
+use std::fs::{self, File};
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use super::temporary_path;
+use crate::error::Error;
+
+/// The bytes of one output file. A format writes the file through
+/// [`Write`]; [`Destination::commit`] makes it appear whole.
+pub trait Destination: Write + Send {
+    /// Where the bytes go, for error messages.
+    fn location(&self) -> &Path;
+
+    /// Flushes and publishes the file under its final name; returns its size.
+    /// Dropped without this, a destination discards what was written.
+    ///
+    /// # Errors
+    /// [`Error::Io`] on a write failure (e.g. a full disk).
+    fn commit(self: Box<Self>) -> Result<u64, Error>;
+}
+
+/// The destination of `relative` (a path of the file plan) under `out`:
+/// a [`Null`] for [`crate::engine::NULL_OUTPUT`], a [`LocalFile`] otherwise.
+///
+/// # Errors
+/// [`Error::Io`] when the file cannot be created.
+pub fn destination(out: &Path, relative: &str) -> Result<Box<dyn Destination>, Error> {
+    if out.as_os_str() == crate::engine::NULL_OUTPUT {
+        return Ok(Box::new(Null::new(relative)));
+    }
+    Ok(Box::new(LocalFile::create(&out.join(relative))?))
+}
+
+/// A local file written under a hidden temporary name (`.part-00000.parquet.tmp`,
+/// which DuckDB's `*.parquet` globs and Spark's hidden-file rule both skip)
+/// and renamed to its final name on commit. Dropped uncommitted, it removes
+/// the temporary file, so no partial file is ever left behind.
+#[derive(Debug)]
+pub struct LocalFile {
+    writer: Option<BufWriter<File>>,
+    temporary: PathBuf,
+    path: PathBuf,
+}
+
+impl LocalFile {
+    /// Creates the temporary file of `path` (and its folders).
+    ///
+    /// # Errors
+    /// [`Error::Io`] when it cannot be created.
+    pub fn create(path: &Path) -> Result<Self, Error> {
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+        }
+        let temporary = temporary_path(path);
+        let file = File::create(&temporary).map_err(|e| Error::io(&temporary, e))?;
+        Ok(Self {
+            writer: Some(BufWriter::with_capacity(1 << 20, file)),
+            temporary,
+            path: path.to_path_buf(),
+        })
+    }
+
+    fn writer(&mut self) -> &mut BufWriter<File> {
+        self.writer
+            .as_mut()
+            .expect("a local file is open until it is committed or dropped")
+    }
+}
+
+impl Write for LocalFile {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.writer().write(bytes)
+    }
+
+    fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.writer().write_all(bytes)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.writer().flush()
+    }
+}
+
+impl Destination for LocalFile {
+    fn location(&self) -> &Path {
+        &self.temporary
+    }
+
+    fn commit(mut self: Box<Self>) -> Result<u64, Error> {
+        let mut writer = self.writer.take().expect("committed once");
+        writer.flush().map_err(|e| Error::io(&self.temporary, e))?;
+        let file = writer
+            .into_inner()
+            .map_err(|e| Error::io(&self.temporary, e.into_error()))?;
+        let bytes = file.metadata().map_err(|e| Error::io(&self.temporary, e))?.len();
+        drop(file);
+        fs::rename(&self.temporary, &self.path).map_err(|e| Error::io(&self.path, e))?;
+        // Renamed: nothing is left under the temporary name for `drop` to remove.
+        self.temporary = PathBuf::new();
+        Ok(bytes)
+    }
+}
+
+impl Drop for LocalFile {
+    fn drop(&mut self) {
+        if !self.temporary.as_os_str().is_empty() {
+            drop(self.writer.take());
+            let _ = fs::remove_file(&self.temporary);
+        }
+    }
+}
+
+/// Discards bytes and counts them (`--out null:`): the run does all its
+/// work but the disk's.
+#[derive(Debug)]
+pub struct Null {
+    location: PathBuf,
+    bytes: u64,
+}
+
+impl Null {
+    /// A null destination standing for `relative`.
+    pub fn new(relative: &str) -> Self {
+        Self {
+            location: Path::new(crate::engine::NULL_OUTPUT).join(relative),
+            bytes: 0,
+        }
+    }
+}
+
+impl Write for Null {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.bytes += bytes.len() as u64;
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Destination for Null {
+    fn location(&self) -> &Path {
+        &self.location
+    }
+
+    fn commit(self: Box<Self>) -> Result<u64, Error> {
+        Ok(self.bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_local_file_appears_only_on_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("day/part-00000.txt");
+        let mut file: Box<dyn Destination> = Box::new(LocalFile::create(&path).unwrap());
+        file.write_all(b"hello").unwrap();
+        assert!(!path.exists());
+        assert!(temporary_path(&path).exists());
+        assert_eq!(file.commit().unwrap(), 5);
+        assert_eq!(fs::read(&path).unwrap(), b"hello");
+        assert!(!temporary_path(&path).exists());
+    }
+
+    #[test]
+    fn a_dropped_local_file_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("part-00000.txt");
+        let mut file = LocalFile::create(&path).unwrap();
+        file.write_all(b"partial").unwrap();
+        drop(file);
+        assert!(!path.exists());
+        assert!(!temporary_path(&path).exists());
+    }
+
+    #[test]
+    fn null_counts_bytes() {
+        let mut null: Box<dyn Destination> = Box::new(Null::new("part-00000.parquet"));
+        null.write_all(&[0; 1000]).unwrap();
+        null.write_all(b"abc").unwrap();
+        assert_eq!(null.commit().unwrap(), 1003);
+    }
+}

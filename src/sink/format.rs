@@ -1,0 +1,146 @@
+//! The seam between the engine and a file format.
+//!
+//! The engine cuts a run into row groups; a [`FileFormat`] (one per table of
+//! the run) encodes a table's part of a row group on a worker
+//! ([`start`](FileFormat::start), [`add`](FileFormat::add),
+//! [`finish`](FileFormat::finish)), and the writer thread appends the encoded
+//! groups, in row order, to a file it writes into a
+//! [`Destination`]
+//! ([`open`](FileFormat::open), [`append`](FileFormat::append),
+//! [`close`](FileFormat::close)). The engine is generic over the format, so
+//! calls are resolved at compile time; they happen per sub-batch, per row
+//! group and per file, and per row only for a format that takes
+//! [`Events`].
+//!
+//! Adding a format is one file that implements [`FileFormat`], plus its arm
+//! in [`crate::engine::generate`].
+
+use std::ops::Range;
+
+use arrow::datatypes::SchemaRef;
+
+use super::destination::Destination;
+use super::parquet::Compression;
+use super::{Layout, Source};
+use crate::error::Error;
+use crate::world::World;
+
+/// One table of a run, as its format is made for it.
+#[derive(Clone, Debug)]
+pub struct TableSpec {
+    /// The table's Arrow schema (the batches a [`Batches`] format is given).
+    pub schema: SchemaRef,
+    /// The resolved compression.
+    pub compression: Compression,
+    /// Parquet min/max statistics on string columns.
+    pub string_statistics: bool,
+}
+
+/// A file format: encodes a table's row groups (on any worker, in any
+/// order) and writes them to files (on the writer thread, in row order).
+pub trait FileFormat: Sized + Send + Sync {
+    /// What the format is given rows as: [`Batches`] or [`Events`].
+    type Input: Input;
+    /// A table's part of a row group while rows are added to it.
+    type Building: Send;
+    /// A table's part of a row group, encoded, waiting for the writer.
+    type Group: Send;
+    /// A file being written.
+    type File;
+
+    /// Most rows in one row group (a format that holds a group uncompressed
+    /// until it is written caps it to bound memory).
+    const MAX_GROUP_ROWS: u64 = u64::MAX;
+
+    /// The file-name extension (without the dot) for `compression`.
+    fn extension(compression: Compression) -> &'static str;
+
+    /// The format of one table of a run.
+    ///
+    /// # Errors
+    /// When the table cannot be written in this format.
+    fn new(table: &TableSpec) -> Result<Self, Error>;
+
+    /// Starts a row group.
+    ///
+    /// # Errors
+    /// The format's own.
+    fn start(&self) -> Result<Self::Building, Error>;
+
+    /// Adds rows to a row group; with `share`, the work may be split into
+    /// rayon tasks that idle workers take.
+    ///
+    /// # Errors
+    /// The format's own.
+    fn add(&self, group: &mut Self::Building, rows: &InputRows<'_, Self>, share: bool) -> Result<(), Error>;
+
+    /// Finishes the encoding of a row group.
+    ///
+    /// # Errors
+    /// The format's own.
+    fn finish(&self, group: Self::Building, share: bool) -> Result<Self::Group, Error>;
+
+    /// Bytes an encoded group holds (for progress reports).
+    fn group_bytes(group: &Self::Group) -> u64;
+
+    /// Opens a file that writes into `destination`.
+    ///
+    /// # Errors
+    /// [`Error::Io`] or the format's own.
+    fn open(&self, destination: Box<dyn Destination>) -> Result<Self::File, Error>;
+
+    /// Appends an encoded row group to a file.
+    ///
+    /// # Errors
+    /// [`Error::Io`] (e.g. a full disk) or the format's own.
+    fn append(&self, file: &mut Self::File, group: Self::Group) -> Result<(), Error>;
+
+    /// Finishes a file and commits its destination; returns the file's size.
+    ///
+    /// # Errors
+    /// [`Error::Io`] or the format's own.
+    fn close(&self, file: Self::File) -> Result<u64, Error>;
+}
+
+/// The rows a format `F` is given at a time.
+pub type InputRows<'a, F> = <<F as FileFormat>::Input as Input>::Rows<'a>;
+
+/// How rows reach a format: the engine generates them in this shape and
+/// hands them to every table of a row group.
+pub trait Input {
+    /// The rows handed over at a time.
+    type Rows<'a>;
+
+    /// The number of rows in `rows`.
+    fn count(rows: &Self::Rows<'_>) -> u64;
+
+    /// Generates rows `rows` of `source` and hands them to `add`, one
+    /// `Rows` per table of the source. With `share`, generation and `add`
+    /// may overlap as rayon tasks. Returns the events and their leaf values
+    /// (0 for the dimension tables).
+    ///
+    /// # Errors
+    /// From `add`, or [`Error::Arrow`] when a batch cannot be built (a bug).
+    fn produce<A>(
+        world: &World,
+        layout: Layout,
+        source: Source,
+        rows: Range<u64>,
+        share: bool,
+        add: A,
+    ) -> Result<(u64, u64), Error>
+    where
+        A: for<'a> FnMut(&[Self::Rows<'a>]) -> Result<(), Error> + Send;
+}
+
+/// Rows as Arrow batches of the table's schema, a sub-batch at a time.
+/// (The engine implements [`Input`] for it and [`Events`]: generating rows
+/// is the engine's.)
+#[derive(Debug)]
+pub struct Batches;
+
+/// Rows as [`Event`](crate::model::Event)s, one at a time, for a format
+/// that renders events itself (nested NDJSON, through serde). Only the
+/// nested layout's events table can be given events.
+#[derive(Debug)]
+pub struct Events;
