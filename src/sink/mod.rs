@@ -6,12 +6,9 @@
 //! Spark's hidden-file rule both skip) and renamed at the end. `_SUCCESS` and
 //! `_manifest.json` are written last, after every file.
 
-mod dictionary;
 pub mod ipc;
-mod levels;
 pub mod ndjson;
 pub mod parquet;
-mod primitive;
 
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
