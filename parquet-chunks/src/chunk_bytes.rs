@@ -4,7 +4,7 @@
 use bytes::Bytes;
 use parquet::errors::{ParquetError, Result};
 
-/// An encoded column chunk held in blocks of [`ChunkBytes::BLOCK`] bytes
+/// An encoded column chunk held in blocks of 64 KiB
 /// until its row group is appended: one contiguous buffer per chunk (megabytes
 /// for the id columns) fragments the allocator's heap and raised peak memory by
 /// a sixth.
