@@ -8,13 +8,10 @@
 //! `_manifest.json` are written last, after every file.
 
 pub mod destination;
-mod dictionary;
 pub mod format;
 pub mod ipc;
-mod levels;
 pub mod ndjson;
 pub mod parquet;
-mod primitive;
 
 use std::fs;
 use std::path::{Path, PathBuf};

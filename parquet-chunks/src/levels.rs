@@ -17,30 +17,30 @@ use arrow::datatypes::{DataType, Field};
 use parquet::errors::{ParquetError, Result};
 
 /// No value at this level slot (a null, or an empty list, above the leaf).
-pub(crate) const NO_VALUE: u32 = u32::MAX;
+pub const NO_VALUE: u32 = u32::MAX;
 
 /// One leaf of a batch: its values, and the level slots above it unless the
 /// leaf is a required column outside any list or nullable struct (one value
 /// per row). The slots are shared by the leaves of a list or struct; a
 /// nullable leaf adds its own validity.
 #[derive(Debug)]
-pub(crate) struct Leaf {
-    pub(crate) array: ArrayRef,
-    pub(crate) slots: Option<Arc<Slots>>,
-    pub(crate) nullable: bool,
+pub struct Leaf {
+    pub array: ArrayRef,
+    pub slots: Option<Arc<Slots>>,
+    pub nullable: bool,
 }
 
 /// Level slots on the way down from the rows to a leaf.
 #[derive(Clone, Debug, Default)]
-pub(crate) struct Slots {
+pub struct Slots {
     /// Definition level of each slot (of the list or struct above the leaf).
-    pub(crate) def: Vec<u16>,
+    pub def: Vec<u16>,
     /// Repetition level of each slot.
-    pub(crate) rep: Vec<u16>,
+    pub rep: Vec<u16>,
     /// Index into the array at this depth, or [`NO_VALUE`].
-    pub(crate) index: Vec<u32>,
+    pub index: Vec<u32>,
     /// The first slot of each row, and the number of slots at the end.
-    pub(crate) row_starts: Vec<u32>,
+    pub row_starts: Vec<u32>,
 }
 
 impl Slots {
@@ -60,7 +60,7 @@ impl Slots {
 /// # Errors
 /// A large list, map or other nested type inside `field`, whose levels are
 /// left to the parquet crate.
-pub(crate) fn leaves(field: &Field, array: &ArrayRef) -> Result<Vec<Leaf>> {
+pub fn leaves(field: &Field, array: &ArrayRef) -> Result<Vec<Leaf>> {
     let mut out = Vec::new();
     walk(field, array, None, 0, &mut out)?;
     Ok(out)

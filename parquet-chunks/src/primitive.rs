@@ -1,6 +1,6 @@
 //! Number, date, timestamp and boolean column chunks: the parquet crate's own
 //! column writer (its dictionary, statistics, column index and pages), fed
-//! values and levels from [`levels`](super::levels) instead of through the
+//! values and levels from [`levels`](crate::levels) instead of through the
 //! crate's Arrow writer.
 //!
 //! The crate's Arrow writer computes the definition and repetition levels of
@@ -24,12 +24,12 @@ use parquet::file::properties::WriterProperties;
 use parquet::file::writer::{SerializedPageWriter, TrackedWrite};
 use parquet::schema::types::ColumnDescPtr;
 
-use super::dictionary::ChunkBytes;
-use super::levels::{Leaf, NO_VALUE, Slots};
+use crate::chunk_bytes::ChunkBytes;
+use crate::levels::{Leaf, NO_VALUE, Slots};
 
 /// Whether [`PrimitiveChunkWriter`] writes leaves of `data_type` stored as
 /// `physical`: values that go to Parquet unconverted.
-pub(crate) fn supports(data_type: &DataType, physical: PhysicalType) -> bool {
+pub fn supports(data_type: &DataType, physical: PhysicalType) -> bool {
     matches!(
         (data_type, physical),
         (DataType::Int32 | DataType::Date32, PhysicalType::INT32)
@@ -59,7 +59,7 @@ impl PageWriter for SharedPageWriter {
 }
 
 /// Writes one number, date, timestamp or boolean column chunk of a row group.
-pub(crate) struct PrimitiveChunkWriter {
+pub struct PrimitiveChunkWriter {
     writer: ColumnWriter<'static>,
     sink: Arc<Mutex<TrackedWrite<ChunkBytes>>>,
     max_def: u16,
@@ -96,7 +96,7 @@ fn as_i16(levels: &[u16]) -> &[i16] {
 impl PrimitiveChunkWriter {
     /// A writer of the chunk of `descr` with `properties` (codec, dictionary,
     /// statistics, page limits: the crate applies them all).
-    pub(crate) fn new(descr: ColumnDescPtr, properties: Arc<WriterProperties>) -> Self {
+    pub fn new(descr: ColumnDescPtr, properties: Arc<WriterProperties>) -> Self {
         let sink = Arc::new(Mutex::new(TrackedWrite::new(ChunkBytes::default())));
         let (max_def, max_rep) = (descr.max_def_level() as u16, descr.max_rep_level() as u16);
         let writer = get_column_writer(descr, properties, Box::new(SharedPageWriter(sink.clone())));
@@ -117,7 +117,7 @@ impl PrimitiveChunkWriter {
     ///
     /// # Panics
     /// If the leaf's type is not one that [`supports`] accepts for this column.
-    pub(crate) fn write(&mut self, leaf: &Leaf) -> Result<()> {
+    pub fn write(&mut self, leaf: &Leaf) -> Result<()> {
         let array = leaf.array.as_ref();
         let Gathered {
             ints,
@@ -164,7 +164,7 @@ impl PrimitiveChunkWriter {
     ///
     /// # Errors
     /// A failure to encode or compress the last page.
-    pub(crate) fn close(self) -> Result<(ChunkBytes, ColumnCloseResult)> {
+    pub fn close(self) -> Result<(ChunkBytes, ColumnCloseResult)> {
         let close = self.writer.close()?;
         let sink = Arc::try_unwrap(self.sink)
             .ok()

@@ -31,7 +31,8 @@ use parquet::file::metadata::{ColumnChunkMetaData, OffsetIndexBuilder, PageEncod
 use parquet::file::writer::{SerializedPageWriter, TrackedWrite};
 use parquet::schema::types::ColumnDescPtr;
 
-use super::levels::{Leaf, NO_VALUE};
+use crate::chunk_bytes::ChunkBytes;
+use crate::levels::{Leaf, NO_VALUE};
 
 /// Rows written between checks of the page and dictionary limits (the
 /// parquet crate's default write batch size).
@@ -375,121 +376,17 @@ impl PageCodec {
     }
 }
 
-/// An encoded column chunk held in blocks of [`ChunkBytes::BLOCK`] bytes
-/// until its row group is appended: one contiguous buffer per chunk (megabytes
-/// for the id columns) fragments the allocator's heap and raised peak memory by
-/// a sixth.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct ChunkBytes {
-    blocks: Vec<Bytes>,
-    current: Vec<u8>,
-    len: u64,
-}
-
-impl ChunkBytes {
-    const BLOCK: usize = 64 * 1024;
-
-    /// Seals the last block.
-    pub(crate) fn finish(mut self) -> Self {
-        if !self.current.is_empty() {
-            let mut last = std::mem::take(&mut self.current);
-            last.shrink_to_fit();
-            self.blocks.push(Bytes::from(last));
-        }
-        self
-    }
-}
-
-impl std::io::Write for ChunkBytes {
-    fn write(&mut self, mut buf: &[u8]) -> std::io::Result<usize> {
-        let written = buf.len();
-        while !buf.is_empty() {
-            if self.current.capacity() == 0 {
-                self.current = Vec::with_capacity(Self::BLOCK);
-            }
-            let n = (Self::BLOCK - self.current.len()).min(buf.len());
-            self.current.extend_from_slice(&buf[..n]);
-            buf = &buf[n..];
-            if self.current.len() == Self::BLOCK {
-                self.blocks.push(Bytes::from(std::mem::take(&mut self.current)));
-            }
-        }
-        self.len += written as u64;
-        Ok(written)
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl parquet::file::reader::Length for ChunkBytes {
-    fn len(&self) -> u64 {
-        self.len
-    }
-}
-
-impl parquet::file::reader::ChunkReader for ChunkBytes {
-    type T = BlocksRead;
-
-    fn get_read(&self, start: u64) -> Result<BlocksRead> {
-        let mut skip = start as usize;
-        let mut blocks = std::collections::VecDeque::with_capacity(self.blocks.len());
-        for block in &self.blocks {
-            if skip >= block.len() {
-                skip -= block.len();
-            } else {
-                blocks.push_back(block.slice(skip..));
-                skip = 0;
-            }
-        }
-        Ok(BlocksRead { blocks })
-    }
-
-    fn get_bytes(&self, start: u64, length: usize) -> Result<Bytes> {
-        let mut out = Vec::with_capacity(length);
-        std::io::Read::read_to_end(&mut std::io::Read::take(self.get_read(start)?, length as u64), &mut out)?;
-        if out.len() < length {
-            return Err(ParquetError::EOF(format!(
-                "{length} bytes at {start} past the chunk's end"
-            )));
-        }
-        Ok(out.into())
-    }
-}
-
-/// Reads a [`ChunkBytes`] from a position.
-#[derive(Debug)]
-pub(crate) struct BlocksRead {
-    blocks: std::collections::VecDeque<Bytes>,
-}
-
-impl std::io::Read for BlocksRead {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        while self.blocks.front().is_some_and(Bytes::is_empty) {
-            self.blocks.pop_front();
-        }
-        let Some(block) = self.blocks.front_mut() else {
-            return Ok(0);
-        };
-        let n = block.len().min(buf.len());
-        buf[..n].copy_from_slice(&block[..n]);
-        bytes::Buf::advance(block, n);
-        Ok(n)
-    }
-}
-
 /// Whether [`StringChunkWriter`] can write chunks with `codec`.
-pub(crate) fn supports(codec: Codec) -> bool {
+pub fn supports(codec: Codec) -> bool {
     matches!(codec, Codec::UNCOMPRESSED | Codec::SNAPPY)
 }
 
 /// The page and dictionary limits a chunk is cut by.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Limits {
-    pub(crate) page_rows: usize,
-    pub(crate) page_bytes: usize,
-    pub(crate) dictionary_bytes: usize,
+pub struct Limits {
+    pub page_rows: usize,
+    pub page_bytes: usize,
+    pub dictionary_bytes: usize,
 }
 
 /// The data page being filled.
@@ -502,10 +399,12 @@ struct PageBuffer {
     /// Level slots (values and nulls).
     slots: usize,
     rows: usize,
+    /// Bytes of the present values, unencoded (for the offset index).
+    value_bytes: i64,
 }
 
 /// Writes one string column chunk of a row group.
-pub(crate) struct StringChunkWriter {
+pub struct StringChunkWriter {
     descr: ColumnDescPtr,
     codec: Codec,
     compressor: PageCodec,
@@ -523,8 +422,8 @@ pub(crate) struct StringChunkWriter {
     probes: Vec<Key>,
     /// The present values of a nullable leaf's mini-batch.
     present: Vec<u32>,
-    /// Finished data pages and their row counts.
-    pages: Vec<(CompressedPage, usize)>,
+    /// Finished data pages, their row counts and unencoded value bytes.
+    pages: Vec<(CompressedPage, usize, i64)>,
     rows: u64,
     slots: u64,
 }
@@ -541,7 +440,7 @@ impl StringChunkWriter {
     /// A writer of the chunk of `descr`, compressed with `codec` (one that
     /// [`supports`] accepts), dictionary-encoded if `dictionary` (falling back
     /// to PLAIN at the dictionary's size limit), PLAIN otherwise.
-    pub(crate) fn new(descr: ColumnDescPtr, codec: Codec, limits: Limits, dictionary: bool) -> Self {
+    pub fn new(descr: ColumnDescPtr, codec: Codec, limits: Limits, dictionary: bool) -> Self {
         let compressor = match codec {
             Codec::SNAPPY => PageCodec::Snappy(Box::new(snap::raw::Encoder::new()), Vec::new()),
             _ => PageCodec::None,
@@ -571,7 +470,7 @@ impl StringChunkWriter {
     ///
     /// # Panics
     /// If the leaf is not a Utf8 column.
-    pub(crate) fn write(&mut self, leaf: &Leaf) -> Result<()> {
+    pub fn write(&mut self, leaf: &Leaf) -> Result<()> {
         let array = leaf.array.as_string::<i32>();
         let (offsets, data) = (array.value_offsets(), array.value_data());
         match &leaf.slots {
@@ -634,10 +533,13 @@ impl StringChunkWriter {
         let span = |i: usize| (offsets[i] as usize, offsets[i + 1] as usize);
         if self.plain {
             let plain = &mut self.page.plain;
+            let mut value_bytes = 0;
             for (start, end) in rows.map(span) {
                 plain.extend_from_slice(&((end - start) as u32).to_le_bytes());
                 plain.extend_from_slice(&data[start..end]);
+                value_bytes += end - start;
             }
+            self.page.value_bytes += value_bytes as i64;
         } else {
             self.probes.clear();
             self.probes.extend(rows.map(span).map(|(start, end)| {
@@ -645,6 +547,7 @@ impl StringChunkWriter {
                 key.start = start as u32;
                 key
             }));
+            self.page.value_bytes += self.probes.iter().map(|k| k.len as i64).sum::<i64>();
             self.dictionary.intern_all(data, &self.probes, &mut self.page.indices);
         }
     }
@@ -718,7 +621,7 @@ impl StringChunkWriter {
             uncompressed,
         );
         self.encoded = buf;
-        self.pages.push((compressed, page.rows));
+        self.pages.push((compressed, page.rows, page.value_bytes));
         self.rows += page.rows as u64;
         self.slots += page.slots as u64;
         // Keep the buffers' capacity for the next page.
@@ -740,6 +643,7 @@ impl StringChunkWriter {
             plain,
             slots: 0,
             rows: 0,
+            value_bytes: 0,
         };
         Ok(())
     }
@@ -748,7 +652,7 @@ impl StringChunkWriter {
     ///
     /// # Errors
     /// A failure to compress or serialize a page.
-    pub(crate) fn close(mut self) -> Result<(ChunkBytes, ColumnCloseResult)> {
+    pub fn close(mut self) -> Result<(ChunkBytes, ColumnCloseResult)> {
         if self.page.slots > 0 || self.pages.is_empty() {
             self.flush_page()?;
         }
@@ -781,7 +685,7 @@ impl StringChunkWriter {
             (compressed_size, uncompressed_size) = (spec.compressed_size, spec.uncompressed_size);
         }
         let mut data_page_offset = None;
-        for (page, rows) in self.pages {
+        for (page, rows, value_bytes) in self.pages {
             let encoding = page.encoding();
             match encoding_stats.last_mut() {
                 Some(stats) if stats.page_type == PageType::DATA_PAGE && stats.encoding == encoding => stats.count += 1,
@@ -800,6 +704,8 @@ impl StringChunkWriter {
             uncompressed_size += spec.uncompressed_size;
             offset_index.append_offset_and_size(spec.offset as i64, spec.compressed_size as i32);
             offset_index.append_row_count(rows as i64);
+            // As the crate's writer does, with or without statistics.
+            offset_index.append_unencoded_byte_array_data_bytes(Some(value_bytes));
         }
         page_writer.close()?;
         let bytes = sink.into_inner()?.finish();
@@ -815,7 +721,7 @@ impl StringChunkWriter {
             .set_dictionary_page_offset(self.dictionary_page.then_some(0))
             .build()?;
         let close = ColumnCloseResult {
-            bytes_written: bytes.len,
+            bytes_written: parquet::file::reader::Length::len(&bytes),
             rows_written: self.rows,
             metadata,
             bloom_filter: None,
@@ -895,26 +801,6 @@ mod tests {
         }
     }
 
-    #[test]
-    fn chunk_bytes_read_back_across_blocks() {
-        use parquet::file::reader::{ChunkReader, Length};
-        use std::io::{Read, Write};
-        let data: Vec<u8> = (0..3 * ChunkBytes::BLOCK + 1234).map(|i| (i * 7 % 251) as u8).collect();
-        let mut chunk = ChunkBytes::default();
-        for piece in data.chunks(10_000) {
-            chunk.write_all(piece).unwrap();
-        }
-        let chunk = chunk.finish();
-        assert_eq!(chunk.len(), data.len() as u64);
-        let start = ChunkBytes::BLOCK - 10;
-        let mut rest = Vec::new();
-        chunk.get_read(start as u64).unwrap().read_to_end(&mut rest).unwrap();
-        assert_eq!(rest, data[start..]);
-        let span = chunk.get_bytes(start as u64, ChunkBytes::BLOCK + 20).unwrap();
-        assert_eq!(span.as_ref(), &data[start..start + ChunkBytes::BLOCK + 20]);
-        assert!(chunk.get_bytes(data.len() as u64 - 5, 10).is_err());
-    }
-
     /// The codec of a chunk without a dictionary, written with snappy, of
     /// `values` as a required string column, and its values read back.
     fn plain_chunk(values: Vec<String>) -> (Codec, Vec<String>) {
@@ -926,7 +812,7 @@ mod tests {
         let field = Field::new("id", DataType::Utf8, false);
         let schema = Arc::new(arrow::datatypes::Schema::new(vec![field.clone()]));
         let array: ArrayRef = Arc::new(StringArray::from(values));
-        let leaf = super::super::levels::leaves(&field, &array).unwrap().pop().unwrap();
+        let leaf = crate::levels::leaves(&field, &array).unwrap().pop().unwrap();
         let descr = parquet::arrow::ArrowSchemaConverter::new()
             .convert(&schema)
             .unwrap()

@@ -1,0 +1,28 @@
+//! Parquet column chunks encoded off the file writer, for writers that make
+//! many row groups in parallel.
+//!
+//! [`RowGroupEncoder`] turns record batches into an [`EncodedRowGroup`] (the
+//! compressed pages and metadata of every column chunk) in any thread, and
+//! [`EncodedRowGroup::append_to`] appends it to a
+//! [`SerializedFileWriter`](parquet::file::writer::SerializedFileWriter) in
+//! order. Under it:
+//!
+//! - [`levels`]: definition and repetition levels, computed once per list or
+//!   struct and shared by all its leaves;
+//! - [`strings`]: string chunks (interned dictionary or PLAIN, v1 pages);
+//! - [`primitive`]: number, date, timestamp and boolean chunks, through the
+//!   parquet crate's own column writer fed our levels;
+//! - [`chunk_bytes`]: the finished chunks' bytes, held in blocks.
+//!
+//! Every chunk follows the parquet crate's own layout and metadata rules, so
+//! its bytes are the crate's (`tests/parity.rs` checks it), with one
+//! deliberate exception: a string chunk without a dictionary is stored
+//! uncompressed when the codec saves less than an eighth of its first page.
+
+pub mod chunk_bytes;
+pub mod levels;
+pub mod primitive;
+mod row_group;
+pub mod strings;
+
+pub use row_group::{ChunkWriterKind, EncodedRowGroup, RowGroupEncoder, RowGroupInProgress};

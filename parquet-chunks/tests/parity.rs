@@ -1,0 +1,261 @@
+//! Parity with the parquet crate on a hand-built schema of every nesting the
+//! level slots handle: our chunks (strings, numbers, dates, timestamps,
+//! booleans) against the crate's `ArrowWriter` output for the same batches
+//! and properties, metadata and indexes included (see `common::assert_parity`).
+//! The event schema's parity test is in the root crate
+//! (`tests/parquet_parity.rs`). A parquet upgrade that changes the crate's
+//! chunks fails these tests.
+
+mod common;
+
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, RecordBatch};
+use arrow::buffer::NullBuffer;
+use arrow::datatypes::{DataType, Field, SchemaRef};
+use common::assert_parity;
+use parquet::basic::{Compression as Codec, Type as PhysicalType};
+use parquet::file::properties::{EnabledStatistics, WriterProperties, WriterVersion};
+use parquet_chunks::{ChunkWriterKind, RowGroupEncoder};
+
+/// Parquet 1.0 pages with `codec`, and no statistics on strings unless
+/// `string_statistics` (the conditions for our string chunk writer).
+fn properties(
+    schema: &SchemaRef,
+    codec: Codec,
+    string_statistics: bool,
+) -> parquet::file::properties::WriterPropertiesBuilder {
+    let mut builder = WriterProperties::builder()
+        .set_writer_version(WriterVersion::PARQUET_1_0)
+        .set_compression(codec);
+    let descriptor = parquet::arrow::ArrowSchemaConverter::new().convert(schema).unwrap();
+    for column in descriptor.columns() {
+        if !string_statistics && column.physical_type() == PhysicalType::BYTE_ARRAY {
+            builder = builder.set_column_statistics_enabled(column.path().clone(), EnabledStatistics::None);
+        }
+    }
+    builder
+}
+
+/// A deterministic stream of small numbers for hand-built columns.
+struct Draws(u64);
+
+impl Draws {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) % n
+    }
+}
+
+/// Offsets of `rows` lists of 0..=3 items (a tenth of the rows null when
+/// `nulls`), and the lists' validity.
+fn lists(draws: &mut Draws, rows: usize, nulls: bool) -> (arrow::buffer::OffsetBuffer<i32>, Option<NullBuffer>) {
+    let mut lengths = Vec::with_capacity(rows);
+    let mut valid = Vec::with_capacity(rows);
+    for _ in 0..rows {
+        let null = nulls && draws.below(10) == 0;
+        valid.push(!null);
+        lengths.push(if null { 0 } else { draws.below(4) as usize });
+    }
+    (
+        arrow::buffer::OffsetBuffer::from_lengths(lengths),
+        nulls.then(|| NullBuffer::from(valid)),
+    )
+}
+
+fn validity(draws: &mut Draws, n: usize) -> Option<NullBuffer> {
+    Some(NullBuffer::from(
+        (0..n).map(|_| draws.below(5) != 0).collect::<Vec<_>>(),
+    ))
+}
+
+/// A batch of every nesting our level slots handle: nullable lists of
+/// nullable structs with nullable leaves, lists of lists, a nullable
+/// struct holding a list, and nullable top-level leaves.
+fn nested_batch(rows: usize, seed: u64) -> RecordBatch {
+    use arrow::array::{
+        BooleanArray, Date32Array, Float64Array, Int32Array, Int64Array, ListArray, StringArray, StructArray,
+        TimestampMicrosecondArray,
+    };
+    use arrow::datatypes::{Fields, TimeUnit};
+    let mut draws = Draws(seed);
+    let words = ["a", "bb", "ccc", "", "déjà", "eeeeeeee"];
+    let text = |draws: &mut Draws, n: usize, nulls: Option<NullBuffer>| -> ArrayRef {
+        let values: Vec<Option<&str>> = (0..n)
+            .map(|i| {
+                let word = words[draws.below(words.len() as u64) as usize];
+                nulls.as_ref().is_none_or(|v| v.is_valid(i)).then_some(word)
+            })
+            .collect();
+        Arc::new(StringArray::from(values))
+    };
+
+    // items: List<Struct{count: Int32?, flag: Boolean, at: Timestamp?, name: Utf8?}>?
+    let (item_offsets, item_lists_valid) = lists(&mut draws, rows, true);
+    let n = item_offsets.last() as usize;
+    let item_fields = Fields::from(vec![
+        Field::new("count", DataType::Int32, true),
+        Field::new("flag", DataType::Boolean, false),
+        Field::new(
+            "at",
+            DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+            true,
+        ),
+        Field::new("name", DataType::Utf8, true),
+    ]);
+    let struct_valid = validity(&mut draws, n);
+    let count_valid = validity(&mut draws, n);
+    let at_valid = validity(&mut draws, n);
+    let name_valid = validity(&mut draws, n);
+    let items = StructArray::new(
+        item_fields.clone(),
+        vec![
+            Arc::new(Int32Array::new(
+                (0..n).map(|_| draws.below(1000) as i32).collect(),
+                count_valid,
+            )),
+            Arc::new(BooleanArray::from(
+                (0..n).map(|_| draws.below(2) == 1).collect::<Vec<_>>(),
+            )),
+            Arc::new(
+                TimestampMicrosecondArray::new((0..n).map(|_| draws.below(1 << 40) as i64).collect(), at_valid)
+                    .with_timezone("UTC"),
+            ),
+            text(&mut draws, n, name_valid),
+        ],
+        struct_valid,
+    );
+    let item_field = Arc::new(Field::new("item", DataType::Struct(item_fields), true));
+    let items = ListArray::new(item_field.clone(), item_offsets, Arc::new(items), item_lists_valid);
+
+    // grid: List<List<Int64?>> (outer required, inner nullable)
+    let (outer_offsets, _) = lists(&mut draws, rows, false);
+    let inner_rows = outer_offsets.last() as usize;
+    let (inner_offsets, inner_valid) = lists(&mut draws, inner_rows, true);
+    let cells = inner_offsets.last() as usize;
+    let cell_valid = validity(&mut draws, cells);
+    let cell_field = Arc::new(Field::new("item", DataType::Int64, true));
+    let inner = ListArray::new(
+        cell_field.clone(),
+        inner_offsets,
+        Arc::new(Int64Array::new(
+            (0..cells).map(|_| draws.below(1 << 50) as i64 - (1 << 49)).collect(),
+            cell_valid,
+        )),
+        inner_valid,
+    );
+    let inner_field = Arc::new(Field::new("item", DataType::List(cell_field), true));
+    let grid = ListArray::new(inner_field.clone(), outer_offsets, Arc::new(inner), None);
+
+    // info: Struct{day: Date32?, score: Float64, tags: List<Utf8?>}?
+    let (tag_offsets, _) = lists(&mut draws, rows, false);
+    let tags = tag_offsets.last() as usize;
+    let tag_valid = validity(&mut draws, tags);
+    let tag_field = Arc::new(Field::new("item", DataType::Utf8, true));
+    let info_fields = Fields::from(vec![
+        Field::new("day", DataType::Date32, true),
+        Field::new("score", DataType::Float64, false),
+        Field::new("tags", DataType::List(tag_field.clone()), false),
+    ]);
+    let day_valid = validity(&mut draws, rows);
+    let info_valid = validity(&mut draws, rows);
+    let info = StructArray::new(
+        info_fields.clone(),
+        vec![
+            Arc::new(Date32Array::new(
+                (0..rows).map(|_| draws.below(40_000) as i32).collect(),
+                day_valid,
+            )),
+            Arc::new(Float64Array::from(
+                (0..rows).map(|_| draws.below(1 << 20) as f64 / 7.0).collect::<Vec<_>>(),
+            )),
+            Arc::new(ListArray::new(
+                tag_field,
+                tag_offsets,
+                text(&mut draws, tags, tag_valid),
+                None,
+            )),
+        ],
+        info_valid,
+    );
+
+    // level: Int32? and label: Utf8? at the top
+    let level_valid = validity(&mut draws, rows);
+    let label_valid = validity(&mut draws, rows);
+    let level: ArrayRef = Arc::new(Int32Array::new(
+        (0..rows).map(|_| draws.below(9) as i32).collect(),
+        level_valid,
+    ));
+    let label = text(&mut draws, rows, label_valid);
+
+    let schema = Arc::new(arrow::datatypes::Schema::new(vec![
+        Field::new("items", DataType::List(item_field), true),
+        Field::new("grid", DataType::List(inner_field), false),
+        Field::new("info", DataType::Struct(info_fields), true),
+        Field::new("level", DataType::Int32, true),
+        Field::new("label", DataType::Utf8, true),
+    ]));
+    RecordBatch::try_new(
+        schema,
+        vec![Arc::new(items), Arc::new(grid), Arc::new(info), level, label],
+    )
+    .unwrap()
+}
+
+#[test]
+fn level_slots_handle_null_lists_null_structs_and_lists_of_lists() {
+    // Several batches, some sliced (offsets not starting at 0), into
+    // two row groups of small pages (cut by row count, ours at exactly 300
+    // rows, the crate's after its mini-batch of levels: see `assert_parity`).
+    let whole = nested_batch(3_000, 7);
+    let input = vec![
+        nested_batch(1_000, 1),
+        whole.slice(250, 1_700),
+        nested_batch(800, 2).slice(1, 798),
+        whole.slice(0, 1),
+    ];
+    let schema = input[0].schema();
+    let properties = properties(&schema, Codec::SNAPPY, false)
+        .set_data_page_row_count_limit(300)
+        .set_dictionary_page_size_limit(64)
+        .build();
+    let encoder = RowGroupEncoder::new(schema, Arc::new(properties)).unwrap();
+    assert!(
+        encoder.writers().iter().flatten().all(|k| *k != ChunkWriterKind::Crate),
+        "every leaf written by our writers"
+    );
+    let parity = assert_parity(&encoder, &input, 2, false);
+    // count, flag, at, grid's cells, day, score, level; name, tags, label.
+    assert_eq!(
+        (parity.other_chunks, parity.string_chunks),
+        (7 * 2, 3 * 2),
+        "{parity:?}"
+    );
+    assert!(parity.raw_by_rule.is_empty());
+}
+
+#[test]
+fn a_field_is_written_whole_by_one_writer() {
+    // With string statistics, the crate writes the strings, and with
+    // them every leaf of their fields; a top-level number stays ours.
+    let input = vec![nested_batch(2_000, 3)];
+    let schema = input[0].schema();
+    let properties = properties(&schema, Codec::SNAPPY, true).build();
+    let encoder = RowGroupEncoder::new(schema, Arc::new(properties)).unwrap();
+    let writers = encoder.writers();
+    let crate_only: Vec<bool> = writers
+        .iter()
+        .map(|kinds| kinds.iter().all(|k| *k == ChunkWriterKind::Crate))
+        .collect();
+    assert_eq!(
+        crate_only,
+        [true, false, true, false, true],
+        "items, grid, info, level, label"
+    );
+    assert_eq!(writers[3], [ChunkWriterKind::Primitive]);
+    let parity = assert_parity(&encoder, &input, 1, true);
+    assert_eq!(parity.other_chunks + parity.string_chunks, 10, "{parity:?}");
+}
