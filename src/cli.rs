@@ -121,7 +121,9 @@ pub struct GenerateArgs {
     /// Folder layout: `date` (event_date=YYYY-MM-DD/ folders) or `none` (flat files).
     #[arg(long, value_parser = choice::<PartitionBy>(), default_value = "date")]
     pub partition_by: PartitionBy,
-    /// Replace earlier output of this tool in --out (other files are never touched).
+    /// Replace the earlier output in --out: only the files its _manifest.json lists (and this
+    /// tool's staged and marker files) are removed. A folder holding any other file, at any depth,
+    /// or no manifest of this tool, is refused before anything is removed.
     #[arg(long)]
     pub overwrite: bool,
     /// No progress bar and no summary line.
@@ -292,6 +294,9 @@ fn run_generate(args: GenerateArgs, cancel: &Cancel) -> Result<(), Error> {
         overwrite: args.overwrite,
         threads: args.threads,
     };
+    for note in options.notes() {
+        eprintln!("customer-events: note: {note}");
+    }
     let show_bar = !args.quiet && std::io::stderr().is_terminal();
     let bar = ProgressBar::new(config.rows);
     if show_bar {

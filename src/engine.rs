@@ -50,6 +50,14 @@ pub const SUB_BATCH_ROWS: u64 = 32_768;
 /// `--out null:` generates and encodes everything and writes nothing: it
 /// measures the tool without the disk.
 pub const NULL_OUTPUT: &str = "null:";
+/// Most row groups a run plans (`rows / --row-group-rows`): the plan holds
+/// one entry per row group, so this bounds its memory (about 240 MB).
+pub const MAX_PLANNED_ROW_GROUPS: u64 = 10_000_000;
+/// Most files a run plans (`rows / --max-rows-per-file`).
+pub const MAX_PLANNED_FILES: u64 = 1_000_000;
+/// `--threads` is capped at this many threads per core: more only costs
+/// memory and switching (5,000 threads ran for minutes on 1k rows).
+pub const MAX_THREADS_PER_CORE: usize = 4;
 
 /// How and where to write a dataset.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -141,7 +149,28 @@ impl OutputOptions {
         }
     }
 
-    fn validate(&self) -> Result<Compression, Error> {
+    /// The most worker threads a run uses: `--threads`, capped at
+    /// [`MAX_THREADS_PER_CORE`] per core; `None` is one per core.
+    pub fn effective_threads(&self) -> Option<usize> {
+        self.threads.map(|n| n.min(max_threads()))
+    }
+
+    /// Notes for the user about the options as given, e.g. a capped
+    /// `--threads`; the library prints nothing, the caller may.
+    pub fn notes(&self) -> Vec<String> {
+        let mut notes = Vec::new();
+        if let (Some(asked), Some(used)) = (self.threads, self.effective_threads())
+            && used < asked
+        {
+            notes.push(format!(
+                "--threads {asked} is more than {MAX_THREADS_PER_CORE} per core; using {used}"
+            ));
+        }
+        notes
+    }
+
+    /// Checks the options for a dataset of `rows` events; returns the compression.
+    fn validate(&self, rows: u64) -> Result<Compression, Error> {
         if self.row_group_rows == 0 {
             return Err(Error::Option {
                 flag: "--row-group-rows",
@@ -152,6 +181,28 @@ impl OutputOptions {
             return Err(Error::Option {
                 flag: "--max-rows-per-file",
                 message: "must be at least 1".into(),
+            });
+        }
+        if rows.div_ceil(self.row_group_rows) > MAX_PLANNED_ROW_GROUPS {
+            return Err(Error::Option {
+                flag: "--row-group-rows",
+                message: format!(
+                    "{} makes more than {} row groups of {rows} rows; use at least {}",
+                    self.row_group_rows,
+                    MAX_PLANNED_ROW_GROUPS,
+                    rows.div_ceil(MAX_PLANNED_ROW_GROUPS)
+                ),
+            });
+        }
+        if rows.div_ceil(self.max_rows_per_file) > MAX_PLANNED_FILES {
+            return Err(Error::Option {
+                flag: "--max-rows-per-file",
+                message: format!(
+                    "{} makes more than {} files of {rows} rows; use at least {}",
+                    self.max_rows_per_file,
+                    MAX_PLANNED_FILES,
+                    rows.div_ceil(MAX_PLANNED_FILES)
+                ),
             });
         }
         if self.threads == Some(0) {
@@ -431,15 +482,21 @@ pub fn generate_with<F: FileFormat>(
 ) -> Result<Summary, Error> {
     let started = Instant::now();
     config.validate()?;
-    let compression = options.validate()?;
+    let compression = options.validate(config.rows)?;
     let world = World::new(config)?;
-    let run = Run::<F>::plan(&world, options, compression, cancel)?;
-    if !options.is_null() {
-        prepare_folder(&options.out, options.overwrite)?;
+    let mut run = Run::<F>::plan(&world, options, compression, cancel)?;
+    // Held until the run ends, complete or not: dropping it removes the lock.
+    let lock = if options.is_null() {
+        None
+    } else {
+        Some(prepare_folder(&options.out, options.overwrite)?)
+    };
+    if let Some(lock) = &lock {
+        run.run_id = lock.run_id().to_string();
     }
-    let pool = thread_pool(options.threads)?;
+    let pool = thread_pool(options.effective_threads())?;
     let (written, cells) = run.execute(&pool, progress)?;
-    finish_manifest(&world, options, written, cells, started)
+    finish_manifest(&world, options, written, cells, started, &run.run_id)
 }
 
 /// A planned run: the tables' formats, the file slots and the row groups.
@@ -449,6 +506,8 @@ struct Run<'a, F> {
     /// Cancelled by the caller (Ctrl-C): workers and the writer stop at the next row group.
     cancel: &'a Cancel,
     tables: Tables<F>,
+    /// The id of the folder's lock, carried by the staged file names.
+    run_id: String,
     slots: Vec<FileSlot>,
     /// Every row group, in row order.
     groups: Vec<PlannedGroup>,
@@ -490,6 +549,7 @@ impl<'a, F: FileFormat> Run<'a, F> {
             options,
             cancel,
             tables,
+            run_id: String::new(),
             slots,
             groups,
         })
@@ -569,6 +629,12 @@ impl<'a, F: FileFormat> Run<'a, F> {
     }
 }
 
+/// [`MAX_THREADS_PER_CORE`] threads per core.
+fn max_threads() -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    cores * MAX_THREADS_PER_CORE
+}
+
 /// A rayon pool of `threads` workers (one per core if `None`).
 fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool, Error> {
     let mut builder = rayon::ThreadPoolBuilder::new();
@@ -588,6 +654,7 @@ fn finish_manifest(
     written: Vec<WrittenFile>,
     cells: u64,
     started: Instant,
+    run_id: &str,
 ) -> Result<Summary, Error> {
     let null = options.is_null();
     let rows = world.rows();
@@ -606,7 +673,7 @@ fn finish_manifest(
             cells,
             files: &files,
         };
-        finish_folder(&options.out, &manifest)?;
+        finish_folder(&options.out, &manifest, run_id)?;
     }
     Ok(Summary {
         rows,
@@ -666,7 +733,12 @@ impl<F: FileFormat> Writer<'_, '_, F> {
             .paths
             .iter()
             .zip(self.run.tables.of(planned.source))
-            .map(|(path, format)| Ok((format.open(destination(&self.run.options.out, path)?)?, 0)))
+            .map(|(path, format)| {
+                Ok((
+                    format.open(destination(&self.run.options.out, path, &self.run.run_id)?)?,
+                    0,
+                ))
+            })
             .collect::<Result<_, Error>>()?;
         Ok(OpenSlot { slot, files })
     }

@@ -1,10 +1,13 @@
-//! The `customer-events` binary: parses the command line and reports errors
-//! as one line with exit code 2 (bad input), 130 (Ctrl-C) or 1 (failure
-//! while writing).
+//! The `customer-events` binary: parses the command line, turns SIGINT,
+//! SIGTERM and SIGHUP into a cancelled run, and reports errors as one line
+//! with exit code 2 (bad input, an output folder in use), 1 (failure while
+//! writing) or 128 + the signal's number (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP).
 
 mod cli;
 
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI32, Ordering};
 
 use clap::Parser;
 use cli::{Cli, Command, run};
@@ -27,24 +30,51 @@ fn main() -> ExitCode {
         }
     };
     let cancel = Cancel::new();
-    let on_ctrl_c = cancel.clone();
-    let _ = ctrlc::set_handler(move || on_ctrl_c.cancel());
+    let signal = Arc::new(AtomicI32::new(0));
+    if let Err(e) = cancel_on_signals(&cancel, &signal) {
+        eprintln!("customer-events: error: cannot handle signals: {e}");
+        return ExitCode::from(1);
+    }
     let writes_files = matches!(cli.command, Command::Generate(_));
+    // 128 + the signal's number, as a shell reports a process it killed.
+    let interrupted = || ExitCode::from(128 + signal.load(Ordering::SeqCst).clamp(1, 127) as u8);
     match run(cli, &cancel) {
         Ok(()) => ExitCode::SUCCESS,
         Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         // The library's message is about the files of `generate`.
         Err(Error::Interrupted) if !writes_files => {
             eprintln!("customer-events: error: interrupted");
-            ExitCode::from(130)
+            interrupted()
+        }
+        Err(Error::Interrupted) => {
+            eprintln!("customer-events: error: {}", Error::Interrupted);
+            interrupted()
         }
         Err(e) => {
             eprintln!("customer-events: error: {e}");
             ExitCode::from(match e {
                 Error::Config { .. } | Error::Option { .. } | Error::Output { .. } => 2,
-                Error::Interrupted => 130,
                 _ => 1,
             })
         }
     }
+}
+
+/// Cancels `cancel` on SIGINT, SIGTERM or SIGHUP and records which arrived
+/// in `signal` (SIGINT if none was recorded, e.g. cancelled otherwise).
+fn cancel_on_signals(cancel: &Cancel, signal: &Arc<AtomicI32>) -> std::io::Result<()> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    signal.store(SIGINT, Ordering::SeqCst);
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])?;
+    let (cancel, signal) = (cancel.clone(), Arc::clone(signal));
+    std::thread::spawn(move || {
+        for arrived in signals.forever() {
+            // The first signal names the exit code; later ones only repeat the request.
+            if !cancel.is_cancelled() {
+                signal.store(arrived, Ordering::SeqCst);
+                cancel.cancel();
+            }
+        }
+    });
+    Ok(())
 }

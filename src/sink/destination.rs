@@ -29,18 +29,20 @@ pub trait Destination: Write + Send {
 }
 
 /// The destination of `relative` (a path of the file plan) under `out`:
-/// a [`Null`] for [`crate::engine::NULL_OUTPUT`], a [`LocalFile`] otherwise.
+/// a [`Null`] for [`crate::engine::NULL_OUTPUT`], a [`LocalFile`] staged
+/// under a name carrying `run_id` otherwise.
 ///
 /// # Errors
 /// [`Error::Io`] when the file cannot be created.
-pub fn destination(out: &Path, relative: &str) -> Result<Box<dyn Destination>, Error> {
+pub fn destination(out: &Path, relative: &str, run_id: &str) -> Result<Box<dyn Destination>, Error> {
     if out.as_os_str() == crate::engine::NULL_OUTPUT {
         return Ok(Box::new(Null::new(relative)));
     }
-    Ok(Box::new(LocalFile::create(&out.join(relative))?))
+    Ok(Box::new(LocalFile::create(&out.join(relative), run_id)?))
 }
 
-/// A local file written under a hidden temporary name (`.part-00000.parquet.tmp`,
+/// A local file written under a hidden temporary name carrying the run's id
+/// (`.part-00000.parquet.<run_id>.tmp`,
 /// which DuckDB's `*.parquet` globs and Spark's hidden-file rule both skip)
 /// and renamed to its final name on commit. Dropped uncommitted, it removes
 /// the temporary file, so no partial file is ever left behind.
@@ -52,16 +54,20 @@ pub struct LocalFile {
 }
 
 impl LocalFile {
-    /// Creates the temporary file of `path` (and its folders).
+    /// Creates the temporary file of `path` for the run `run_id` (and its folders).
     ///
     /// # Errors
-    /// [`Error::Io`] when it cannot be created.
-    pub fn create(path: &Path) -> Result<Self, Error> {
+    /// [`Error::Io`] when it cannot be created (or a file of that name exists).
+    pub fn create(path: &Path, run_id: &str) -> Result<Self, Error> {
         if let Some(parent) = path.parent() {
             fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
         }
-        let temporary = temporary_path(path);
-        let file = File::create(&temporary).map_err(|e| Error::io(&temporary, e))?;
+        let temporary = temporary_path(path, run_id);
+        let file = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temporary)
+            .map_err(|e| Error::io(&temporary, e))?;
         Ok(Self {
             writer: Some(BufWriter::with_capacity(1 << 20, file)),
             temporary,
@@ -166,24 +172,24 @@ mod tests {
     fn a_local_file_appears_only_on_commit() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("day/part-00000.txt");
-        let mut file: Box<dyn Destination> = Box::new(LocalFile::create(&path).unwrap());
+        let mut file: Box<dyn Destination> = Box::new(LocalFile::create(&path, "run1").unwrap());
         file.write_all(b"hello").unwrap();
         assert!(!path.exists());
-        assert!(temporary_path(&path).exists());
+        assert!(temporary_path(&path, "run1").exists());
         assert_eq!(file.commit().unwrap(), 5);
         assert_eq!(fs::read(&path).unwrap(), b"hello");
-        assert!(!temporary_path(&path).exists());
+        assert!(!temporary_path(&path, "run1").exists());
     }
 
     #[test]
     fn a_dropped_local_file_leaves_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("part-00000.txt");
-        let mut file = LocalFile::create(&path).unwrap();
+        let mut file = LocalFile::create(&path, "run1").unwrap();
         file.write_all(b"partial").unwrap();
         drop(file);
         assert!(!path.exists());
-        assert!(!temporary_path(&path).exists());
+        assert!(!temporary_path(&path, "run1").exists());
     }
 
     #[test]

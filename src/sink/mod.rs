@@ -10,6 +10,7 @@
 pub mod destination;
 pub mod format;
 pub mod ipc;
+pub mod lock;
 pub mod ndjson;
 pub mod parquet;
 
@@ -25,6 +26,7 @@ use crate::normalize::{DIMENSION_TABLES, EVENT_TABLES};
 use crate::options::{Choice, choice_text};
 use crate::schema::PARTITION_COLUMN;
 use crate::world::World;
+use lock::FolderLock;
 
 /// How files are grouped into folders.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -233,73 +235,172 @@ pub fn plan_files(
     slots
 }
 
-/// The temporary name a file is written under before its rename.
-pub fn temporary_path(final_path: &Path) -> PathBuf {
+/// The temporary name a file is written under before its rename: hidden,
+/// and carrying the run's id, so two runs never share one
+/// (`.part-00000.parquet.<run_id>.tmp`).
+pub fn temporary_path(final_path: &Path, run_id: &str) -> PathBuf {
     let name = final_path.file_name().and_then(|n| n.to_str()).unwrap_or("part");
-    final_path.with_file_name(format!(".{name}.tmp"))
+    final_path.with_file_name(format!(".{name}.{run_id}.tmp"))
 }
 
-fn is_ours(name: &str) -> bool {
+/// The manifest's file name.
+pub const MANIFEST_FILE: &str = "_manifest.json";
+/// The marker of a complete dataset.
+pub const SUCCESS_FILE: &str = "_SUCCESS";
+/// The journal of committed files (written by `--resume` runs); its lines
+/// with a `path` are files of this tool too.
+pub const PROGRESS_FILE: &str = "_progress.jsonl";
+
+/// Whether `name` is a folder this tool makes: a date partition or a table.
+fn is_our_folder(name: &str) -> bool {
     name.starts_with(&format!("{PARTITION_COLUMN}="))
         || EVENT_TABLES.contains(&name)
         || DIMENSION_TABLES.contains(&name)
-        || (name.starts_with("part-")
-            && [".parquet", ".ndjson", ".ndjson.gz", ".ndjson.zst", ".arrow"]
-                .iter()
-                .any(|e| name.ends_with(e)))
-        || (name.starts_with('.') && name.ends_with(".tmp"))
-        || name == "_SUCCESS"
-        || name == "_manifest.json"
 }
 
-/// Makes `out` ready for a run: created if missing; refused if it holds
-/// files, unless `overwrite` and every entry is output of this tool, which
-/// is then removed.
+/// Whether `name` is a staged file of this tool: `.<name>.<run_id>.tmp` or
+/// (older runs) `.<name>.tmp`, of a data file, the manifest or `_SUCCESS`.
+fn is_our_staged_file(name: &str) -> bool {
+    let Some(inner) = name.strip_prefix('.').and_then(|n| n.strip_suffix(".tmp")) else {
+        return false;
+    };
+    (inner.starts_with("part-") && [".parquet", ".ndjson", ".arrow"].iter().any(|e| inner.contains(e)))
+        || inner.starts_with(MANIFEST_FILE)
+        || inner.starts_with(SUCCESS_FILE)
+        || inner == "customer-events-probe"
+}
+
+/// The files an earlier run says it wrote (relative paths with `/`): the
+/// `files[].path` of its `_manifest.json` and the `path` of each line of
+/// its `_progress.jsonl`, plus those two files and `_SUCCESS`. `None` when
+/// the folder has neither file of this tool.
+fn files_of_earlier_run(out: &Path) -> Option<std::collections::HashSet<String>> {
+    let mut listed = std::collections::HashSet::new();
+    let mut found = false;
+    if let Ok(text) = fs::read_to_string(out.join(MANIFEST_FILE))
+        && let Ok(manifest) = serde_json::from_str::<serde_json::Value>(&text)
+        && manifest["tool"] == "customer-events"
+    {
+        found = true;
+        listed.insert(MANIFEST_FILE.to_string());
+        for file in manifest["files"].as_array().into_iter().flatten() {
+            if let Some(path) = file["path"].as_str() {
+                listed.insert(path.to_string());
+            }
+        }
+    }
+    if let Ok(text) = fs::read_to_string(out.join(PROGRESS_FILE)) {
+        found = true;
+        listed.insert(PROGRESS_FILE.to_string());
+        for line in text.lines() {
+            if let Ok(entry) = serde_json::from_str::<serde_json::Value>(line)
+                && let Some(path) = entry["path"].as_str()
+            {
+                listed.insert(path.to_string());
+            }
+        }
+    }
+    if found {
+        listed.insert(SUCCESS_FILE.to_string());
+        Some(listed)
+    } else {
+        None
+    }
+}
+
+/// What `--overwrite` removes: every file an earlier run listed or staged,
+/// then its folders, deepest first.
+#[derive(Debug, Default)]
+struct Removal {
+    files: Vec<PathBuf>,
+    folders: Vec<PathBuf>,
+}
+
+/// Plans the removal of the earlier output in `out`, or names the first
+/// entry (at any depth) this tool did not write. Nothing is removed here.
+fn plan_removal(out: &Path) -> Result<Removal, String> {
+    let Some(listed) = files_of_earlier_run(out) else {
+        return Err(format!(
+            "has no {MANIFEST_FILE} of this tool, so --overwrite cannot tell its files from others; \
+             choose another --out or remove the files yourself"
+        ));
+    };
+    let mut removal = Removal::default();
+    // (folder, its path relative to `out` with a trailing `/` or empty)
+    let mut pending = vec![(out.to_path_buf(), String::new())];
+    while let Some((folder, prefix)) = pending.pop() {
+        let mut entries: Vec<fs::DirEntry> = fs::read_dir(&folder)
+            .and_then(|entries| entries.collect())
+            .map_err(|e| format!("cannot be read at {} ({e})", folder.display()))?;
+        entries.sort_by_key(|e| e.file_name());
+        for entry in entries {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let relative = format!("{prefix}{name}");
+            let path = entry.path();
+            let kind = entry
+                .file_type()
+                .map_err(|e| format!("cannot be read at {} ({e})", path.display()))?;
+            if prefix.is_empty() && name == lock::LOCK_FILE {
+                continue;
+            }
+            if kind.is_dir() && is_our_folder(&name) {
+                removal.folders.push(path.clone());
+                pending.push((path, format!("{relative}/")));
+            } else if kind.is_file() && (listed.contains(&relative) || is_our_staged_file(&name)) {
+                removal.files.push(path);
+            } else {
+                return Err(format!(
+                    "holds {}, which this tool did not write; --overwrite only replaces files an earlier \
+                     run listed in its {MANIFEST_FILE}, so choose another --out or move that file",
+                    path.display()
+                ));
+            }
+        }
+    }
+    // Folders were found parents first: remove children first.
+    removal.folders.reverse();
+    Ok(removal)
+}
+
+/// Makes `out` ready for a run and takes its lock: the folder is created if
+/// missing, locked (refused if another run holds it), then refused if it
+/// holds files other than the lock, unless `overwrite` and every file is
+/// one an earlier run of this tool listed in its manifest (or staged),
+/// which are then removed with their folders. Foreign files at any depth
+/// refuse the run before anything is removed.
 ///
 /// # Errors
-/// [`Error::Output`] naming the folder and the fix.
-pub fn prepare_folder(out: &Path, overwrite: bool) -> Result<(), Error> {
+/// [`Error::Output`] naming the folder (or the foreign file) and the fix;
+/// [`Error::Io`] when a listed file cannot be removed.
+pub fn prepare_folder(out: &Path, overwrite: bool) -> Result<FolderLock, Error> {
     let output_error = |message: String| Error::Output {
         path: out.to_path_buf(),
         message,
     };
-    if out.exists() {
-        if !out.is_dir() {
-            return Err(output_error("is a file, not a folder; choose another --out".into()));
-        }
-        let entries: Vec<fs::DirEntry> = fs::read_dir(out)
-            .map_err(|e| output_error(format!("cannot be read ({e}); choose another --out")))?
-            .collect::<Result<_, _>>()
-            .map_err(|e| output_error(format!("cannot be read ({e})")))?;
-        if !entries.is_empty() {
-            if !overwrite {
-                return Err(output_error(
-                    "already holds files; pass --overwrite to replace them, or choose another --out".into(),
-                ));
-            }
-            if let Some(stranger) = entries.iter().find(|e| !is_ours(&e.file_name().to_string_lossy())) {
-                return Err(output_error(format!(
-                    "holds {:?}, which this tool did not write; --overwrite only replaces earlier output, so choose another --out",
-                    stranger.file_name()
-                )));
-            }
-            for entry in entries {
-                let path = entry.path();
-                let removed = if path.is_dir() {
-                    fs::remove_dir_all(&path)
-                } else {
-                    fs::remove_file(&path)
-                };
-                removed.map_err(|e| Error::io(&path, e))?;
-            }
-        }
+    if out.exists() && !out.is_dir() {
+        return Err(output_error("is a file, not a folder; choose another --out".into()));
     }
     fs::create_dir_all(out).map_err(|e| output_error(format!("cannot be created ({e}); choose another --out")))?;
-    // Probe writability now rather than after the first row group.
-    let probe = out.join(".customer-events-probe.tmp");
-    fs::write(&probe, b"").map_err(|e| output_error(format!("is not writable ({e}); choose another --out")))?;
-    let _ = fs::remove_file(&probe);
-    Ok(())
+    let lock = FolderLock::acquire(out)?;
+    let mut entries = fs::read_dir(out)
+        .map_err(|e| output_error(format!("cannot be read ({e}); choose another --out")))?
+        .filter(|e| e.as_ref().map_or(true, |e| e.file_name() != lock::LOCK_FILE));
+    if let Some(entry) = entries.next() {
+        entry.map_err(|e| output_error(format!("cannot be read ({e})")))?;
+        if !overwrite {
+            return Err(output_error(
+                "already holds files; pass --overwrite to replace them, or choose another --out".into(),
+            ));
+        }
+        let removal = plan_removal(out).map_err(output_error)?;
+        for file in &removal.files {
+            fs::remove_file(file).map_err(|e| Error::io(file, e))?;
+        }
+        for folder in &removal.folders {
+            fs::remove_dir(folder).map_err(|e| Error::io(folder, e))?;
+        }
+    }
+    Ok(lock)
 }
 
 /// A written file, as recorded in the manifest.
@@ -341,15 +442,15 @@ pub struct Manifest<'a> {
 ///
 /// # Errors
 /// [`Error::Io`] when a file cannot be written.
-pub fn finish_folder(out: &Path, manifest: &Manifest<'_>) -> Result<(), Error> {
-    let path = out.join("_manifest.json");
+pub fn finish_folder(out: &Path, manifest: &Manifest<'_>, run_id: &str) -> Result<(), Error> {
+    let path = out.join(MANIFEST_FILE);
     let text = serde_json::to_string_pretty(manifest).expect("manifest serializes");
-    write_atomically(&path, text.as_bytes())?;
-    write_atomically(&out.join("_SUCCESS"), b"")
+    write_atomically(&path, text.as_bytes(), run_id)?;
+    write_atomically(&out.join(SUCCESS_FILE), b"", run_id)
 }
 
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let tmp = temporary_path(path);
+fn write_atomically(path: &Path, bytes: &[u8], run_id: &str) -> Result<(), Error> {
+    let tmp = temporary_path(path, run_id);
     fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
     fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
 }
