@@ -319,12 +319,10 @@ struct Removal {
 /// Plans the removal of the earlier output in `out`, or names the first
 /// entry (at any depth) this tool did not write. Nothing is removed here.
 fn plan_removal(out: &Path) -> Result<Removal, String> {
-    let Some(listed) = files_of_earlier_run(out) else {
-        return Err(format!(
-            "has no {MANIFEST_FILE} of this tool, so --overwrite cannot tell its files from others; \
-             choose another --out or remove the files yourself"
-        ));
-    };
+    // Without a manifest only empty folders and staged files of this tool can go.
+    let manifest = files_of_earlier_run(out);
+    let no_manifest = manifest.is_none();
+    let listed = manifest.unwrap_or_default();
     let mut removal = Removal::default();
     // (folder, its path relative to `out` with a trailing `/` or empty)
     let mut pending = vec![(out.to_path_buf(), String::new())];
@@ -348,6 +346,12 @@ fn plan_removal(out: &Path) -> Result<Removal, String> {
                 pending.push((path, format!("{relative}/")));
             } else if kind.is_file() && (listed.contains(&relative) || is_our_staged_file(&name)) {
                 removal.files.push(path);
+            } else if no_manifest {
+                return Err(format!(
+                    "has no {MANIFEST_FILE} of this tool, so --overwrite cannot tell its files (such as {}) \
+                     from others; choose another --out or remove the files yourself",
+                    path.display()
+                ));
             } else {
                 return Err(format!(
                     "holds {}, which this tool did not write; --overwrite only replaces files an earlier \
