@@ -19,6 +19,7 @@ use customer_events::options::{Choice, parse_choice, parse_count, parse_date};
 use customer_events::schema::event_schema;
 use customer_events::schema_formats::SchemaFormat;
 use customer_events::sink::parquet::Compression;
+use customer_events::sink::parts::{self, Committed, PartOf};
 use customer_events::sink::{Format, Layout, PartitionBy};
 use customer_events::world::World;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -44,6 +45,16 @@ pub enum Command {
     Config(ConfigArgs),
     /// Print the event schema in another system's terms (generated from the one Arrow schema).
     Schema(SchemaArgs),
+    /// Merge the part manifests of `generate --parts N --part K` runs in OUT into
+    /// `_manifest.json` and write `_SUCCESS` (the last part to finish does it itself).
+    Commit(CommitArgs),
+}
+
+/// Flags of `commit`.
+#[derive(Debug, Args)]
+pub struct CommitArgs {
+    /// The output folder holding every part's files and `_parts/`.
+    pub out: PathBuf,
 }
 
 /// Flags of `schema`.
@@ -124,6 +135,13 @@ pub struct GenerateArgs {
     /// Replace earlier output of this tool in --out (other files are never touched).
     #[arg(long)]
     pub overwrite: bool,
+    /// Split the dataset's files into N parts, one run each (e.g. one per machine); needs --part.
+    #[arg(long, value_name = "N", requires = "part")]
+    pub parts: Option<u32>,
+    /// Write only part K (1..=N) of --parts: its files and `_parts/part-K-of-N.json`, the same
+    /// bytes a single run writes for them. `customer-events commit OUT` merges the parts.
+    #[arg(long, value_name = "K", requires = "parts")]
+    pub part: Option<u32>,
     /// No progress bar and no summary line.
     #[arg(long, short)]
     pub quiet: bool,
@@ -275,6 +293,13 @@ pub fn run(cli: Cli, cancel: &Cancel) -> Result<(), Error> {
             print!("{}", args.format.render(&event_schema()));
             Ok(())
         }
+        Command::Commit(args) => {
+            match parts::commit(&args.out)? {
+                Committed::Now { parts } => eprintln!("committed {parts} parts in {}", args.out.display()),
+                Committed::Already => eprintln!("{} is already committed", args.out.display()),
+            }
+            Ok(())
+        }
     }
 }
 
@@ -291,6 +316,10 @@ fn run_generate(args: GenerateArgs, cancel: &Cancel) -> Result<(), Error> {
         string_statistics: args.string_statistics,
         overwrite: args.overwrite,
         threads: args.threads,
+        part: match (args.parts, args.part) {
+            (Some(parts), Some(part)) => Some(PartOf::new(parts, part)?),
+            _ => None,
+        },
     };
     let show_bar = !args.quiet && std::io::stderr().is_terminal();
     let bar = ProgressBar::new(config.rows);
@@ -326,6 +355,16 @@ fn run_generate(args: GenerateArgs, cancel: &Cancel) -> Result<(), Error> {
             with_thousands((summary.rows as f64 / secs) as u64),
             with_thousands((summary.cells as f64 / secs) as u64),
         );
+        if let Some(part) = options.part.filter(|_| !options.is_null()) {
+            if options.out.join("_SUCCESS").exists() {
+                eprintln!("all {} parts are in {}: committed", part.parts, options.out.display());
+            } else {
+                eprintln!(
+                    "part {} of {} done; once every part's files are in one folder, run `customer-events commit OUT`",
+                    part.part, part.parts
+                );
+            }
+        }
     }
     Ok(())
 }

@@ -33,6 +33,7 @@ use crate::sink::format::{Batches, Events, FileFormat, Input, TableSpec};
 use crate::sink::ipc::IpcFormat;
 use crate::sink::ndjson::{NdjsonBatches, NdjsonEvents};
 use crate::sink::parquet::{Compression, ParquetFormat};
+use crate::sink::parts::{self, PartOf};
 use crate::sink::{
     FileSlot, Format, Layout, Manifest, PartitionBy, Source, WrittenFile, finish_folder, plan_files, prepare_folder,
 };
@@ -81,6 +82,11 @@ pub struct OutputOptions {
     /// Worker threads (`None`: one per core). Does not change the output.
     #[serde(skip)]
     pub threads: Option<usize>,
+    /// Write only this part of the dataset's files (`--parts N --part K`),
+    /// with a part manifest instead of `_manifest.json`; see [`crate::sink::parts`].
+    /// Not in the manifest: every part writes the same options.
+    #[serde(skip)]
+    pub part: Option<PartOf>,
 }
 
 fn display_compression<S: serde::Serializer>(c: &Option<Compression>, s: S) -> Result<S::Ok, S::Error> {
@@ -104,6 +110,7 @@ impl OutputOptions {
             string_statistics: false,
             overwrite: false,
             threads: None,
+            part: None,
         }
     }
 
@@ -433,13 +440,36 @@ pub fn generate_with<F: FileFormat>(
     config.validate()?;
     let compression = options.validate()?;
     let world = World::new(config)?;
-    let run = Run::<F>::plan(&world, options, compression, cancel)?;
+    let slots = plan_files(
+        &world,
+        options.layout,
+        options.partition_by,
+        options.max_rows_per_file,
+        F::extension(compression),
+    );
+    let slots = match options.part {
+        Some(part) => parts::slots_of_part(slots, part)?,
+        None => slots,
+    };
+    let run = Run::<F>::plan(&world, options, compression, slots, cancel)?;
     if !options.is_null() {
-        prepare_folder(&options.out, options.overwrite)?;
+        match options.part {
+            Some(part) => parts::prepare_folder_for_part(&options.out, &run.slots, part, options.overwrite)?,
+            None => prepare_folder(&options.out, options.overwrite)?,
+        }
     }
     let pool = thread_pool(options.threads)?;
     let (written, cells) = run.execute(&pool, progress)?;
-    finish_manifest(&world, options, written, cells, started)
+    let rows = match options.part {
+        Some(_) => run
+            .slots
+            .iter()
+            .filter(|s| s.source == Source::Events)
+            .map(|s| s.rows)
+            .sum(),
+        None => world.rows(),
+    };
+    finish_manifest(&world, options, written, rows, cells, started)
 }
 
 /// A planned run: the tables' formats, the file slots and the row groups.
@@ -455,21 +485,15 @@ struct Run<'a, F> {
 }
 
 impl<'a, F: FileFormat> Run<'a, F> {
-    /// Makes the tables' formats and cuts the dataset into files and row groups.
+    /// Makes the tables' formats and cuts the file slots to write into row groups.
     fn plan(
         world: &'a World,
         options: &'a OutputOptions,
         compression: Compression,
+        slots: Vec<FileSlot>,
         cancel: &'a Cancel,
     ) -> Result<Self, Error> {
         let tables = Tables::new(options, compression)?;
-        let slots = plan_files(
-            world,
-            options.layout,
-            options.partition_by,
-            options.max_rows_per_file,
-            F::extension(compression),
-        );
         let group_rows = options.row_group_rows.min(F::MAX_GROUP_ROWS);
         let groups = slots
             .iter()
@@ -581,16 +605,17 @@ fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool, Error> {
     })
 }
 
-/// Writes the manifest and `_SUCCESS` (not for `null:`) and sums up the run.
+/// Writes the manifest and `_SUCCESS`, or a part's manifest (not for
+/// `null:`), and sums up the run of `rows` events.
 fn finish_manifest(
     world: &World,
     options: &OutputOptions,
     written: Vec<WrittenFile>,
+    rows: u64,
     cells: u64,
     started: Instant,
 ) -> Result<Summary, Error> {
     let null = options.is_null();
-    let rows = world.rows();
     let bytes = written.iter().map(|f| f.bytes).sum();
     let files = if null { Vec::new() } else { written };
     if !null {
@@ -605,8 +630,15 @@ fn finish_manifest(
             rows,
             cells,
             files: &files,
+            parts: options.part.map(|p| p.parts),
+            part: options.part.map(|p| p.part),
         };
-        finish_folder(&options.out, &manifest)?;
+        match options.part {
+            Some(part) => {
+                parts::finish_part(&options.out, &manifest, part)?;
+            }
+            None => finish_folder(&options.out, &manifest)?,
+        }
     }
     Ok(Summary {
         rows,

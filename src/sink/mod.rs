@@ -5,19 +5,22 @@
 //! by [`parquet`], [`ipc`] and [`ndjson`]; a format writes each file into a
 //! [`destination`], which makes it appear only when complete (a local file
 //! is written under a hidden temporary name and renamed). `_SUCCESS` and
-//! `_manifest.json` are written last, after every file.
+//! `_manifest.json` are written last, after every file. A dataset split
+//! into [`parts`] has each part write its own manifest under `_parts/`,
+//! merged into `_manifest.json` by a commit.
 
 pub mod destination;
 pub mod format;
 pub mod ipc;
 pub mod ndjson;
 pub mod parquet;
+pub mod parts;
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
 use crate::error::Error;
@@ -250,6 +253,7 @@ fn is_ours(name: &str) -> bool {
         || (name.starts_with('.') && name.ends_with(".tmp"))
         || name == "_SUCCESS"
         || name == "_manifest.json"
+        || name == parts::PARTS_FOLDER
 }
 
 /// Makes `out` ready for a run: created if missing; refused if it holds
@@ -303,7 +307,7 @@ pub fn prepare_folder(out: &Path, overwrite: bool) -> Result<(), Error> {
 }
 
 /// A written file, as recorded in the manifest.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct WrittenFile {
     /// Path relative to the output folder.
     pub path: String,
@@ -335,6 +339,13 @@ pub struct Manifest<'a> {
     pub rows: u64,
     /// Every file.
     pub files: &'a [WrittenFile],
+    /// How many parts the dataset was split into; only in a part's own
+    /// manifest (`_parts/`, see [`parts`]), never in `_manifest.json`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parts: Option<u32>,
+    /// Which part (1-based); only in a part's own manifest.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub part: Option<u32>,
 }
 
 /// Writes `_manifest.json` then `_SUCCESS`.
@@ -348,7 +359,7 @@ pub fn finish_folder(out: &Path, manifest: &Manifest<'_>) -> Result<(), Error> {
     write_atomically(&out.join("_SUCCESS"), b"")
 }
 
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     let tmp = temporary_path(path);
     fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
     fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
