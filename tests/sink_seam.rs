@@ -8,7 +8,7 @@ use arrow::array::{AsArray, RecordBatch};
 use customer_events::Cancel;
 use customer_events::engine::{OutputOptions, generate_with};
 use customer_events::sink::PartitionBy;
-use customer_events::sink::destination::Destination;
+use customer_events::sink::destination::{Committed, Destination};
 use customer_events::sink::format::{Batches, FileFormat, TableSpec};
 use customer_events::{Compression, Config, Error, World};
 
@@ -66,7 +66,7 @@ impl FileFormat for FirstColumn {
         file.write_all(&group).map_err(|e| Error::io(file.location(), e))
     }
 
-    fn close(&self, file: Box<dyn Destination>) -> Result<u64, Error> {
+    fn close(&self, file: Box<dyn Destination>) -> Result<Committed, Error> {
         file.commit()
     }
 }
@@ -211,7 +211,7 @@ impl FileFormat for FailsOnSecondGroup {
         Ok(())
     }
 
-    fn close(&self, file: Self::File) -> Result<u64, Error> {
+    fn close(&self, file: Self::File) -> Result<Committed, Error> {
         file.0.commit()
     }
 }
