@@ -17,7 +17,8 @@ pub fn run(args: &[&str]) -> Output {
         .expect("binary runs")
 }
 
-/// Runs `customer-events` and asserts success.
+/// Runs `customer-events` and asserts success; a dataset written by
+/// `generate` must then pass `verify` too.
 pub fn run_ok(args: &[&str]) -> Output {
     let out = run(args);
     assert!(
@@ -25,6 +26,18 @@ pub fn run_ok(args: &[&str]) -> Output {
         "{args:?} failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+    let folder = args.iter().position(|a| *a == "--out").and_then(|i| args.get(i + 1));
+    if let (Some(&"generate"), Some(folder)) = (args.first(), folder)
+        && *folder != "null:"
+    {
+        let verified = run(&["verify", folder]);
+        assert!(
+            verified.status.success(),
+            "verify {folder} after {args:?}: {}{}",
+            String::from_utf8_lossy(&verified.stdout),
+            String::from_utf8_lossy(&verified.stderr)
+        );
+    }
     out
 }
 
