@@ -48,12 +48,22 @@ pub enum Command {
     /// Merge the part manifests of `generate --parts N --part K` runs in OUT into
     /// `_manifest.json` and write `_SUCCESS` (the last part to finish does it itself).
     Commit(CommitArgs),
+    /// Check a dataset against its _manifest.json: every file present with its size, CRC-32 and rows,
+    /// no other files, _SUCCESS present. Exit 0 when intact, 1 when not, 2 without a manifest.
+    Verify(VerifyArgs),
 }
 
 /// Flags of `commit`.
 #[derive(Debug, Args)]
 pub struct CommitArgs {
     /// The output folder holding every part's files and `_parts/`.
+    pub out: PathBuf,
+}
+
+/// Flags of `verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The dataset's folder (the --out of `generate`).
     pub out: PathBuf,
 }
 
@@ -142,6 +152,10 @@ pub struct GenerateArgs {
     /// bytes a single run writes for them. `customer-events commit OUT` merges the parts.
     #[arg(long, value_name = "K", requires = "parts")]
     pub part: Option<u32>,
+    /// Continue an interrupted run in --out (same flags and config): keep the files its
+    /// _progress.jsonl journal lists and that match on disk, write the rest.
+    #[arg(long, conflicts_with = "overwrite")]
+    pub resume: bool,
     /// No progress bar and no summary line.
     #[arg(long, short)]
     pub quiet: bool,
@@ -289,6 +303,7 @@ pub fn run(cli: Cli, cancel: &Cancel) -> Result<(), Error> {
             print!("{DEFAULT_CONFIG_TOML}");
             Ok(())
         }
+        Command::Verify(args) => run_verify(&args),
         Command::Schema(args) => {
             print!("{}", args.format.render(&event_schema()));
             Ok(())
@@ -315,6 +330,7 @@ fn run_generate(args: GenerateArgs, cancel: &Cancel) -> Result<(), Error> {
         partition_by: args.partition_by,
         string_statistics: args.string_statistics,
         overwrite: args.overwrite,
+        resume: args.resume,
         threads: args.threads,
         part: match (args.parts, args.part) {
             (Some(parts), Some(part)) => Some(PartOf::new(parts, part)?),
@@ -367,6 +383,26 @@ fn run_generate(args: GenerateArgs, cancel: &Cancel) -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+fn run_verify(args: &VerifyArgs) -> Result<(), Error> {
+    let problems = customer_events::verify::verify(&args.out)?;
+    let mut stdout = std::io::stdout().lock();
+    for problem in &problems {
+        writeln!(stdout, "{problem}").map_err(|e| Error::io("stdout", e))?;
+    }
+    if !problems.is_empty() {
+        return Err(Error::Damaged {
+            path: args.out.clone(),
+            problems: problems.len(),
+        });
+    }
+    writeln!(
+        stdout,
+        "{}: intact, every file matches _manifest.json",
+        args.out.display()
+    )
+    .map_err(|e| Error::io("stdout", e))
 }
 
 fn run_sample(args: SampleArgs, cancel: &Cancel) -> Result<(), Error> {

@@ -31,11 +31,13 @@ use crate::schema::event_schema;
 use crate::sink::destination::destination;
 use crate::sink::format::{Batches, Events, FileFormat, Input, TableSpec};
 use crate::sink::ipc::IpcFormat;
+use crate::sink::journal::{self, Entry, Journal};
 use crate::sink::ndjson::{NdjsonBatches, NdjsonEvents};
 use crate::sink::parquet::{Compression, ParquetFormat};
 use crate::sink::parts::{self, PartOf};
 use crate::sink::{
-    FileSlot, Format, Layout, Manifest, PartitionBy, Source, WrittenFile, finish_folder, plan_files, prepare_folder,
+    FileSlot, Format, Layout, Manifest, PartitionBy, Source, WrittenFile, crc32_text, finish_folder, plan_files,
+    prepare_folder,
 };
 use crate::world::World;
 
@@ -79,6 +81,10 @@ pub struct OutputOptions {
     /// Replace earlier output in `out`.
     #[serde(skip)]
     pub overwrite: bool,
+    /// Continue an interrupted run in `out`: keep the files its journal
+    /// lists and that match on disk, write the rest.
+    #[serde(skip)]
+    pub resume: bool,
     /// Worker threads (`None`: one per core). Does not change the output.
     #[serde(skip)]
     pub threads: Option<usize>,
@@ -109,6 +115,7 @@ impl OutputOptions {
             partition_by: PartitionBy::Date,
             string_statistics: false,
             overwrite: false,
+            resume: false,
             threads: None,
             part: None,
         }
@@ -159,6 +166,12 @@ impl OutputOptions {
             return Err(Error::Option {
                 flag: "--max-rows-per-file",
                 message: "must be at least 1".into(),
+            });
+        }
+        if self.resume && self.is_null() {
+            return Err(Error::Option {
+                flag: "--resume",
+                message: "null: writes no files to resume; leave out --resume".into(),
             });
         }
         if self.threads == Some(0) {
@@ -451,25 +464,55 @@ pub fn generate_with<F: FileFormat>(
         Some(part) => parts::slots_of_part(slots, part)?,
         None => slots,
     };
-    let run = Run::<F>::plan(&world, options, compression, slots, cancel)?;
-    if !options.is_null() {
-        match options.part {
-            Some(part) => parts::prepare_folder_for_part(&options.out, &run.slots, part, options.overwrite)?,
-            None => prepare_folder(&options.out, options.overwrite)?,
-        }
-    }
-    let pool = thread_pool(options.threads)?;
-    let (written, cells) = run.execute(&pool, progress)?;
-    let rows = match options.part {
-        Some(_) => run
-            .slots
-            .iter()
-            .filter(|s| s.source == Source::Events)
-            .map(|s| s.rows)
-            .sum(),
-        None => world.rows(),
+    let mut run = Run::<F>::plan(&world, options, compression, slots, cancel)?;
+    let output = serde_json::to_value(options).expect("options serialize");
+    let identity = journal::identity(world.config(), &output);
+    let done = if options.resume {
+        crate::resume::completed_slots(&options.out, &identity, &run.slots)?
+    } else {
+        BTreeMap::new()
     };
-    finish_manifest(&world, options, written, rows, cells, started)
+    let todo = crate::resume::pending_slots(&run.slots, &done);
+    run.write_only(&todo);
+    let journal = if options.is_null() {
+        None
+    } else {
+        match options.part {
+            Some(part) if !options.resume => {
+                parts::prepare_folder_for_part(&options.out, &run.slots, part, options.overwrite)?
+            }
+            _ => prepare_folder(&options.out, options.overwrite, options.resume)?,
+        }
+        if options.resume {
+            crate::resume::remove_staged(&options.out, &run.slots)?;
+        }
+        let kept: Vec<Entry> = done.values().flatten().cloned().collect();
+        Some(Journal::start(&options.out, &identity, &kept)?)
+    };
+    let pool = thread_pool(options.threads)?;
+    let kept_rows = done
+        .keys()
+        .map(|&s| &run.slots[s])
+        .filter(|s| s.source == Source::Events)
+        .map(|s| s.rows)
+        .sum();
+    let kept_bytes = done.values().flatten().map(|e| e.file.bytes).sum();
+    if kept_rows > 0 {
+        progress.advance(kept_rows, kept_bytes);
+    }
+    let written = run.execute(&pool, progress, journal, kept_bytes)?;
+    // A part's events are those of its slots; a whole run's, every event.
+    let rows = run
+        .slots
+        .iter()
+        .filter(|s| s.source == Source::Events)
+        .map(|s| s.rows)
+        .sum();
+    // Every file, kept and new, in plan order.
+    let mut by_slot = done;
+    by_slot.extend(written);
+    let entries: Vec<Entry> = by_slot.into_values().flatten().collect();
+    finish_manifest(&world, options, &output, entries, rows, started)
 }
 
 /// A planned run: the tables' formats, the file slots and the row groups.
@@ -519,28 +562,50 @@ impl<'a, F: FileFormat> Run<'a, F> {
         })
     }
 
-    /// Runs the workers on `pool` and the ordered writer beside them;
-    /// returns the files written and the leaf values generated.
+    /// Writes only the slots `todo` (indices in plan order): the others are
+    /// complete already.
+    fn write_only(&mut self, todo: &[usize]) {
+        let mut wanted = vec![false; self.slots.len()];
+        for &slot in todo {
+            wanted[slot] = true;
+        }
+        self.groups.retain(|g| wanted[g.slot]);
+    }
+
+    /// Runs the workers on `pool` and the ordered writer beside them
+    /// (recording each file in `journal`); returns the files written, by
+    /// slot. `kept_bytes` were written before (a resumed run).
     ///
     /// Workers claim row groups in order and encode them; the writer appends
     /// them in order. A worker may run at most `window` groups ahead of the
     /// writer, which bounds memory without a barrier between windows.
-    fn execute(&self, pool: &rayon::ThreadPool, progress: &dyn Progress) -> Result<(Vec<WrittenFile>, u64), Error> {
+    fn execute(
+        &self,
+        pool: &rayon::ThreadPool,
+        progress: &dyn Progress,
+        journal: Option<Journal>,
+        kept_bytes: u64,
+    ) -> Result<BTreeMap<usize, Vec<Entry>>, Error> {
         let window = pool.current_num_threads() * 2;
         let (sender, receiver) = mpsc::sync_channel::<Sent<F::Group>>(window);
         let next = AtomicUsize::new(0);
         let gate = Gate::default();
         std::thread::scope(|scope| {
-            let writing = scope.spawn(|| {
-                let writer = Writer { run: self, progress };
-                let result = writer.run(receiver, &gate);
+            let gate = &gate;
+            let writing = scope.spawn(move || {
+                let mut writer = Writer {
+                    run: self,
+                    progress,
+                    journal,
+                };
+                let result = writer.run(receiver, gate, kept_bytes);
                 gate.stop();
                 result
             });
             pool.scope(|workers| {
                 for _ in 0..pool.current_num_threads() {
                     let sender = sender.clone();
-                    let (next, gate) = (&next, &gate);
+                    let next = &next;
                     workers.spawn(move |_| self.work(next, gate, window, pool.current_num_threads(), sender));
                 }
             });
@@ -605,28 +670,29 @@ fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool, Error> {
     })
 }
 
-/// Writes the manifest and `_SUCCESS`, or a part's manifest (not for
-/// `null:`), and sums up the run of `rows` events.
+/// Writes the manifest and `_SUCCESS`, or a part's manifest, and removes
+/// the journal (not for `null:`); sums up the run of `rows` events.
 fn finish_manifest(
     world: &World,
     options: &OutputOptions,
-    written: Vec<WrittenFile>,
+    output: &serde_json::Value,
+    entries: Vec<Entry>,
     rows: u64,
-    cells: u64,
     started: Instant,
 ) -> Result<Summary, Error> {
     let null = options.is_null();
-    let bytes = written.iter().map(|f| f.bytes).sum();
+    let bytes = entries.iter().map(|e| e.file.bytes).sum();
+    let cells = entries.iter().map(|e| e.cells).sum();
+    let written: Vec<WrittenFile> = entries.into_iter().map(|e| e.file).collect();
     let files = if null { Vec::new() } else { written };
     if !null {
-        let output = serde_json::to_value(options).expect("options serialize");
         let manifest = Manifest {
             tool: "customer-events",
             tool_version: env!("CARGO_PKG_VERSION"),
             schema_version: crate::schema::SCHEMA_VERSION,
             config: world.config(),
             users: world.population().len(),
-            output: &output,
+            output,
             rows,
             cells,
             files: &files,
@@ -639,6 +705,7 @@ fn finish_manifest(
             }
             None => finish_folder(&options.out, &manifest)?,
         }
+        journal::remove(&options.out)?;
     }
     Ok(Summary {
         rows,
@@ -682,12 +749,16 @@ impl Gate {
 struct Writer<'r, 'a, F> {
     run: &'r Run<'a, F>,
     progress: &'r dyn Progress,
+    /// Where each committed file is recorded (`None` for `null:`).
+    journal: Option<Journal>,
 }
 
-/// The files of the slot being written: one per table, with its rows so far.
+/// The files of the slot being written: one per table, with its rows so
+/// far, and the leaf values of its rows.
 struct OpenSlot<F: FileFormat> {
     slot: usize,
     files: Vec<(F::File, u64)>,
+    cells: u64,
 }
 
 impl<F: FileFormat> Writer<'_, '_, F> {
@@ -700,20 +771,33 @@ impl<F: FileFormat> Writer<'_, '_, F> {
             .zip(self.run.tables.of(planned.source))
             .map(|(path, format)| Ok((format.open(destination(&self.run.options.out, path)?)?, 0)))
             .collect::<Result<_, Error>>()?;
-        Ok(OpenSlot { slot, files })
+        Ok(OpenSlot { slot, files, cells: 0 })
     }
 
-    /// Finishes the files of `open` and records them.
-    fn close(&self, open: OpenSlot<F>, written: &mut Vec<WrittenFile>) -> Result<(), Error> {
+    /// Finishes the files of `open` and records them, each in the journal
+    /// right after its commit. The slot's leaf values go on its first file.
+    fn close(&mut self, open: OpenSlot<F>, written: &mut BTreeMap<usize, Vec<Entry>>) -> Result<(), Error> {
         let planned = &self.run.slots[open.slot];
         let formats = self.run.tables.of(planned.source);
+        let mut entries = Vec::with_capacity(open.files.len());
+        let mut cells = open.cells;
         for (((file, rows), path), format) in open.files.into_iter().zip(&planned.paths).zip(formats) {
-            written.push(WrittenFile {
-                path: path.clone(),
-                rows,
-                bytes: format.close(file)?,
-            });
+            let committed = format.close(file)?;
+            let entry = Entry {
+                file: WrittenFile {
+                    path: path.clone(),
+                    rows,
+                    bytes: committed.bytes,
+                    crc32: crc32_text(committed.crc32),
+                },
+                cells: std::mem::take(&mut cells),
+            };
+            if let Some(journal) = &mut self.journal {
+                journal.record(&entry)?;
+            }
+            entries.push(entry);
         }
+        written.insert(open.slot, entries);
         Ok(())
     }
 
@@ -730,10 +814,15 @@ impl<F: FileFormat> Writer<'_, '_, F> {
     }
 
     /// Receives encoded groups in any order and writes them in row order.
-    fn run(&self, receiver: mpsc::Receiver<Sent<F::Group>>, gate: &Gate) -> Result<(Vec<WrittenFile>, u64), Error> {
-        let mut written = Vec::new();
+    fn run(
+        &mut self,
+        receiver: mpsc::Receiver<Sent<F::Group>>,
+        gate: &Gate,
+        kept_bytes: u64,
+    ) -> Result<BTreeMap<usize, Vec<Entry>>, Error> {
+        let mut written = BTreeMap::new();
         let mut open: Option<OpenSlot<F>> = None;
-        let (mut bytes_so_far, mut cells) = (0u64, 0u64);
+        let mut bytes_so_far = kept_bytes;
         // Groups that arrived before their turn.
         let mut early: BTreeMap<usize, Result<EncodedGroup<F::Group>, Error>> = BTreeMap::new();
         let mut expected = 0;
@@ -752,8 +841,9 @@ impl<F: FileFormat> Writer<'_, '_, F> {
                     open = Some(self.open(group.slot)?);
                 }
                 let (events, group_cells) = (group.events, group.cells);
-                bytes_so_far += self.append(open.as_mut().expect("opened above"), group)?;
-                cells += group_cells;
+                let slot = open.as_mut().expect("opened above");
+                slot.cells += group_cells;
+                bytes_so_far += self.append(slot, group)?;
                 self.progress.advance(events, bytes_so_far);
                 gate.advance(expected);
             }
@@ -766,6 +856,6 @@ impl<F: FileFormat> Writer<'_, '_, F> {
         if let Some(done) = open.take() {
             self.close(done, &mut written)?;
         }
-        Ok((written, cells))
+        Ok(written)
     }
 }

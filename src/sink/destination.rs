@@ -3,7 +3,9 @@
 //!
 //! [`LocalFile`] writes under a hidden temporary name and renames on commit;
 //! [`Null`] only counts bytes (`--out null:`). A destination dropped without
-//! a commit (an error, Ctrl-C) leaves nothing behind. Another kind of
+//! a commit (an error, Ctrl-C) leaves nothing behind. Both compute the
+//! file's CRC-32 as its bytes go through, so a commit reports the
+//! [`Committed`] size and checksum the manifest records. Another kind of
 //! destination (object storage) is one more implementation here and one more
 //! arm of [`destination`].
 
@@ -14,18 +16,29 @@ use std::path::{Path, PathBuf};
 use super::temporary_path;
 use crate::error::Error;
 
+/// What a committed file is: its size and the CRC-32 (IEEE, as zlib's
+/// `crc32`) of its bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Committed {
+    /// Size in bytes.
+    pub bytes: u64,
+    /// CRC-32 of the bytes.
+    pub crc32: u32,
+}
+
 /// The bytes of one output file. A format writes the file through
 /// [`Write`]; [`Destination::commit`] makes it appear whole.
 pub trait Destination: Write + Send {
     /// Where the bytes go, for error messages.
     fn location(&self) -> &Path;
 
-    /// Flushes and publishes the file under its final name; returns its size.
+    /// Flushes and publishes the file under its final name; returns its
+    /// size and checksum.
     /// Dropped without this, a destination discards what was written.
     ///
     /// # Errors
     /// [`Error::Io`] on a write failure (e.g. a full disk).
-    fn commit(self: Box<Self>) -> Result<u64, Error>;
+    fn commit(self: Box<Self>) -> Result<Committed, Error>;
 }
 
 /// The destination of `relative` (a path of the file plan) under `out`:
@@ -47,6 +60,7 @@ pub fn destination(out: &Path, relative: &str) -> Result<Box<dyn Destination>, E
 #[derive(Debug)]
 pub struct LocalFile {
     writer: Option<BufWriter<File>>,
+    checksum: crc32fast::Hasher,
     temporary: PathBuf,
     path: PathBuf,
 }
@@ -64,6 +78,7 @@ impl LocalFile {
         let file = File::create(&temporary).map_err(|e| Error::io(&temporary, e))?;
         Ok(Self {
             writer: Some(BufWriter::with_capacity(1 << 20, file)),
+            checksum: crc32fast::Hasher::new(),
             temporary,
             path: path.to_path_buf(),
         })
@@ -78,11 +93,15 @@ impl LocalFile {
 
 impl Write for LocalFile {
     fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-        self.writer().write(bytes)
+        let written = self.writer().write(bytes)?;
+        self.checksum.update(&bytes[..written]);
+        Ok(written)
     }
 
     fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
-        self.writer().write_all(bytes)
+        self.writer().write_all(bytes)?;
+        self.checksum.update(bytes);
+        Ok(())
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -95,7 +114,7 @@ impl Destination for LocalFile {
         &self.temporary
     }
 
-    fn commit(mut self: Box<Self>) -> Result<u64, Error> {
+    fn commit(mut self: Box<Self>) -> Result<Committed, Error> {
         let mut writer = self.writer.take().expect("committed once");
         writer.flush().map_err(|e| Error::io(&self.temporary, e))?;
         let file = writer
@@ -106,7 +125,10 @@ impl Destination for LocalFile {
         fs::rename(&self.temporary, &self.path).map_err(|e| Error::io(&self.path, e))?;
         // Renamed: nothing is left under the temporary name for `drop` to remove.
         self.temporary = PathBuf::new();
-        Ok(bytes)
+        Ok(Committed {
+            bytes,
+            crc32: self.checksum.clone().finalize(),
+        })
     }
 }
 
@@ -125,6 +147,7 @@ impl Drop for LocalFile {
 pub struct Null {
     location: PathBuf,
     bytes: u64,
+    checksum: crc32fast::Hasher,
 }
 
 impl Null {
@@ -133,6 +156,7 @@ impl Null {
         Self {
             location: Path::new(crate::engine::NULL_OUTPUT).join(relative),
             bytes: 0,
+            checksum: crc32fast::Hasher::new(),
         }
     }
 }
@@ -140,6 +164,7 @@ impl Null {
 impl Write for Null {
     fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
         self.bytes += bytes.len() as u64;
+        self.checksum.update(bytes);
         Ok(bytes.len())
     }
 
@@ -153,8 +178,11 @@ impl Destination for Null {
         &self.location
     }
 
-    fn commit(self: Box<Self>) -> Result<u64, Error> {
-        Ok(self.bytes)
+    fn commit(self: Box<Self>) -> Result<Committed, Error> {
+        Ok(Committed {
+            bytes: self.bytes,
+            crc32: self.checksum.finalize(),
+        })
     }
 }
 
@@ -170,7 +198,10 @@ mod tests {
         file.write_all(b"hello").unwrap();
         assert!(!path.exists());
         assert!(temporary_path(&path).exists());
-        assert_eq!(file.commit().unwrap(), 5);
+        let committed = file.commit().unwrap();
+        assert_eq!(committed.bytes, 5);
+        // zlib's crc32(b"hello").
+        assert_eq!(committed.crc32, 0x3610_a686);
         assert_eq!(fs::read(&path).unwrap(), b"hello");
         assert!(!temporary_path(&path).exists());
     }
@@ -191,6 +222,10 @@ mod tests {
         let mut null: Box<dyn Destination> = Box::new(Null::new("part-00000.parquet"));
         null.write_all(&[0; 1000]).unwrap();
         null.write_all(b"abc").unwrap();
-        assert_eq!(null.commit().unwrap(), 1003);
+        let committed = null.commit().unwrap();
+        assert_eq!(committed.bytes, 1003);
+        let mut all = vec![0; 1000];
+        all.extend_from_slice(b"abc");
+        assert_eq!(committed.crc32, crc32fast::hash(&all));
     }
 }

@@ -12,6 +12,7 @@
 pub mod destination;
 pub mod format;
 pub mod ipc;
+pub mod journal;
 pub mod ndjson;
 pub mod parquet;
 pub mod parts;
@@ -254,15 +255,17 @@ fn is_ours(name: &str) -> bool {
         || name == "_SUCCESS"
         || name == "_manifest.json"
         || name == parts::PARTS_FOLDER
+        || name == journal::JOURNAL
 }
 
 /// Makes `out` ready for a run: created if missing; refused if it holds
 /// files, unless `overwrite` and every entry is output of this tool, which
-/// is then removed.
+/// is then removed, or `resume` (the caller has checked the folder's
+/// journal), which keeps them.
 ///
 /// # Errors
 /// [`Error::Output`] naming the folder and the fix.
-pub fn prepare_folder(out: &Path, overwrite: bool) -> Result<(), Error> {
+pub fn prepare_folder(out: &Path, overwrite: bool, resume: bool) -> Result<(), Error> {
     let output_error = |message: String| Error::Output {
         path: out.to_path_buf(),
         message,
@@ -275,7 +278,7 @@ pub fn prepare_folder(out: &Path, overwrite: bool) -> Result<(), Error> {
             .map_err(|e| output_error(format!("cannot be read ({e}); choose another --out")))?
             .collect::<Result<_, _>>()
             .map_err(|e| output_error(format!("cannot be read ({e})")))?;
-        if !entries.is_empty() {
+        if !entries.is_empty() && !resume {
             if !overwrite {
                 return Err(output_error(
                     "already holds files; pass --overwrite to replace them, or choose another --out".into(),
@@ -315,6 +318,33 @@ pub struct WrittenFile {
     pub rows: u64,
     /// Size in bytes.
     pub bytes: u64,
+    /// CRC-32 of the file's bytes (IEEE, as zlib's `crc32`): 8 lowercase hex digits.
+    pub crc32: String,
+}
+
+/// A CRC-32 as the manifest writes it: 8 lowercase hex digits.
+pub fn crc32_text(crc32: u32) -> String {
+    format!("{crc32:08x}")
+}
+
+/// The CRC-32 and size of the file at `path`, read in 1 MiB blocks.
+///
+/// # Errors
+/// [`Error::Io`] when it cannot be read.
+pub fn file_checksum(path: &Path) -> Result<(u64, u32), Error> {
+    use std::io::Read;
+    let mut file = fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut hasher = crc32fast::Hasher::new();
+    let mut buffer = vec![0; 1 << 20];
+    let mut bytes = 0u64;
+    loop {
+        let n = file.read(&mut buffer).map_err(|e| Error::io(path, e))?;
+        if n == 0 {
+            return Ok((bytes, hasher.finalize()));
+        }
+        hasher.update(&buffer[..n]);
+        bytes += n as u64;
+    }
 }
 
 /// `_manifest.json`: what was generated, how, and every file with its rows.
