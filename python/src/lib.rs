@@ -115,10 +115,7 @@ fn record_batches<'py>(
     let total = config.rows;
     let first = first_row.map_or(Ok(0), |v| options::count("first_row", &v))?;
     if first > total {
-        return Err(bad(
-            "first_row",
-            format!("{first} is past the dataset's {total} rows"),
-        ));
+        return Err(bad("first_row", format!("{first} is past the dataset's {total} rows")));
     }
     let n = count.map_or(Ok(total - first), |v| options::count("count", &v))?;
     if n > total - first {
@@ -136,8 +133,7 @@ fn record_batches<'py>(
         .transpose()?;
     let reader = py.detach(|| -> Result<BatchReader, PyErr> {
         let world = world(config).map_err(to_py_err)?;
-        BatchReader::start(world, first..first + n, batch_rows, event_date, threads)
-            .map_err(|e| bad("threads", e))
+        BatchReader::start(world, first..first + n, batch_rows, event_date, threads).map_err(|e| bad("threads", e))
     })?;
     let reader: Box<dyn RecordBatchReader + Send> = Box::new(reader);
     reader.into_pyarrow(py)
@@ -173,9 +169,7 @@ fn row_groups<'py>(
         config,
     }
     .resolve()?;
-    let group_rows = row_group_rows.map_or(Ok(engine::DEFAULT_ROW_GROUP_ROWS), |v| {
-        positive("row_group_rows", &v)
-    })?;
+    let group_rows = row_group_rows.map_or(Ok(engine::DEFAULT_ROW_GROUP_ROWS), |v| positive("row_group_rows", &v))?;
     let file_rows = max_rows_per_file.map_or(Ok(engine::DEFAULT_MAX_ROWS_PER_FILE), |v| {
         positive("max_rows_per_file", &v)
     })?;
@@ -243,7 +237,10 @@ fn generate<'py>(
     output.layout = choice("layout", layout, Layout::Nested)?;
     output.partition_by = choice("partition_by", partition_by, PartitionBy::Date)?;
     output.compression = compression
-        .map(|text| text.parse::<Compression>().map_err(|message| bad("compression", message)))
+        .map(|text| {
+            text.parse::<Compression>()
+                .map_err(|message| bad("compression", message))
+        })
         .transpose()?;
     if let Some(v) = row_group_rows {
         output.row_group_rows = count("row_group_rows", &v)?;
@@ -251,9 +248,7 @@ fn generate<'py>(
     if let Some(v) = max_rows_per_file {
         output.max_rows_per_file = count("max_rows_per_file", &v)?;
     }
-    output.threads = threads
-        .map(|v| count("threads", &v).map(|n| n as usize))
-        .transpose()?;
+    output.threads = threads.map(|v| count("threads", &v).map(|n| n as usize)).transpose()?;
     output.string_statistics = string_statistics;
     output.overwrite = overwrite;
 
@@ -285,7 +280,9 @@ fn generate<'py>(
                     }
                 }
                 Err(mpsc::RecvTimeoutError::Disconnected) => {
-                    return Err(pyo3::exceptions::PyRuntimeError::new_err("the generate thread panicked"));
+                    return Err(pyo3::exceptions::PyRuntimeError::new_err(
+                        "the generate thread panicked",
+                    ));
                 }
             }
         }
