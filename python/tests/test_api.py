@@ -203,3 +203,10 @@ def test_ctrl_c_cancels_generate(tmp_path):
     assert not (out / "_SUCCESS").exists()
     leftovers = [p.name for p in out.rglob("*") if p.is_file()]
     assert all(not name.startswith(".") for name in leftovers), leftovers
+
+
+def test_the_examples_run():
+    examples = Path(__file__).resolve().parents[2] / "examples" / "python"
+    for name in ["one_event.py", "polars_example.py"]:
+        out = subprocess.run([sys.executable, examples / name], check=True, capture_output=True, text=True).stdout
+        assert "content_play" in out, name
