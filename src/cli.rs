@@ -19,6 +19,7 @@ use customer_events::options::{Choice, parse_choice, parse_count, parse_date};
 use customer_events::schema::event_schema;
 use customer_events::schema_formats::SchemaFormat;
 use customer_events::sink::parquet::Compression;
+use customer_events::sink::parts::{self, Committed, PartOf};
 use customer_events::sink::{Format, Layout, PartitionBy};
 use customer_events::world::World;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -44,6 +45,26 @@ pub enum Command {
     Config(ConfigArgs),
     /// Print the event schema in another system's terms (generated from the one Arrow schema).
     Schema(SchemaArgs),
+    /// Merge the part manifests of `generate --parts N --part K` runs in OUT into
+    /// `_manifest.json` and write `_SUCCESS` (the last part to finish does it itself).
+    Commit(CommitArgs),
+    /// Check a dataset against its _manifest.json: every file present with its size, CRC-32 and rows,
+    /// no other files, _SUCCESS present. Exit 0 when intact, 1 when not, 2 without a manifest.
+    Verify(VerifyArgs),
+}
+
+/// Flags of `commit`.
+#[derive(Debug, Args)]
+pub struct CommitArgs {
+    /// The output folder holding every part's files and `_parts/`.
+    pub out: PathBuf,
+}
+
+/// Flags of `verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The dataset's folder (the --out of `generate`).
+    pub out: PathBuf,
 }
 
 /// Flags of `schema`.
@@ -126,6 +147,17 @@ pub struct GenerateArgs {
     /// or no manifest of this tool, is refused before anything is removed.
     #[arg(long)]
     pub overwrite: bool,
+    /// Split the dataset's files into N parts, one run each (e.g. one per machine); needs --part.
+    #[arg(long, value_name = "N", requires = "part")]
+    pub parts: Option<u32>,
+    /// Write only part K (1..=N) of --parts: its files and `_parts/part-K-of-N.json`, the same
+    /// bytes a single run writes for them. `customer-events commit OUT` merges the parts.
+    #[arg(long, value_name = "K", requires = "parts")]
+    pub part: Option<u32>,
+    /// Continue an interrupted run in --out (same flags and config): keep the files its
+    /// _progress.jsonl journal lists and that match on disk, write the rest.
+    #[arg(long, conflicts_with = "overwrite")]
+    pub resume: bool,
     /// No progress bar and no summary line.
     #[arg(long, short)]
     pub quiet: bool,
@@ -273,8 +305,16 @@ pub fn run(cli: Cli, cancel: &Cancel) -> Result<(), Error> {
             print!("{DEFAULT_CONFIG_TOML}");
             Ok(())
         }
+        Command::Verify(args) => run_verify(&args),
         Command::Schema(args) => {
             print!("{}", args.format.render(&event_schema()));
+            Ok(())
+        }
+        Command::Commit(args) => {
+            match parts::commit(&args.out)? {
+                Committed::Now { parts } => eprintln!("committed {parts} parts in {}", args.out.display()),
+                Committed::Already => eprintln!("{} is already committed", args.out.display()),
+            }
             Ok(())
         }
     }
@@ -292,7 +332,12 @@ fn run_generate(args: GenerateArgs, cancel: &Cancel) -> Result<(), Error> {
         partition_by: args.partition_by,
         string_statistics: args.string_statistics,
         overwrite: args.overwrite,
+        resume: args.resume,
         threads: args.threads,
+        part: match (args.parts, args.part) {
+            (Some(parts), Some(part)) => Some(PartOf::new(parts, part)?),
+            _ => None,
+        },
     };
     for note in options.notes() {
         eprintln!("customer-events: note: {note}");
@@ -331,8 +376,38 @@ fn run_generate(args: GenerateArgs, cancel: &Cancel) -> Result<(), Error> {
             with_thousands((summary.rows as f64 / secs) as u64),
             with_thousands((summary.cells as f64 / secs) as u64),
         );
+        if let Some(part) = options.part.filter(|_| !options.is_null()) {
+            if options.out.join("_SUCCESS").exists() {
+                eprintln!("all {} parts are in {}: committed", part.parts, options.out.display());
+            } else {
+                eprintln!(
+                    "part {} of {} done; once every part's files are in one folder, run `customer-events commit OUT`",
+                    part.part, part.parts
+                );
+            }
+        }
     }
     Ok(())
+}
+
+fn run_verify(args: &VerifyArgs) -> Result<(), Error> {
+    let problems = customer_events::verify::verify(&args.out)?;
+    let mut stdout = std::io::stdout().lock();
+    for problem in &problems {
+        writeln!(stdout, "{problem}").map_err(|e| Error::io("stdout", e))?;
+    }
+    if !problems.is_empty() {
+        return Err(Error::Damaged {
+            path: args.out.clone(),
+            problems: problems.len(),
+        });
+    }
+    writeln!(
+        stdout,
+        "{}: intact, every file matches _manifest.json",
+        args.out.display()
+    )
+    .map_err(|e| Error::io("stdout", e))
 }
 
 fn run_sample(args: SampleArgs, cancel: &Cancel) -> Result<(), Error> {

@@ -31,10 +31,13 @@ use crate::schema::event_schema;
 use crate::sink::destination::destination;
 use crate::sink::format::{Batches, Events, FileFormat, Input, TableSpec};
 use crate::sink::ipc::IpcFormat;
+use crate::sink::journal::{self, Entry, Journal};
 use crate::sink::ndjson::{NdjsonBatches, NdjsonEvents};
 use crate::sink::parquet::{Compression, ParquetFormat};
+use crate::sink::parts::{self, PartOf};
 use crate::sink::{
-    FileSlot, Format, Layout, Manifest, PartitionBy, Source, WrittenFile, finish_folder, plan_files, prepare_folder,
+    FileSlot, Format, Layout, Manifest, PartitionBy, Source, WrittenFile, crc32_text, finish_folder, lock_folder,
+    plan_files, prepare_folder,
 };
 use crate::world::World;
 
@@ -86,9 +89,18 @@ pub struct OutputOptions {
     /// Replace earlier output in `out`.
     #[serde(skip)]
     pub overwrite: bool,
+    /// Continue an interrupted run in `out`: keep the files its journal
+    /// lists and that match on disk, write the rest.
+    #[serde(skip)]
+    pub resume: bool,
     /// Worker threads (`None`: one per core). Does not change the output.
     #[serde(skip)]
     pub threads: Option<usize>,
+    /// Write only this part of the dataset's files (`--parts N --part K`),
+    /// with a part manifest instead of `_manifest.json`; see [`crate::sink::parts`].
+    /// Not in the manifest: every part writes the same options.
+    #[serde(skip)]
+    pub part: Option<PartOf>,
 }
 
 fn display_compression<S: serde::Serializer>(c: &Option<Compression>, s: S) -> Result<S::Ok, S::Error> {
@@ -111,7 +123,9 @@ impl OutputOptions {
             partition_by: PartitionBy::Date,
             string_statistics: false,
             overwrite: false,
+            resume: false,
             threads: None,
+            part: None,
         }
     }
 
@@ -203,6 +217,12 @@ impl OutputOptions {
                     MAX_PLANNED_FILES,
                     rows.div_ceil(MAX_PLANNED_FILES)
                 ),
+            });
+        }
+        if self.resume && self.is_null() {
+            return Err(Error::Option {
+                flag: "--resume",
+                message: "null: writes no files to resume; leave out --resume".into(),
             });
         }
         if self.threads == Some(0) {
@@ -484,19 +504,77 @@ pub fn generate_with<F: FileFormat>(
     config.validate()?;
     let compression = options.validate(config.rows)?;
     let world = World::new(config)?;
-    let mut run = Run::<F>::plan(&world, options, compression, cancel)?;
-    // Held until the run ends, complete or not: dropping it removes the lock.
+    let slots = plan_files(
+        &world,
+        options.layout,
+        options.partition_by,
+        options.max_rows_per_file,
+        F::extension(compression),
+    );
+    let slots = match options.part {
+        Some(part) => parts::slots_of_part(slots, part)?,
+        None => slots,
+    };
+    let mut run = Run::<F>::plan(&world, options, compression, slots, cancel)?;
+    // The folder is locked before anything in it is read or written, and the
+    // lock is held until the run ends, complete or not (dropping it removes it).
     let lock = if options.is_null() {
         None
     } else {
-        Some(prepare_folder(&options.out, options.overwrite)?)
+        Some(match options.part {
+            Some(part) if !options.resume => {
+                let lock = lock_folder(&options.out, false)?;
+                parts::prepare_folder_for_part(&options.out, &run.slots, part, options.overwrite)?;
+                lock
+            }
+            _ => prepare_folder(&options.out, options.overwrite, options.resume)?,
+        })
     };
     if let Some(lock) = &lock {
         run.run_id = lock.run_id().to_string();
     }
+    let output = serde_json::to_value(options).expect("options serialize");
+    let identity = journal::identity(world.config(), &output);
+    let done = if options.resume {
+        crate::resume::completed_slots(&options.out, &identity, &run.slots)?
+    } else {
+        BTreeMap::new()
+    };
+    let todo = crate::resume::pending_slots(&run.slots, &done);
+    run.write_only(&todo);
+    let journal = if options.is_null() {
+        None
+    } else {
+        if options.resume {
+            crate::resume::remove_staged(&options.out, &run.slots)?;
+        }
+        let kept: Vec<Entry> = done.values().flatten().cloned().collect();
+        Some(Journal::start(&options.out, &identity, &kept, &run.run_id)?)
+    };
     let pool = thread_pool(options.effective_threads())?;
-    let (written, cells) = run.execute(&pool, progress)?;
-    finish_manifest(&world, options, written, cells, started, &run.run_id)
+    let kept_rows = done
+        .keys()
+        .map(|&s| &run.slots[s])
+        .filter(|s| s.source == Source::Events)
+        .map(|s| s.rows)
+        .sum();
+    let kept_bytes = done.values().flatten().map(|e| e.file.bytes).sum();
+    if kept_rows > 0 {
+        progress.advance(kept_rows, kept_bytes);
+    }
+    let written = run.execute(&pool, progress, journal, kept_bytes)?;
+    // A part's events are those of its slots; a whole run's, every event.
+    let rows = run
+        .slots
+        .iter()
+        .filter(|s| s.source == Source::Events)
+        .map(|s| s.rows)
+        .sum();
+    // Every file, kept and new, in plan order.
+    let mut by_slot = done;
+    by_slot.extend(written);
+    let entries: Vec<Entry> = by_slot.into_values().flatten().collect();
+    finish_manifest(&world, options, &output, entries, rows, started, &run.run_id)
 }
 
 /// A planned run: the tables' formats, the file slots and the row groups.
@@ -514,21 +592,15 @@ struct Run<'a, F> {
 }
 
 impl<'a, F: FileFormat> Run<'a, F> {
-    /// Makes the tables' formats and cuts the dataset into files and row groups.
+    /// Makes the tables' formats and cuts the file slots to write into row groups.
     fn plan(
         world: &'a World,
         options: &'a OutputOptions,
         compression: Compression,
+        slots: Vec<FileSlot>,
         cancel: &'a Cancel,
     ) -> Result<Self, Error> {
         let tables = Tables::new(options, compression)?;
-        let slots = plan_files(
-            world,
-            options.layout,
-            options.partition_by,
-            options.max_rows_per_file,
-            F::extension(compression),
-        );
         let group_rows = options.row_group_rows.min(F::MAX_GROUP_ROWS);
         let groups = slots
             .iter()
@@ -555,28 +627,50 @@ impl<'a, F: FileFormat> Run<'a, F> {
         })
     }
 
-    /// Runs the workers on `pool` and the ordered writer beside them;
-    /// returns the files written and the leaf values generated.
+    /// Writes only the slots `todo` (indices in plan order): the others are
+    /// complete already.
+    fn write_only(&mut self, todo: &[usize]) {
+        let mut wanted = vec![false; self.slots.len()];
+        for &slot in todo {
+            wanted[slot] = true;
+        }
+        self.groups.retain(|g| wanted[g.slot]);
+    }
+
+    /// Runs the workers on `pool` and the ordered writer beside them
+    /// (recording each file in `journal`); returns the files written, by
+    /// slot. `kept_bytes` were written before (a resumed run).
     ///
     /// Workers claim row groups in order and encode them; the writer appends
     /// them in order. A worker may run at most `window` groups ahead of the
     /// writer, which bounds memory without a barrier between windows.
-    fn execute(&self, pool: &rayon::ThreadPool, progress: &dyn Progress) -> Result<(Vec<WrittenFile>, u64), Error> {
+    fn execute(
+        &self,
+        pool: &rayon::ThreadPool,
+        progress: &dyn Progress,
+        journal: Option<Journal>,
+        kept_bytes: u64,
+    ) -> Result<BTreeMap<usize, Vec<Entry>>, Error> {
         let window = pool.current_num_threads() * 2;
         let (sender, receiver) = mpsc::sync_channel::<Sent<F::Group>>(window);
         let next = AtomicUsize::new(0);
         let gate = Gate::default();
         std::thread::scope(|scope| {
-            let writing = scope.spawn(|| {
-                let writer = Writer { run: self, progress };
-                let result = writer.run(receiver, &gate);
+            let gate = &gate;
+            let writing = scope.spawn(move || {
+                let mut writer = Writer {
+                    run: self,
+                    progress,
+                    journal,
+                };
+                let result = writer.run(receiver, gate, kept_bytes);
                 gate.stop();
                 result
             });
             pool.scope(|workers| {
                 for _ in 0..pool.current_num_threads() {
                     let sender = sender.clone();
-                    let (next, gate) = (&next, &gate);
+                    let next = &next;
                     workers.spawn(move |_| self.work(next, gate, window, pool.current_num_threads(), sender));
                 }
             });
@@ -647,33 +741,43 @@ fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool, Error> {
     })
 }
 
-/// Writes the manifest and `_SUCCESS` (not for `null:`) and sums up the run.
+/// Writes the manifest and `_SUCCESS`, or a part's manifest, and removes
+/// the journal (not for `null:`); sums up the run of `rows` events.
 fn finish_manifest(
     world: &World,
     options: &OutputOptions,
-    written: Vec<WrittenFile>,
-    cells: u64,
+    output: &serde_json::Value,
+    entries: Vec<Entry>,
+    rows: u64,
     started: Instant,
     run_id: &str,
 ) -> Result<Summary, Error> {
     let null = options.is_null();
-    let rows = world.rows();
-    let bytes = written.iter().map(|f| f.bytes).sum();
+    let bytes = entries.iter().map(|e| e.file.bytes).sum();
+    let cells = entries.iter().map(|e| e.cells).sum();
+    let written: Vec<WrittenFile> = entries.into_iter().map(|e| e.file).collect();
     let files = if null { Vec::new() } else { written };
     if !null {
-        let output = serde_json::to_value(options).expect("options serialize");
         let manifest = Manifest {
             tool: "customer-events",
             tool_version: env!("CARGO_PKG_VERSION"),
             schema_version: crate::schema::SCHEMA_VERSION,
             config: world.config(),
             users: world.population().len(),
-            output: &output,
+            output,
             rows,
             cells,
             files: &files,
+            parts: options.part.map(|p| p.parts),
+            part: options.part.map(|p| p.part),
         };
-        finish_folder(&options.out, &manifest, run_id)?;
+        match options.part {
+            Some(part) => {
+                parts::finish_part(&options.out, &manifest, part)?;
+            }
+            None => finish_folder(&options.out, &manifest, run_id)?,
+        }
+        journal::remove(&options.out)?;
     }
     Ok(Summary {
         rows,
@@ -717,12 +821,16 @@ impl Gate {
 struct Writer<'r, 'a, F> {
     run: &'r Run<'a, F>,
     progress: &'r dyn Progress,
+    /// Where each committed file is recorded (`None` for `null:`).
+    journal: Option<Journal>,
 }
 
-/// The files of the slot being written: one per table, with its rows so far.
+/// The files of the slot being written: one per table, with its rows so
+/// far, and the leaf values of its rows.
 struct OpenSlot<F: FileFormat> {
     slot: usize,
     files: Vec<(F::File, u64)>,
+    cells: u64,
 }
 
 impl<F: FileFormat> Writer<'_, '_, F> {
@@ -740,20 +848,33 @@ impl<F: FileFormat> Writer<'_, '_, F> {
                 ))
             })
             .collect::<Result<_, Error>>()?;
-        Ok(OpenSlot { slot, files })
+        Ok(OpenSlot { slot, files, cells: 0 })
     }
 
-    /// Finishes the files of `open` and records them.
-    fn close(&self, open: OpenSlot<F>, written: &mut Vec<WrittenFile>) -> Result<(), Error> {
+    /// Finishes the files of `open` and records them, each in the journal
+    /// right after its commit. The slot's leaf values go on its first file.
+    fn close(&mut self, open: OpenSlot<F>, written: &mut BTreeMap<usize, Vec<Entry>>) -> Result<(), Error> {
         let planned = &self.run.slots[open.slot];
         let formats = self.run.tables.of(planned.source);
+        let mut entries = Vec::with_capacity(open.files.len());
+        let mut cells = open.cells;
         for (((file, rows), path), format) in open.files.into_iter().zip(&planned.paths).zip(formats) {
-            written.push(WrittenFile {
-                path: path.clone(),
-                rows,
-                bytes: format.close(file)?,
-            });
+            let committed = format.close(file)?;
+            let entry = Entry {
+                file: WrittenFile {
+                    path: path.clone(),
+                    rows,
+                    bytes: committed.bytes,
+                    crc32: crc32_text(committed.crc32),
+                },
+                cells: std::mem::take(&mut cells),
+            };
+            if let Some(journal) = &mut self.journal {
+                journal.record(&entry)?;
+            }
+            entries.push(entry);
         }
+        written.insert(open.slot, entries);
         Ok(())
     }
 
@@ -770,10 +891,15 @@ impl<F: FileFormat> Writer<'_, '_, F> {
     }
 
     /// Receives encoded groups in any order and writes them in row order.
-    fn run(&self, receiver: mpsc::Receiver<Sent<F::Group>>, gate: &Gate) -> Result<(Vec<WrittenFile>, u64), Error> {
-        let mut written = Vec::new();
+    fn run(
+        &mut self,
+        receiver: mpsc::Receiver<Sent<F::Group>>,
+        gate: &Gate,
+        kept_bytes: u64,
+    ) -> Result<BTreeMap<usize, Vec<Entry>>, Error> {
+        let mut written = BTreeMap::new();
         let mut open: Option<OpenSlot<F>> = None;
-        let (mut bytes_so_far, mut cells) = (0u64, 0u64);
+        let mut bytes_so_far = kept_bytes;
         // Groups that arrived before their turn.
         let mut early: BTreeMap<usize, Result<EncodedGroup<F::Group>, Error>> = BTreeMap::new();
         let mut expected = 0;
@@ -792,8 +918,9 @@ impl<F: FileFormat> Writer<'_, '_, F> {
                     open = Some(self.open(group.slot)?);
                 }
                 let (events, group_cells) = (group.events, group.cells);
-                bytes_so_far += self.append(open.as_mut().expect("opened above"), group)?;
-                cells += group_cells;
+                let slot = open.as_mut().expect("opened above");
+                slot.cells += group_cells;
+                bytes_so_far += self.append(slot, group)?;
                 self.progress.advance(events, bytes_so_far);
                 gate.advance(expected);
             }
@@ -806,6 +933,6 @@ impl<F: FileFormat> Writer<'_, '_, F> {
         if let Some(done) = open.take() {
             self.close(done, &mut written)?;
         }
-        Ok((written, cells))
+        Ok(written)
     }
 }

@@ -48,6 +48,14 @@ pub enum Error {
     /// Building Arrow arrays failed.
     #[error("arrow: {0}")]
     Arrow(#[from] arrow::error::ArrowError),
+    /// `verify` found a dataset that does not match its manifest.
+    #[error("dataset {}: {problems} problem(s), listed above", path.display())]
+    Damaged {
+        /// The dataset's folder.
+        path: PathBuf,
+        /// How many problems were found.
+        problems: usize,
+    },
     /// The run was interrupted (Ctrl-C: its [`Cancel`](crate::Cancel) was cancelled); completed
     /// files were kept, partial ones removed.
     #[error("interrupted; partial files were removed and no _SUCCESS marker was written")]

@@ -28,11 +28,13 @@ mod event;
 pub mod model;
 pub mod normalize;
 pub mod options;
+pub mod resume;
 pub mod rng;
 pub mod schema;
 pub mod schema_formats;
 pub mod sink;
 pub mod users;
+pub mod verify;
 pub mod vocab;
 pub mod world;
 

@@ -17,7 +17,8 @@ pub fn run(args: &[&str]) -> Output {
         .expect("binary runs")
 }
 
-/// Runs `customer-events` and asserts success.
+/// Runs `customer-events` and asserts success; a complete dataset written
+/// by `generate` must then pass `verify` too.
 pub fn run_ok(args: &[&str]) -> Output {
     let out = run(args);
     assert!(
@@ -25,6 +26,22 @@ pub fn run_ok(args: &[&str]) -> Output {
         "{args:?} failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+    let folder = args.iter().position(|a| *a == "--out").and_then(|i| args.get(i + 1));
+    // A part run leaves a dataset to verify only when it was the last part
+    // and committed it.
+    let complete = |folder: &str| !args.contains(&"--parts") || Path::new(folder).join("_SUCCESS").exists();
+    if let (Some(&"generate"), Some(folder)) = (args.first(), folder)
+        && *folder != "null:"
+        && complete(folder)
+    {
+        let verified = run(&["verify", folder]);
+        assert!(
+            verified.status.success(),
+            "verify {folder} after {args:?}: {}{}",
+            String::from_utf8_lossy(&verified.stdout),
+            String::from_utf8_lossy(&verified.stderr)
+        );
+    }
     out
 }
 

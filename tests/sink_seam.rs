@@ -8,7 +8,7 @@ use arrow::array::{AsArray, RecordBatch};
 use customer_events::Cancel;
 use customer_events::engine::{OutputOptions, generate_with};
 use customer_events::sink::PartitionBy;
-use customer_events::sink::destination::Destination;
+use customer_events::sink::destination::{Committed, Destination};
 use customer_events::sink::format::{Batches, FileFormat, TableSpec};
 use customer_events::{Compression, Config, Error, World};
 
@@ -66,7 +66,7 @@ impl FileFormat for FirstColumn {
         file.write_all(&group).map_err(|e| Error::io(file.location(), e))
     }
 
-    fn close(&self, file: Box<dyn Destination>) -> Result<u64, Error> {
+    fn close(&self, file: Box<dyn Destination>) -> Result<Committed, Error> {
         file.commit()
     }
 }
@@ -211,17 +211,23 @@ impl FileFormat for FailsOnSecondGroup {
         Ok(())
     }
 
-    fn close(&self, file: Self::File) -> Result<u64, Error> {
+    fn close(&self, file: Self::File) -> Result<Committed, Error> {
         file.0.commit()
     }
 }
 
 #[test]
-fn a_failing_format_leaves_no_file_and_no_manifest() {
+fn a_failing_format_leaves_no_file_and_no_manifest_only_the_journal() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     let error = generate_with::<FailsOnSecondGroup>(config(), &options(&out), &(), &Cancel::new()).unwrap_err();
     assert!(error.to_string().contains("disk full"), "{error}");
-    let left: Vec<_> = std::fs::read_dir(&out).unwrap().collect();
-    assert!(left.is_empty(), "{left:?}");
+    // Only the journal, which lists no file: `--resume` starts over.
+    let left: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(left, ["_progress.jsonl"]);
+    let journal = std::fs::read_to_string(out.join("_progress.jsonl")).unwrap();
+    assert_eq!(journal.lines().count(), 1, "{journal}");
 }

@@ -3,7 +3,9 @@
 //!
 //! [`LocalFile`] writes under a hidden temporary name and renames on commit;
 //! [`Null`] only counts bytes (`--out null:`). A destination dropped without
-//! a commit (an error, Ctrl-C) leaves nothing behind. Another kind of
+//! a commit (an error, Ctrl-C) leaves nothing behind. Both compute the
+//! file's CRC-32 as its bytes go through, so a commit reports the
+//! [`Committed`] size and checksum the manifest records. Another kind of
 //! destination (object storage) is one more implementation here and one more
 //! arm of [`destination`].
 
@@ -14,18 +16,29 @@ use std::path::{Path, PathBuf};
 use super::temporary_path;
 use crate::error::Error;
 
+/// What a committed file is: its size and the CRC-32 (IEEE, as zlib's
+/// `crc32`) of its bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Committed {
+    /// Size in bytes.
+    pub bytes: u64,
+    /// CRC-32 of the bytes.
+    pub crc32: u32,
+}
+
 /// The bytes of one output file. A format writes the file through
 /// [`Write`]; [`Destination::commit`] makes it appear whole.
 pub trait Destination: Write + Send {
     /// Where the bytes go, for error messages.
     fn location(&self) -> &Path;
 
-    /// Flushes and publishes the file under its final name; returns its size.
+    /// Flushes and publishes the file under its final name; returns its
+    /// size and checksum.
     /// Dropped without this, a destination discards what was written.
     ///
     /// # Errors
     /// [`Error::Io`] on a write failure (e.g. a full disk).
-    fn commit(self: Box<Self>) -> Result<u64, Error>;
+    fn commit(self: Box<Self>) -> Result<Committed, Error>;
 }
 
 /// The destination of `relative` (a path of the file plan) under `out`:
@@ -49,6 +62,7 @@ pub fn destination(out: &Path, relative: &str, run_id: &str) -> Result<Box<dyn D
 #[derive(Debug)]
 pub struct LocalFile {
     writer: Option<BufWriter<File>>,
+    checksum: crc32fast::Hasher,
     temporary: PathBuf,
     path: PathBuf,
 }
@@ -70,6 +84,7 @@ impl LocalFile {
             .map_err(|e| Error::io(&temporary, e))?;
         Ok(Self {
             writer: Some(BufWriter::with_capacity(1 << 20, file)),
+            checksum: crc32fast::Hasher::new(),
             temporary,
             path: path.to_path_buf(),
         })
@@ -84,11 +99,15 @@ impl LocalFile {
 
 impl Write for LocalFile {
     fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-        self.writer().write(bytes)
+        let written = self.writer().write(bytes)?;
+        self.checksum.update(&bytes[..written]);
+        Ok(written)
     }
 
     fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
-        self.writer().write_all(bytes)
+        self.writer().write_all(bytes)?;
+        self.checksum.update(bytes);
+        Ok(())
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -101,7 +120,7 @@ impl Destination for LocalFile {
         &self.temporary
     }
 
-    fn commit(mut self: Box<Self>) -> Result<u64, Error> {
+    fn commit(mut self: Box<Self>) -> Result<Committed, Error> {
         let mut writer = self.writer.take().expect("committed once");
         writer.flush().map_err(|e| Error::io(&self.temporary, e))?;
         let file = writer
@@ -112,7 +131,10 @@ impl Destination for LocalFile {
         fs::rename(&self.temporary, &self.path).map_err(|e| Error::io(&self.path, e))?;
         // Renamed: nothing is left under the temporary name for `drop` to remove.
         self.temporary = PathBuf::new();
-        Ok(bytes)
+        Ok(Committed {
+            bytes,
+            crc32: self.checksum.clone().finalize(),
+        })
     }
 }
 
@@ -131,6 +153,7 @@ impl Drop for LocalFile {
 pub struct Null {
     location: PathBuf,
     bytes: u64,
+    checksum: crc32fast::Hasher,
 }
 
 impl Null {
@@ -139,6 +162,7 @@ impl Null {
         Self {
             location: Path::new(crate::engine::NULL_OUTPUT).join(relative),
             bytes: 0,
+            checksum: crc32fast::Hasher::new(),
         }
     }
 }
@@ -146,6 +170,7 @@ impl Null {
 impl Write for Null {
     fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
         self.bytes += bytes.len() as u64;
+        self.checksum.update(bytes);
         Ok(bytes.len())
     }
 
@@ -159,8 +184,11 @@ impl Destination for Null {
         &self.location
     }
 
-    fn commit(self: Box<Self>) -> Result<u64, Error> {
-        Ok(self.bytes)
+    fn commit(self: Box<Self>) -> Result<Committed, Error> {
+        Ok(Committed {
+            bytes: self.bytes,
+            crc32: self.checksum.finalize(),
+        })
     }
 }
 
@@ -176,7 +204,10 @@ mod tests {
         file.write_all(b"hello").unwrap();
         assert!(!path.exists());
         assert!(temporary_path(&path, "run1").exists());
-        assert_eq!(file.commit().unwrap(), 5);
+        let committed = file.commit().unwrap();
+        assert_eq!(committed.bytes, 5);
+        // zlib's crc32(b"hello").
+        assert_eq!(committed.crc32, 0x3610_a686);
         assert_eq!(fs::read(&path).unwrap(), b"hello");
         assert!(!temporary_path(&path, "run1").exists());
     }
@@ -197,6 +228,10 @@ mod tests {
         let mut null: Box<dyn Destination> = Box::new(Null::new("part-00000.parquet"));
         null.write_all(&[0; 1000]).unwrap();
         null.write_all(b"abc").unwrap();
-        assert_eq!(null.commit().unwrap(), 1003);
+        let committed = null.commit().unwrap();
+        assert_eq!(committed.bytes, 1003);
+        let mut all = vec![0; 1000];
+        all.extend_from_slice(b"abc");
+        assert_eq!(committed.crc32, crc32fast::hash(&all));
     }
 }

@@ -19,7 +19,7 @@ use std::ops::Range;
 
 use arrow::datatypes::SchemaRef;
 
-use super::destination::Destination;
+use super::destination::{Committed, Destination};
 use super::parquet::Compression;
 use super::{Layout, Source};
 use crate::error::Error;
@@ -95,11 +95,11 @@ pub trait FileFormat: Sized + Send + Sync {
     /// [`Error::Io`] (e.g. a full disk) or the format's own.
     fn append(&self, file: &mut Self::File, group: Self::Group) -> Result<(), Error>;
 
-    /// Finishes a file and commits its destination; returns the file's size.
+    /// Finishes a file and commits its destination; returns its size and checksum.
     ///
     /// # Errors
     /// [`Error::Io`] or the format's own.
-    fn close(&self, file: Self::File) -> Result<u64, Error>;
+    fn close(&self, file: Self::File) -> Result<Committed, Error>;
 }
 
 /// The rows a format `F` is given at a time.

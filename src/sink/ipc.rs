@@ -6,7 +6,7 @@ use arrow::datatypes::SchemaRef;
 use arrow::ipc::CompressionType;
 use arrow::ipc::writer::{FileWriter, IpcWriteOptions};
 
-use super::destination::Destination;
+use super::destination::{Committed, Destination};
 use super::format::{Batches, FileFormat, TableSpec};
 use super::parquet::Compression;
 use crate::error::Error;
@@ -78,7 +78,7 @@ impl FileFormat for IpcFormat {
         Ok(())
     }
 
-    fn close(&self, mut file: Self::File) -> Result<u64, Error> {
+    fn close(&self, mut file: Self::File) -> Result<Committed, Error> {
         file.finish()?;
         file.into_inner()?.commit()
     }

@@ -45,13 +45,16 @@ pub struct FolderLock {
 }
 
 impl FolderLock {
-    /// Takes the lock of `out` (which must exist).
+    /// Takes the lock of `out` (which must exist). With `take_stale` (a
+    /// `--resume`, which exists to continue a killed run), a lock left by a
+    /// run of this host that is no longer alive is taken over; otherwise it
+    /// is reported, never taken.
     ///
     /// # Errors
     /// [`Error::Output`] naming the holder when another run holds it, with
     /// the command that clears it when that run is dead; [`Error::Output`]
     /// when the folder is not writable.
-    pub fn acquire(out: &Path) -> Result<Self, Error> {
+    pub fn acquire(out: &Path, take_stale: bool) -> Result<Self, Error> {
         let path = out.join(LOCK_FILE);
         let holder = LockHolder {
             run_id: new_run_id(),
@@ -63,6 +66,14 @@ impl FolderLock {
             path: out.to_path_buf(),
             message,
         };
+        if take_stale && is_stale(&path) {
+            // Renaming is atomic: of two runs taking over the same stale
+            // lock, one renames it and the other then meets the winner's.
+            let set_aside = out.join(format!("{LOCK_FILE}.stale-{}", holder.run_id));
+            if fs::rename(&path, &set_aside).is_ok() {
+                let _ = fs::remove_file(&set_aside);
+            }
+        }
         match OpenOptions::new().write(true).create_new(true).open(&path) {
             Ok(mut file) => {
                 let text = serde_json::to_string(&holder).expect("lock holder serializes");
@@ -109,6 +120,12 @@ pub fn read_holder(path: &Path) -> Option<LockHolder> {
     None
 }
 
+/// Whether the lock at `path` was left by a run of this host that is no
+/// longer alive.
+fn is_stale(path: &Path) -> bool {
+    read_holder(path).is_some_and(|holder| holder.host == host_name() && !is_alive(holder.pid))
+}
+
 /// Why the lock at `path` cannot be taken, in one line.
 fn held_message(path: &Path) -> String {
     let clear = format!("`rm {}`", path.display());
@@ -122,7 +139,7 @@ fn held_message(path: &Path) -> String {
     if holder.host == host_name() && !is_alive(holder.pid) {
         format!(
             "holds a stale lock of a run that is no longer running ({who}); its files may be incomplete. \
-             Clear it with {clear}, then run again with --overwrite"
+             Continue that run with --resume, or clear it with {clear} and run again with --overwrite"
         )
     } else {
         format!(
@@ -134,7 +151,7 @@ fn held_message(path: &Path) -> String {
 
 /// A run id unique across hosts' runs in practice: the time in
 /// nanoseconds and the pid, in hex.
-fn new_run_id() -> String {
+pub fn new_run_id() -> String {
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_nanos() as u64)
@@ -185,16 +202,16 @@ mod tests {
     #[test]
     fn one_holder_at_a_time_and_released_on_drop() {
         let dir = tempfile::tempdir().unwrap();
-        let lock = FolderLock::acquire(dir.path()).unwrap();
+        let lock = FolderLock::acquire(dir.path(), false).unwrap();
         let written = read_holder(&dir.path().join(LOCK_FILE)).unwrap();
         assert_eq!(&written, lock.holder());
         assert_eq!(written.pid, std::process::id());
-        let refused = FolderLock::acquire(dir.path()).unwrap_err().to_string();
+        let refused = FolderLock::acquire(dir.path(), false).unwrap_err().to_string();
         assert!(refused.contains("being written by another run"), "{refused}");
         assert!(refused.contains(&format!("pid {}", std::process::id())), "{refused}");
         drop(lock);
         assert!(!dir.path().join(LOCK_FILE).exists());
-        let again = FolderLock::acquire(dir.path()).unwrap();
+        let again = FolderLock::acquire(dir.path(), false).unwrap();
         assert_ne!(again.run_id(), written.run_id);
     }
 
@@ -209,9 +226,17 @@ mod tests {
             since: "2026-01-01T00:00:00Z".into(),
         };
         fs::write(&path, serde_json::to_string(&dead).unwrap()).unwrap();
-        let refused = FolderLock::acquire(dir.path()).unwrap_err().to_string();
+        let refused = FolderLock::acquire(dir.path(), false).unwrap_err().to_string();
         assert!(refused.contains("stale lock"), "{refused}");
         assert!(refused.contains(&format!("rm {}", path.display())), "{refused}");
+        assert!(refused.contains("--resume"), "{refused}");
         assert!(path.exists());
+        // A resume takes it over; a live holder's lock it never takes.
+        let resumed = FolderLock::acquire(dir.path(), true).unwrap();
+        assert_eq!(read_holder(&path).unwrap().run_id, resumed.run_id());
+        let refused = FolderLock::acquire(dir.path(), true).unwrap_err().to_string();
+        assert!(refused.contains("is being written by another run"), "{refused}");
+        drop(resumed);
+        assert!(!path.exists());
     }
 }

@@ -5,20 +5,24 @@
 //! by [`parquet`], [`ipc`] and [`ndjson`]; a format writes each file into a
 //! [`destination`], which makes it appear only when complete (a local file
 //! is written under a hidden temporary name and renamed). `_SUCCESS` and
-//! `_manifest.json` are written last, after every file.
+//! `_manifest.json` are written last, after every file. A dataset split
+//! into [`parts`] has each part write its own manifest under `_parts/`,
+//! merged into `_manifest.json` by a commit.
 
 pub mod destination;
 pub mod format;
 pub mod ipc;
+pub mod journal;
 pub mod lock;
 pub mod ndjson;
 pub mod parquet;
+pub mod parts;
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
 use crate::error::Error;
@@ -366,17 +370,13 @@ fn plan_removal(out: &Path) -> Result<Removal, String> {
     Ok(removal)
 }
 
-/// Makes `out` ready for a run and takes its lock: the folder is created if
-/// missing, locked (refused if another run holds it), then refused if it
-/// holds files other than the lock, unless `overwrite` and every file is
-/// one an earlier run of this tool listed in its manifest (or staged),
-/// which are then removed with their folders. Foreign files at any depth
-/// refuse the run before anything is removed.
+/// Creates `out` if missing and takes its lock (refused while another run
+/// holds it; a dead run's lock is taken over only with `take_stale`, for
+/// `--resume`), before anything in it is read or written.
 ///
 /// # Errors
-/// [`Error::Output`] naming the folder (or the foreign file) and the fix;
-/// [`Error::Io`] when a listed file cannot be removed.
-pub fn prepare_folder(out: &Path, overwrite: bool) -> Result<FolderLock, Error> {
+/// [`Error::Output`] naming the folder, or the lock's holder, and the fix.
+pub fn lock_folder(out: &Path, take_stale: bool) -> Result<FolderLock, Error> {
     let output_error = |message: String| Error::Output {
         path: out.to_path_buf(),
         message,
@@ -385,11 +385,30 @@ pub fn prepare_folder(out: &Path, overwrite: bool) -> Result<FolderLock, Error> 
         return Err(output_error("is a file, not a folder; choose another --out".into()));
     }
     fs::create_dir_all(out).map_err(|e| output_error(format!("cannot be created ({e}); choose another --out")))?;
-    let lock = FolderLock::acquire(out)?;
+    FolderLock::acquire(out, take_stale)
+}
+
+/// Makes `out` ready for a run and takes its lock: the folder is created if
+/// missing, locked (refused if another run holds it), then refused if it
+/// holds files other than the lock, unless `overwrite` and every file is
+/// one an earlier run of this tool listed in its manifest (or staged),
+/// which are then removed with their folders, or `resume` (the caller
+/// checks the folder's journal), which keeps them. Foreign files at any
+/// depth refuse an overwrite before anything is removed.
+///
+/// # Errors
+/// [`Error::Output`] naming the folder (or the foreign file) and the fix;
+/// [`Error::Io`] when a listed file cannot be removed.
+pub fn prepare_folder(out: &Path, overwrite: bool, resume: bool) -> Result<FolderLock, Error> {
+    let output_error = |message: String| Error::Output {
+        path: out.to_path_buf(),
+        message,
+    };
+    let lock = lock_folder(out, resume)?;
     let mut entries = fs::read_dir(out)
         .map_err(|e| output_error(format!("cannot be read ({e}); choose another --out")))?
         .filter(|e| e.as_ref().map_or(true, |e| e.file_name() != lock::LOCK_FILE));
-    if let Some(entry) = entries.next() {
+    if let Some(entry) = entries.next().filter(|_| !resume) {
         entry.map_err(|e| output_error(format!("cannot be read ({e})")))?;
         if !overwrite {
             return Err(output_error(
@@ -408,7 +427,7 @@ pub fn prepare_folder(out: &Path, overwrite: bool) -> Result<FolderLock, Error> 
 }
 
 /// A written file, as recorded in the manifest.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct WrittenFile {
     /// Path relative to the output folder.
     pub path: String,
@@ -416,6 +435,33 @@ pub struct WrittenFile {
     pub rows: u64,
     /// Size in bytes.
     pub bytes: u64,
+    /// CRC-32 of the file's bytes (IEEE, as zlib's `crc32`): 8 lowercase hex digits.
+    pub crc32: String,
+}
+
+/// A CRC-32 as the manifest writes it: 8 lowercase hex digits.
+pub fn crc32_text(crc32: u32) -> String {
+    format!("{crc32:08x}")
+}
+
+/// The CRC-32 and size of the file at `path`, read in 1 MiB blocks.
+///
+/// # Errors
+/// [`Error::Io`] when it cannot be read.
+pub fn file_checksum(path: &Path) -> Result<(u64, u32), Error> {
+    use std::io::Read;
+    let mut file = fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut hasher = crc32fast::Hasher::new();
+    let mut buffer = vec![0; 1 << 20];
+    let mut bytes = 0u64;
+    loop {
+        let n = file.read(&mut buffer).map_err(|e| Error::io(path, e))?;
+        if n == 0 {
+            return Ok((bytes, hasher.finalize()));
+        }
+        hasher.update(&buffer[..n]);
+        bytes += n as u64;
+    }
 }
 
 /// `_manifest.json`: what was generated, how, and every file with its rows.
@@ -440,6 +486,13 @@ pub struct Manifest<'a> {
     pub rows: u64,
     /// Every file.
     pub files: &'a [WrittenFile],
+    /// How many parts the dataset was split into; only in a part's own
+    /// manifest (`_parts/`, see [`parts`]), never in `_manifest.json`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parts: Option<u32>,
+    /// Which part (1-based); only in a part's own manifest.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub part: Option<u32>,
 }
 
 /// Writes `_manifest.json` then `_SUCCESS`.
@@ -453,7 +506,7 @@ pub fn finish_folder(out: &Path, manifest: &Manifest<'_>, run_id: &str) -> Resul
     write_atomically(&out.join(SUCCESS_FILE), b"", run_id)
 }
 
-fn write_atomically(path: &Path, bytes: &[u8], run_id: &str) -> Result<(), Error> {
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8], run_id: &str) -> Result<(), Error> {
     let tmp = temporary_path(path, run_id);
     fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
     fs::rename(&tmp, path).map_err(|e| Error::io(path, e))

@@ -18,7 +18,7 @@ use arrow::datatypes::{DataType, FieldRef, TimeUnit, TimestampMicrosecondType};
 use arrow::error::ArrowError;
 use arrow::json::writer::{Encoder, EncoderFactory, EncoderOptions, LineDelimited, NullableEncoder, WriterBuilder};
 
-use super::destination::Destination;
+use super::destination::{Committed, Destination};
 use super::format::{Batches, Events, FileFormat, Input, TableSpec};
 use super::parquet::Compression;
 use crate::error::Error;
@@ -173,11 +173,11 @@ impl NdjsonFile {
             .map_err(|e| Error::io(&self.location, e))
     }
 
-    /// Commits the destination. Returns the file's size.
+    /// Commits the destination. Returns its size and checksum.
     ///
     /// # Errors
     /// [`Error::Io`].
-    pub fn finish(self) -> Result<u64, Error> {
+    pub fn finish(self) -> Result<Committed, Error> {
         self.destination.commit()
     }
 }
@@ -262,7 +262,7 @@ impl<I: RenderLines> FileFormat for Ndjson<I> {
         file.append(&group)
     }
 
-    fn close(&self, file: NdjsonFile) -> Result<u64, Error> {
+    fn close(&self, file: NdjsonFile) -> Result<Committed, Error> {
         file.finish()
     }
 }

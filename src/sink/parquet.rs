@@ -19,7 +19,7 @@ use parquet::file::properties::{EnabledStatistics, WriterProperties, WriterVersi
 use parquet::file::writer::SerializedFileWriter;
 pub use parquet_chunks::{EncodedRowGroup, RowGroupInProgress};
 
-use super::destination::Destination;
+use super::destination::{Committed, Destination};
 use super::format::{Batches, FileFormat, TableSpec};
 use crate::error::Error;
 
@@ -236,7 +236,7 @@ impl FileFormat for ParquetFormat {
         file.append(group)
     }
 
-    fn close(&self, file: ParquetFile) -> Result<u64, Error> {
+    fn close(&self, file: ParquetFile) -> Result<Committed, Error> {
         file.finish()
     }
 }
@@ -271,11 +271,11 @@ impl ParquetFile {
             .map_err(|e| io_error(&self.location, e))
     }
 
-    /// Writes the footer and commits the destination. Returns the file's size.
+    /// Writes the footer and commits the destination. Returns its size and checksum.
     ///
     /// # Errors
     /// [`Error::Io`] or [`Error::Parquet`].
-    pub fn finish(self) -> Result<u64, Error> {
+    pub fn finish(self) -> Result<Committed, Error> {
         let destination = self.writer.into_inner().map_err(|e| io_error(&self.location, e))?;
         destination.commit()
     }

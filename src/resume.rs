@@ -1,0 +1,193 @@
+//! `generate --resume`: which files of an interrupted run can be kept, and
+//! which slots of the plan are still to write.
+//!
+//! A run's journal ([`crate::sink::journal`]) lists every file it committed.
+//! Resuming checks that the journal was written by the same config and
+//! output options, keeps each slot whose files all match their journal
+//! entry on disk (size and a recomputed CRC-32), removes staged files left
+//! by the interrupted run, and writes the rest; the result is byte-identical
+//! to an uninterrupted run.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::error::Error;
+use crate::sink::journal::{self, Entry, JOURNAL};
+use crate::sink::{FileSlot, crc32_text, file_checksum};
+
+/// The complete slots of an interrupted run in `out`, by index in `slots`,
+/// with their journal entries in the slot's path order.
+///
+/// # Errors
+/// [`Error::Output`] (exit 2) when there is nothing to resume: a complete
+/// dataset (`_SUCCESS`), no journal, or a journal of another config or
+/// output options (naming the first differing key); [`Error::Io`] when a
+/// file cannot be read.
+pub fn completed_slots(out: &Path, identity: &Value, slots: &[FileSlot]) -> Result<BTreeMap<usize, Vec<Entry>>, Error> {
+    let refuse = |message: String| Error::Output {
+        path: out.to_path_buf(),
+        message,
+    };
+    if out.join("_SUCCESS").exists() {
+        return Err(refuse("holds a complete dataset (_SUCCESS): nothing to resume".into()));
+    }
+    let Some((recorded, entries)) = journal::read(out)? else {
+        return Err(refuse(format!(
+            "has no {JOURNAL} journal, so there is nothing to resume; run without --resume"
+        )));
+    };
+    if let Some(key) = first_difference(identity, &recorded, "") {
+        return Err(refuse(format!(
+            "was written with another `{key}` than this run's; --resume needs the same config and output options"
+        )));
+    }
+    let by_path: BTreeMap<&str, &Entry> = entries.iter().map(|e| (e.file.path.as_str(), e)).collect();
+    let mut done = BTreeMap::new();
+    for (index, slot) in slots.iter().enumerate() {
+        let kept: Option<Vec<Entry>> = slot
+            .paths
+            .iter()
+            .map(|path| {
+                let entry = *by_path.get(path.as_str())?;
+                let on_disk = file_checksum(&out.join(path)).ok()?;
+                (on_disk.0 == entry.file.bytes && crc32_text(on_disk.1) == entry.file.crc32).then(|| entry.clone())
+            })
+            .collect();
+        if let Some(kept) = kept {
+            done.insert(index, kept);
+        }
+    }
+    Ok(done)
+}
+
+/// The indices of `slots` still to write: those not in `done`.
+pub fn pending_slots(slots: &[FileSlot], done: &BTreeMap<usize, Vec<Entry>>) -> Vec<usize> {
+    (0..slots.len()).filter(|i| !done.contains_key(i)).collect()
+}
+
+/// Removes the staged files this tool left in `out` when interrupted: a
+/// hidden `.<name>.tmp` or `.<name>.<anything>.tmp` beside a planned file
+/// (or the manifest or journal) named `<name>`.
+///
+/// # Errors
+/// [`Error::Io`] when one cannot be removed.
+pub fn remove_staged(out: &Path, slots: &[FileSlot]) -> Result<(), Error> {
+    let mut planned: BTreeMap<&Path, BTreeSet<&str>> = BTreeMap::new();
+    for name in ["_manifest.json", "_SUCCESS", JOURNAL] {
+        planned.entry(Path::new("")).or_default().insert(name);
+    }
+    for path in slots.iter().flat_map(|s| &s.paths) {
+        let path = Path::new(path);
+        let (Some(folder), Some(name)) = (path.parent(), path.file_name().and_then(|n| n.to_str())) else {
+            continue;
+        };
+        planned.entry(folder).or_default().insert(name);
+    }
+    for (folder, names) in planned {
+        let Ok(entries) = fs::read_dir(out.join(folder)) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let file_name = entry.file_name();
+            let Some(staged) = file_name
+                .to_str()
+                .and_then(|n| n.strip_prefix('.'))
+                .and_then(|n| n.strip_suffix(".tmp"))
+            else {
+                continue;
+            };
+            let ours = names
+                .iter()
+                .any(|name| staged == *name || staged.strip_prefix(name).is_some_and(|rest| rest.starts_with('.')));
+            if ours {
+                fs::remove_file(entry.path()).map_err(|e| Error::io(entry.path(), e))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The dotted key of the first value that differs between `ours` and
+/// `theirs` (in `ours`' key order), or `None` when they are equal.
+fn first_difference(ours: &Value, theirs: &Value, prefix: &str) -> Option<String> {
+    let join = |key: &str| {
+        if prefix.is_empty() {
+            key.to_string()
+        } else {
+            format!("{prefix}.{key}")
+        }
+    };
+    match (ours, theirs) {
+        (Value::Object(a), Value::Object(b)) => a
+            .iter()
+            .find_map(|(key, value)| match b.get(key) {
+                Some(other) => first_difference(value, other, &join(key)),
+                None => Some(join(key)),
+            })
+            .or_else(|| b.keys().find(|key| !a.contains_key(*key)).map(|key| join(key))),
+        _ if ours == theirs => None,
+        _ => Some(if prefix.is_empty() {
+            "identity".into()
+        } else {
+            prefix.to_string()
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sink::Source;
+
+    fn slot(paths: &[&str]) -> FileSlot {
+        FileSlot {
+            source: Source::Events,
+            paths: paths.iter().map(|p| p.to_string()).collect(),
+            event_date: None,
+            first_row: 0,
+            rows: 1,
+        }
+    }
+
+    #[test]
+    fn the_first_differing_key_is_named() {
+        let ours = serde_json::json!({"config": {"rows": 5, "seed": 1}, "output": {"format": "parquet"}});
+        let theirs = serde_json::json!({"config": {"rows": 5, "seed": 2}, "output": {"format": "arrow"}});
+        assert_eq!(first_difference(&ours, &theirs, "").as_deref(), Some("config.seed"));
+        assert_eq!(first_difference(&ours, &ours, ""), None);
+    }
+
+    #[test]
+    fn pending_slots_are_those_not_done() {
+        let slots = vec![slot(&["a"]), slot(&["b"]), slot(&["c"])];
+        let done = BTreeMap::from([(1, Vec::new())]);
+        assert_eq!(pending_slots(&slots, &done), vec![0, 2]);
+    }
+
+    #[test]
+    fn only_our_staged_files_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir(dir.path().join("day")).unwrap();
+        for name in [
+            "day/.part-00000.parquet.tmp",
+            "day/.part-00000.parquet.run42.tmp",
+            "day/.part-00009.parquet.tmp",
+            "day/.notes.tmp",
+            "day/part-00000.parquet",
+            "._manifest.json.tmp",
+        ] {
+            fs::write(dir.path().join(name), b"x").unwrap();
+        }
+        remove_staged(dir.path(), &[slot(&["day/part-00000.parquet"])]).unwrap();
+        let mut left: Vec<String> = fs::read_dir(dir.path().join("day"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, [".notes.tmp", ".part-00009.parquet.tmp", "part-00000.parquet"]);
+        assert!(!dir.path().join("._manifest.json.tmp").exists());
+    }
+}

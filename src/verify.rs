@@ -1,0 +1,180 @@
+//! `customer-events verify OUT`: checks a dataset against its manifest.
+//!
+//! Every listed file must be present with its size and CRC-32, its footer or
+//! content readable with the manifest's row count (Parquet: the row groups'
+//! rows in the footer; Arrow IPC: the rows of its batches; NDJSON: the lines,
+//! decompressed), no file may be there that the manifest does not list
+//! (other than `_manifest.json` and `_SUCCESS`), and `_SUCCESS` must be
+//! present.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::fs::{self, File};
+use std::io::{BufReader, Read};
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::error::Error;
+use crate::sink::{crc32_text, file_checksum};
+
+/// One thing wrong with a dataset: the file (relative to the dataset's
+/// folder) and what is wrong with it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    /// The file, relative to the dataset's folder.
+    pub path: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)
+    }
+}
+
+/// The part of `_manifest.json` a check needs.
+#[derive(Deserialize)]
+struct ListedManifest {
+    files: Vec<ListedFile>,
+}
+
+/// A file as the manifest lists it (`crc32` is missing from manifests of
+/// earlier versions, which are then checked without it).
+#[derive(Deserialize)]
+struct ListedFile {
+    path: String,
+    rows: u64,
+    bytes: u64,
+    crc32: Option<String>,
+}
+
+/// What the dataset in `out` holds that its manifest says it should not
+/// (empty when it is intact).
+///
+/// # Errors
+/// [`Error::Output`] when `out` has no readable `_manifest.json`.
+pub fn verify(out: &Path) -> Result<Vec<Problem>, Error> {
+    let manifest_path = out.join("_manifest.json");
+    let unusable = |message: String| Error::Output {
+        path: out.to_path_buf(),
+        message,
+    };
+    let text = fs::read_to_string(&manifest_path).map_err(|e| {
+        unusable(format!(
+            "has no readable _manifest.json ({e}); is it a dataset of this tool?"
+        ))
+    })?;
+    let manifest: ListedManifest =
+        serde_json::from_str(&text).map_err(|e| unusable(format!("_manifest.json is not a manifest ({e})")))?;
+    let mut problems = Vec::new();
+    let mut problem = |path: &str, message: String| {
+        problems.push(Problem {
+            path: path.to_string(),
+            message,
+        })
+    };
+    for listed in &manifest.files {
+        let path = out.join(&listed.path);
+        if !path.is_file() {
+            problem(&listed.path, "missing".into());
+            continue;
+        }
+        let (bytes, crc32) = file_checksum(&path)?;
+        if bytes != listed.bytes {
+            problem(
+                &listed.path,
+                format!("{bytes} bytes, the manifest says {}", listed.bytes),
+            );
+        } else if let Some(expected) = listed.crc32.as_deref().filter(|e| *e != crc32_text(crc32)) {
+            problem(
+                &listed.path,
+                format!("CRC-32 {}, the manifest says {expected}", crc32_text(crc32)),
+            );
+        }
+        match count_rows(&path, &listed.path) {
+            Ok(rows) if rows == listed.rows => {}
+            Ok(rows) => problem(&listed.path, format!("{rows} rows, the manifest says {}", listed.rows)),
+            Err(message) => problem(&listed.path, message),
+        }
+    }
+    let listed: BTreeSet<&str> = manifest.files.iter().map(|f| f.path.as_str()).collect();
+    for found in files_under(out)? {
+        if !listed.contains(found.as_str()) && found != "_manifest.json" && found != "_SUCCESS" {
+            problem(&found, "not listed in the manifest".into());
+        }
+    }
+    if !out.join("_SUCCESS").is_file() {
+        problem(
+            "_SUCCESS",
+            "missing: the run that wrote this dataset did not finish".into(),
+        );
+    }
+    Ok(problems)
+}
+
+/// The rows of the data file at `path` (named `name` in the manifest), read
+/// as its extension says, or what is wrong with it.
+fn count_rows(path: &Path, name: &str) -> Result<u64, String> {
+    let open = || File::open(path).map_err(|e| format!("cannot be read: {e}"));
+    if name.ends_with(".parquet") {
+        use parquet::file::reader::FileReader;
+        let reader = parquet::file::serialized_reader::SerializedFileReader::new(open()?)
+            .map_err(|e| format!("unreadable Parquet footer: {e}"))?;
+        Ok(reader.metadata().row_groups().iter().map(|g| g.num_rows() as u64).sum())
+    } else if name.ends_with(".arrow") {
+        let reader = arrow::ipc::reader::FileReader::try_new(open()?, None)
+            .map_err(|e| format!("unreadable Arrow IPC footer: {e}"))?;
+        let mut rows = 0;
+        for batch in reader {
+            rows += batch
+                .map_err(|e| format!("unreadable Arrow IPC batch: {e}"))?
+                .num_rows() as u64;
+        }
+        Ok(rows)
+    } else if name.ends_with(".ndjson.gz") {
+        count_lines(flate2::read::MultiGzDecoder::new(BufReader::new(open()?)))
+    } else if name.ends_with(".ndjson.zst") {
+        let decoder = zstd::Decoder::new(open()?).map_err(|e| format!("unreadable zstd stream: {e}"))?;
+        count_lines(decoder)
+    } else if name.ends_with(".ndjson") {
+        count_lines(open()?)
+    } else {
+        Err("not a file this tool writes (unknown extension)".into())
+    }
+}
+
+/// The lines of an NDJSON stream: its newlines (every line ends in one).
+fn count_lines(mut reader: impl Read) -> Result<u64, String> {
+    let mut buffer = vec![0; 1 << 20];
+    let mut lines = 0;
+    loop {
+        match reader.read(&mut buffer) {
+            Ok(0) => return Ok(lines),
+            Ok(n) => lines += buffer[..n].iter().filter(|&&b| b == b'\n').count() as u64,
+            Err(e) => return Err(format!("cannot be decompressed: {e}")),
+        }
+    }
+}
+
+/// Every file under `out`, as a `/`-separated path relative to it, sorted.
+fn files_under(out: &Path) -> Result<Vec<String>, Error> {
+    let mut found = Vec::new();
+    let mut folders = vec![out.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        for entry in fs::read_dir(&folder).map_err(|e| Error::io(&folder, e))? {
+            let entry = entry.map_err(|e| Error::io(&folder, e))?;
+            let path = entry.path();
+            if path.is_dir() {
+                folders.push(path);
+            } else {
+                let relative = path.strip_prefix(out).expect("under out");
+                let parts: Vec<String> = relative.iter().map(|p| p.to_string_lossy().into_owned()).collect();
+                found.push(parts.join("/"));
+            }
+        }
+    }
+    found.sort();
+    Ok(found)
+}

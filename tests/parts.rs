@@ -1,0 +1,259 @@
+//! `generate --parts N --part K` and `commit`, through the binary: parts
+//! write exactly a single run's files, whatever order they run in and
+//! wherever, and the commit makes the folder equal a single run's.
+
+mod common;
+
+use std::path::Path;
+
+use common::{run, run_ok, tree};
+
+const NESTED: &[&str] = &["--rows", "60k", "--max-rows-per-file", "10k", "--threads", "2", "-q"];
+
+fn generate(out: &Path, options: &[&str], extra: &[&str]) {
+    let mut args = vec!["generate", "--out", out.to_str().unwrap()];
+    args.extend_from_slice(options);
+    args.extend_from_slice(extra);
+    run_ok(&args);
+}
+
+fn part(out: &Path, options: &[&str], k: u32, n: u32) {
+    let (k, n) = (k.to_string(), n.to_string());
+    generate(out, options, &["--parts", &n, "--part", &k]);
+}
+
+fn stderr(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for (relative, bytes) in tree(from) {
+        let path = to.join(relative);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
+    }
+}
+
+fn names(files: &[(String, Vec<u8>)]) -> Vec<&str> {
+    files.iter().map(|(name, _)| name.as_str()).collect()
+}
+
+#[test]
+fn parts_in_any_order_into_one_folder_equal_a_single_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let (full, parts) = (dir.path().join("full"), dir.path().join("parts"));
+    generate(&full, NESTED, &[]);
+    part(&parts, NESTED, 3, 3);
+    part(&parts, NESTED, 1, 3);
+    // Two of three: part manifests, no _manifest.json, no _SUCCESS.
+    let partial = tree(&parts);
+    assert!(!parts.join("_SUCCESS").exists() && !parts.join("_manifest.json").exists());
+    assert!(parts.join("_parts/part-00001-of-00003.json").exists());
+    assert!(parts.join("_parts/part-00003-of-00003.json").exists());
+    for (name, bytes) in &partial {
+        if !name.starts_with("_parts/") {
+            assert_eq!(
+                Some(bytes),
+                tree(&full).iter().find(|(n, _)| n == name).map(|(_, b)| b),
+                "{name}"
+            );
+        }
+    }
+    // The last part commits: the folder is the single run's, manifest included.
+    part(&parts, NESTED, 2, 3);
+    assert!(!parts.join("_parts").exists());
+    let (expected, got) = (tree(&full), tree(&parts));
+    assert_eq!(names(&expected), names(&got));
+    assert!(expected == got, "bytes differ from a single run");
+    // A commit of a committed folder changes nothing.
+    let again = run_ok(&["commit", parts.to_str().unwrap()]);
+    assert!(stderr(&again).contains("already committed"));
+    assert!(tree(&parts) == expected);
+}
+
+#[test]
+fn parts_on_separate_machines_copied_together_and_committed() {
+    let dir = tempfile::tempdir().unwrap();
+    let full = dir.path().join("full");
+    generate(&full, NESTED, &[]);
+    let together = dir.path().join("together");
+    let mut shares = Vec::new();
+    for k in 1..=3 {
+        let own = dir.path().join(format!("machine-{k}"));
+        part(&own, NESTED, k, 3);
+        // Alone, no part commits.
+        assert!(!own.join("_SUCCESS").exists());
+        let files: Vec<String> = names(&tree(&own))
+            .into_iter()
+            .filter(|n| !n.starts_with("_parts/"))
+            .map(String::from)
+            .collect();
+        assert!(!files.is_empty(), "part {k} writes files");
+        shares.push(files);
+        copy_tree(&own, &together);
+    }
+    // Disjoint shares, contiguous in plan order, together every file.
+    let mut union: Vec<String> = shares.concat();
+    let in_part_order = union.clone();
+    union.sort();
+    union.dedup();
+    assert_eq!(union.len(), in_part_order.len(), "a file written by two parts");
+    let full_files: Vec<String> = names(&tree(&full))
+        .into_iter()
+        .filter(|n| n.ends_with(".parquet"))
+        .map(String::from)
+        .collect();
+    assert_eq!(union, full_files);
+
+    // Committing with a part missing names it.
+    let missing = dir.path().join("missing");
+    copy_tree(&together, &missing);
+    std::fs::remove_file(missing.join("_parts/part-00002-of-00003.json")).unwrap();
+    let refused = run(&["commit", missing.to_str().unwrap()]);
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("part 2 of 3 is missing"),
+        "{}",
+        stderr(&refused)
+    );
+    assert!(!missing.join("_manifest.json").exists() && !missing.join("_SUCCESS").exists());
+
+    // A file of a part missing is named too.
+    let lost = dir.path().join("lost");
+    copy_tree(&together, &lost);
+    let victim = &shares[1][0];
+    std::fs::remove_file(lost.join(victim)).unwrap();
+    let refused = run(&["commit", lost.to_str().unwrap()]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        stderr(&refused).contains(&format!("{victim} is missing")),
+        "{}",
+        stderr(&refused)
+    );
+
+    run_ok(&["commit", together.to_str().unwrap()]);
+    assert!(
+        tree(&full) == tree(&together),
+        "committed parts differ from a single run"
+    );
+}
+
+#[test]
+fn commit_names_every_missing_part() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    for k in [1, 3, 4, 6] {
+        part(&out, NESTED, k, 6);
+    }
+    let refused = run(&["commit", out.to_str().unwrap()]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        stderr(&refused).contains("parts 2, 5 of 6 are missing"),
+        "{}",
+        stderr(&refused)
+    );
+}
+
+#[test]
+fn commit_refuses_parts_of_another_dataset() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    part(&out, NESTED, 1, 2);
+    // Part 2 of another seed, written elsewhere and copied in.
+    let other = dir.path().join("other");
+    part(&other, NESTED, 2, 2);
+    let mut seeded = NESTED.to_vec();
+    seeded.extend(["--seed", "7"]);
+    let other_seed = dir.path().join("other-seed");
+    part(&other_seed, &seeded, 2, 2);
+    copy_tree(&other_seed, &out);
+    let refused = run(&["commit", out.to_str().unwrap()]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        stderr(&refused).contains("not the same dataset: `config.seed` is 42 in part 1 and 7 in part 2"),
+        "{}",
+        stderr(&refused)
+    );
+    assert!(!out.join("_manifest.json").exists());
+}
+
+#[test]
+fn a_part_refuses_its_own_files_but_not_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    part(&out, NESTED, 1, 3);
+    // Another part into the same folder is fine; the same part again is not.
+    part(&out, NESTED, 2, 3);
+    let refused = run(&[
+        "generate",
+        "--out",
+        out.to_str().unwrap(),
+        "--rows",
+        "60k",
+        "--max-rows-per-file",
+        "10k",
+        "--parts",
+        "3",
+        "--part",
+        "1",
+    ]);
+    assert_eq!(refused.status.code(), Some(2));
+    let message = stderr(&refused);
+    assert!(
+        message.contains("already holds") && message.contains("which part 1 of 3 writes"),
+        "{message}"
+    );
+    assert_eq!(message.trim().lines().count(), 1, "{message}");
+    // With --overwrite it is written again, the same.
+    let before = tree(&out);
+    generate(&out, NESTED, &["--parts", "3", "--part", "1", "--overwrite"]);
+    assert!(tree(&out) == before);
+}
+
+#[test]
+fn part_numbers_out_of_range_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let path = out.to_str().unwrap();
+    for (flags, expected) in [
+        (vec!["--parts", "3", "--part", "0"], "--part: 0 is not a part of 3"),
+        (vec!["--parts", "3", "--part", "4"], "--part: 4 is not a part of 3"),
+        (
+            vec!["--parts", "1000", "--part", "1"],
+            "more than the 8 files of the plan",
+        ),
+        (vec!["--parts", "3"], "required arguments were not provided"),
+        (vec!["--part", "1"], "required arguments were not provided"),
+    ] {
+        let mut args = vec!["generate", "--out", path, "--rows", "60k", "--max-rows-per-file", "10k"];
+        args.extend(flags.iter());
+        let refused = run(&args);
+        assert_eq!(refused.status.code(), Some(2), "{flags:?}");
+        let message = stderr(&refused);
+        assert!(message.contains(expected), "{flags:?}: {message}");
+        assert_eq!(message.trim().lines().count(), 1, "{message}");
+        assert!(!out.exists(), "{flags:?} wrote something");
+    }
+}
+
+#[test]
+fn normalized_parts_equal_a_single_run() {
+    let normalized = &[
+        "--layout",
+        "normalized",
+        "--rows",
+        "60k",
+        "--max-rows-per-file",
+        "10k",
+        "-q",
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let (full, parts) = (dir.path().join("full"), dir.path().join("parts"));
+    generate(&full, normalized, &[]);
+    for k in [2, 4, 1, 3] {
+        part(&parts, normalized, k, 4);
+    }
+    let (expected, got) = (tree(&full), tree(&parts));
+    assert_eq!(names(&expected), names(&got));
+    assert!(expected == got, "normalized parts differ from a single run");
+}
