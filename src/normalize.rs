@@ -115,7 +115,7 @@ pub fn users_schema() -> SchemaRef {
 }
 
 fn services_type() -> DataType {
-    DataType::List(Arc::new(Field::new("item", DataType::Utf8, false)))
+    crate::schema::list_of(DataType::Utf8)
 }
 
 /// Schema of the `content` dimension: the content struct with `id` named `content_id`.

@@ -19,8 +19,14 @@ fn utf8(name: &str) -> Field {
     Field::new(name, DataType::Utf8, false)
 }
 
-fn list_of(item: DataType) -> DataType {
-    DataType::List(Arc::new(Field::new("item", item, false)))
+/// Name of a list's element field: the Parquet format's own name for it
+/// (`<list>.list.element`), which pyarrow and Spark write too and Iceberg's
+/// name mapping expects; Arrow's default, `item`, is the legacy form.
+pub const LIST_ELEMENT: &str = "element";
+
+/// A non-null list of non-null `element`s.
+pub fn list_of(element: DataType) -> DataType {
+    DataType::List(Arc::new(Field::new(LIST_ELEMENT, element, false)))
 }
 
 /// The Arrow schema of one event row (shared, built once).
