@@ -90,6 +90,10 @@ pub struct DatasetArgs {
     /// Number of days of events [default: 7].
     #[arg(long)]
     pub days: Option<u32>,
+    /// The day by which every user has subscribed, YYYY-MM-DD; subscriptions start up to eight
+    /// years before it [default: the earlier of 2026-01-01 and --start].
+    #[arg(long, value_parser = parse_date)]
+    pub epoch: Option<NaiveDate>,
     /// Users in the universe [default: rows / 20, within 1,000 ..= 10,000,000].
     #[arg(long, value_parser = parse_count)]
     pub users: Option<u64>,
@@ -101,9 +105,14 @@ pub struct DatasetArgs {
 /// Flags of `generate`.
 #[derive(Debug, Args)]
 pub struct GenerateArgs {
-    /// Number of events: 10k, 5M, 1B, 1_000_000 [default: 1M].
+    /// Number of events: 10k, 5M, 1B, 1_000_000 [default: 1M], shared out over the days.
     #[arg(long, value_parser = parse_count)]
     pub rows: Option<u64>,
+    /// Events of an average day instead of --rows: each day gets its volume from its date alone
+    /// (Friday ×1.1, weekend ×1.3, a week holds 7 × N), so any window of days writes the same
+    /// days, and runs of adjacent windows make one history.
+    #[arg(long, value_parser = parse_count, conflicts_with = "rows", value_name = "N")]
+    pub events_per_day: Option<u64>,
     /// Output folder; created if missing, refused if it holds files (see --overwrite).
     /// `null:` generates and encodes everything but writes nothing (to measure speed without the disk).
     #[arg(long, default_value = "data/events")]
@@ -198,7 +207,7 @@ fn parse_compression(text: &str) -> Result<Compression, String> {
 
 impl DatasetArgs {
     /// The config file (or the default) with the flags applied.
-    fn resolve(&self, rows: Option<u64>) -> Result<Config, Error> {
+    fn resolve(&self, rows: Option<u64>, events_per_day: Option<u64>) -> Result<Config, Error> {
         let mut config = match &self.config {
             Some(path) => {
                 let text = std::fs::read_to_string(path).map_err(|e| Error::Option {
@@ -218,6 +227,16 @@ impl DatasetArgs {
                 return Err(flag_error("--rows", "must be at least 1, e.g. --rows 1M"));
             }
             config.rows = rows;
+            config.events_per_day = None;
+        }
+        if let Some(per_day) = events_per_day {
+            if per_day == 0 {
+                return Err(flag_error(
+                    "--events-per-day",
+                    "must be at least 1, e.g. --events-per-day 1M",
+                ));
+            }
+            config.events_per_day = Some(per_day);
         }
         if let Some(seed) = self.seed {
             config.seed = seed;
@@ -243,6 +262,10 @@ impl DatasetArgs {
         if let Some(size) = self.catalog_size {
             config.catalog_size = size;
         }
+        if let Some(epoch) = self.epoch {
+            config.epoch = Some(epoch);
+        }
+        config.settle_rows();
         config.validate()?;
         Ok(config)
     }
@@ -321,7 +344,7 @@ pub fn run(cli: Cli, cancel: &Cancel) -> Result<(), Error> {
 }
 
 fn run_generate(args: GenerateArgs, cancel: &Cancel) -> Result<(), Error> {
-    let config = args.dataset.resolve(args.rows)?;
+    let config = args.dataset.resolve(args.rows, args.events_per_day)?;
     let options = OutputOptions {
         out: args.out.clone(),
         format: args.format,
@@ -417,7 +440,7 @@ fn run_sample(args: SampleArgs, cancel: &Cancel) -> Result<(), Error> {
             message: "must be at least 1".into(),
         });
     }
-    let config = args.dataset.resolve(Some(args.count))?;
+    let config = args.dataset.resolve(Some(args.count), None)?;
     let world = World::new(config)?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
