@@ -21,6 +21,7 @@ use customer_events::schema_formats::SchemaFormat;
 use customer_events::sink::parquet::Compression;
 use customer_events::sink::parts::{self, Committed, PartOf};
 use customer_events::sink::{Format, Layout, PartitionBy};
+use customer_events::table;
 use customer_events::world::World;
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -48,9 +49,28 @@ pub enum Command {
     /// Merge the part manifests of `generate --parts N --part K` runs in OUT into
     /// `_manifest.json` and write `_SUCCESS` (the last part to finish does it itself).
     Commit(CommitArgs),
+    /// Add the next days of the timeline to a Delta table written by `generate --table delta`, as one
+    /// new version, with the seed, world and file options the table recorded.
+    Append(AppendArgs),
     /// Check a dataset against its _manifest.json: every file present with its size, CRC-32 and rows,
     /// no other files, _SUCCESS present. Exit 0 when intact, 1 when not, 2 without a manifest.
     Verify(VerifyArgs),
+}
+
+/// Flags of `append`.
+#[derive(Debug, Args)]
+pub struct AppendArgs {
+    /// The table's folder (the --out of `generate --table delta`).
+    pub table: PathBuf,
+    /// Days to add after the table's last day.
+    #[arg(long, default_value_t = 7)]
+    pub days: u32,
+    /// Worker threads [default: one per core]. The output does not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// No progress bar and no summary line.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 /// Flags of `commit`.
@@ -167,6 +187,11 @@ pub struct GenerateArgs {
     /// _progress.jsonl journal lists and that match on disk, write the rest.
     #[arg(long, conflicts_with = "overwrite")]
     pub resume: bool,
+    /// Write a lakehouse table: `delta` writes the Parquet files plus a Delta Lake log
+    /// (_delta_log/) whose version 0 records the seed, world options and last day; grow it with
+    /// `customer-events append`. Needs --events-per-day.
+    #[arg(long, value_parser = PossibleValuesParser::new(["delta"]), value_name = "FORMAT")]
+    pub table: Option<String>,
     /// No progress bar and no summary line.
     #[arg(long, short)]
     pub quiet: bool,
@@ -329,6 +354,13 @@ pub fn run(cli: Cli, cancel: &Cancel) -> Result<(), Error> {
             Ok(())
         }
         Command::Verify(args) => run_verify(&args),
+        Command::Append(args) => {
+            let bar = progress_bar(0, args.quiet);
+            let commit = table::append_delta(&args.table, args.days, args.threads, &Bar(bar.clone()), cancel);
+            bar.finish_and_clear();
+            report_commit(&commit?, &args.table, args.quiet);
+            Ok(())
+        }
         Command::Schema(args) => {
             print!("{}", args.format.render(&event_schema()));
             Ok(())
@@ -340,6 +372,40 @@ pub fn run(cli: Cli, cancel: &Cancel) -> Result<(), Error> {
             }
             Ok(())
         }
+    }
+}
+
+/// A progress bar of `rows` events on a terminal, hidden otherwise or when `quiet`.
+fn progress_bar(rows: u64, quiet: bool) -> ProgressBar {
+    let bar = ProgressBar::new(rows);
+    if !quiet && std::io::stderr().is_terminal() {
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {wide_bar} {human_pos}/{human_len} events, {msg} ({per_sec}, ETA {eta})",
+            )
+            .expect("valid progress template"),
+        );
+        bar.enable_steady_tick(Duration::from_millis(200));
+    } else {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    bar
+}
+
+/// The one-line summary of a table commit.
+fn report_commit(commit: &table::TableCommit, table: &std::path::Path, quiet: bool) {
+    if !quiet {
+        eprintln!(
+            "committed version {} of the Delta table {}: {} events of {} ..= {} in {} files ({}) in {:.1} s",
+            commit.version,
+            table.display(),
+            with_thousands(commit.summary.rows),
+            commit.days.0,
+            commit.days.1,
+            commit.summary.files.len(),
+            human_bytes(commit.summary.bytes),
+            commit.summary.elapsed.as_secs_f64(),
+        );
     }
 }
 
@@ -365,18 +431,12 @@ fn run_generate(args: GenerateArgs, cancel: &Cancel) -> Result<(), Error> {
     for note in options.notes() {
         eprintln!("customer-events: note: {note}");
     }
-    let show_bar = !args.quiet && std::io::stderr().is_terminal();
-    let bar = ProgressBar::new(config.rows);
-    if show_bar {
-        bar.set_style(
-            ProgressStyle::with_template(
-                "{spinner} [{elapsed_precise}] {wide_bar} {human_pos}/{human_len} events, {msg} ({per_sec}, ETA {eta})",
-            )
-            .expect("valid progress template"),
-        );
-        bar.enable_steady_tick(Duration::from_millis(200));
-    } else {
-        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    let bar = progress_bar(config.rows, args.quiet);
+    if args.table.is_some() {
+        let commit = table::create_delta(config, &options, &Bar(bar.clone()), cancel);
+        bar.finish_and_clear();
+        report_commit(&commit?, &options.out, args.quiet);
+        return Ok(());
     }
     let summary = engine::generate(config, &options, &Bar(bar.clone()), cancel);
     bar.finish_and_clear();
