@@ -109,6 +109,15 @@ fn a_table_grows_by_appended_windows_of_one_timeline() {
             "{min} {max}"
         );
         assert_eq!(stats["nullCount"]["timestamp"].as_u64(), Some(0));
+        for column in ["event_id", "user_id", "event_type"] {
+            let (lo, hi) = (
+                stats["minValues"][column].as_str().unwrap(),
+                stats["maxValues"][column].as_str().unwrap(),
+            );
+            assert!(lo <= hi, "{column}: {lo} > {hi}");
+            assert_eq!(stats["nullCount"][column].as_u64(), Some(0));
+        }
+        assert!(["browse", "content_play"].contains(&stats["minValues"]["event_type"].as_str().unwrap()));
         dates.push(date);
     }
     assert_eq!(dates.len(), 7);

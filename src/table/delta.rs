@@ -90,10 +90,11 @@ fn timestamp_text(micros: i64, round_up: bool) -> String {
         .unwrap_or_default()
 }
 
-/// The `stats` of a Parquet file, from its footer: the row count, and the
-/// minimum, maximum and null count of every top-level column that is not a
-/// list or struct (min and max where every row group has them: the
-/// timestamp always, strings under `--string-statistics`).
+/// The `stats` of a Parquet file: the row count, and the minimum, maximum
+/// and null count of every top-level column that is not a list or struct,
+/// from the footer (the timestamp always; strings under
+/// `--string-statistics`), the string bounds the footer lacks read back from
+/// those columns of the file.
 ///
 /// # Errors
 /// [`Error::Io`] or [`Error::Parquet`] when the footer cannot be read.
@@ -102,6 +103,7 @@ pub fn file_stats(path: &Path) -> Result<Value, Error> {
     let metadata = ParquetMetaDataReader::new().parse_and_finish(&file)?;
     let schema = metadata.file_metadata().schema_descr();
     let (mut min_values, mut max_values, mut null_count) = (Map::new(), Map::new(), Map::new());
+    let mut unbounded_strings = Vec::new();
     for (leaf, column) in schema.columns().iter().enumerate() {
         let path = column.path().parts();
         if path.len() != 1 {
@@ -145,9 +147,20 @@ pub fn file_stats(path: &Path) -> Result<Value, Error> {
             }
         }
         null_count.insert(name.clone(), json!(nulls));
-        if let (true, Some((min, max))) = (complete, bounds) {
-            min_values.insert(name.clone(), min);
-            max_values.insert(name.clone(), max);
+        match (complete, bounds) {
+            (true, Some((min, max))) => {
+                min_values.insert(name.clone(), min);
+                max_values.insert(name.clone(), max);
+            }
+            // Strings have no footer statistics unless --string-statistics.
+            _ if column.physical_type() == parquet::basic::Type::BYTE_ARRAY => unbounded_strings.push(leaf),
+            _ => {}
+        }
+    }
+    if !unbounded_strings.is_empty() {
+        for (name, (min, max)) in string_bounds(path, &metadata, &unbounded_strings)? {
+            min_values.insert(name.clone(), json!(min));
+            max_values.insert(name, json!(max));
         }
     }
     Ok(json!({
@@ -156,6 +169,48 @@ pub fn file_stats(path: &Path) -> Result<Value, Error> {
         "maxValues": max_values,
         "nullCount": null_count,
     }))
+}
+
+/// The minimum and maximum of the top-level string columns `leaves` of the
+/// Parquet file at `path`, read back from the file (only those columns).
+fn string_bounds(
+    path: &Path,
+    metadata: &parquet::file::metadata::ParquetMetaData,
+    leaves: &[usize],
+) -> Result<BTreeMap<String, (String, String)>, Error> {
+    use arrow::array::{Array, StringArray};
+    use parquet::arrow::ProjectionMask;
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let mask = ProjectionMask::leaves(metadata.file_metadata().schema_descr(), leaves.iter().copied());
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file)?
+        .with_projection(mask)
+        .with_batch_size(65_536)
+        .build()?;
+    let mut bounds: BTreeMap<String, (String, String)> = BTreeMap::new();
+    for batch in reader {
+        let batch = batch?;
+        for (field, column) in batch.schema().fields().iter().zip(batch.columns()) {
+            let Some(strings) = column.as_any().downcast_ref::<StringArray>() else {
+                continue;
+            };
+            let (Some(lo), Some(hi)) = (arrow::compute::min_string(strings), arrow::compute::max_string(strings))
+            else {
+                continue;
+            };
+            let entry = bounds
+                .entry(field.name().clone())
+                .or_insert_with(|| (lo.to_string(), hi.to_string()));
+            if lo < entry.0.as_str() {
+                entry.0 = lo.to_string();
+            }
+            if hi > entry.1.as_str() {
+                entry.1 = hi.to_string();
+            }
+        }
+    }
+    Ok(bounds)
 }
 
 /// Orders two statistics of one column (numbers, or texts that compare

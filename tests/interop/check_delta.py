@@ -104,6 +104,8 @@ actions = pa.table(dt.get_add_actions(flatten=True))
 check(actions.num_rows == len(all_files) and actions["min.timestamp"].null_count == 0,
       f"deltalake: {actions.num_rows} add actions, each with timestamp statistics")
 check(sum(actions["num_records"].to_pylist()) == total, "deltalake: the add actions' numRecords sum to the rows")
+check(actions["min.event_id"].null_count == 0 and actions["max.user_id"].null_count == 0,
+      "deltalake: the add actions carry event_id and user_id bounds")
 
 ids = v1.to_table(columns=["event_id"])["event_id"]
 distinct = len(set(ids.to_pylist()))
