@@ -262,7 +262,8 @@ fn write_window(
             return Err(Error::Output {
                 path: table,
                 message: format!(
-                    "already holds {}, which this window would write; is another writer appending?",
+                    "already holds {}, a day this window would write: another writer is appending, \
+                     or an interrupted append left it uncommitted (then remove it and run append again)",
                     folder.file_name().unwrap_or_default().to_string_lossy()
                 ),
             });
