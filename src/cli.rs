@@ -114,7 +114,7 @@ pub struct DatasetArgs {
     /// years before it [default: the earlier of 2026-01-01 and --start].
     #[arg(long, value_parser = parse_date)]
     pub epoch: Option<NaiveDate>,
-    /// Users in the universe [default: rows / 20, within 1,000 ..= 10,000,000].
+    /// Users in the universe [default: rows / 20, or 7 × events-per-day / 20, within 1,000 ..= 10,000,000].
     #[arg(long, value_parser = parse_count)]
     pub users: Option<u64>,
     /// Entries in the content catalog [default: 10,000].
