@@ -9,9 +9,14 @@
 //! `(j + u) / n`, so rows come out sorted by time with no sort; its zone is
 //! then drawn in proportion to each zone's users × local curve at that
 //! instant. Everything is computed once per day at start-up.
+//!
+//! A row is keyed by its day and its index within the day ([`Day::key`]),
+//! never by its position in the run, so a day's rows are the same in every
+//! window that holds the day with the same volume.
 
 use chrono::{Datelike, NaiveDate, Offset, TimeZone};
 
+use crate::config::Config;
 use crate::model::Micros;
 use crate::rng::{KeyedRng, Weighted};
 use crate::users::{Zone, apportion};
@@ -20,6 +25,11 @@ use crate::users::{Zone, apportion};
 const SLOTS: usize = 48;
 const SLOT_MICROS: i64 = 30 * 60 * 1_000_000;
 const DAY_MICROS: i64 = 24 * 60 * 60 * 1_000_000;
+/// Bits of a row's index within its day in its key ([`Day::key`]); the day
+/// (days from 0001-01-01, below 2^22 up to 9999-12-31) takes the bits above,
+/// so keys stay below 2^56 and a search's key (× 64 searches) below 2^62,
+/// where [`Uuid::derive`](crate::model::Uuid::derive) is a bijection.
+pub const ROW_IN_DAY_BITS: u32 = 34;
 
 /// Relative viewing by local hour: a trough at 4:00, a peak at 21:00.
 pub const LOCAL_HOUR_CURVE: [f64; 24] = [
@@ -43,8 +53,11 @@ pub struct Day {
     pub date: NaiveDate,
     /// Midnight UTC, in microseconds since the epoch.
     pub start: Micros,
-    /// Global index of the day's first row.
+    /// Global index of the day's first row in this run.
     pub first_row: u64,
+    /// The day's part of its rows' keys: days from 0001-01-01, shifted
+    /// above [`ROW_IN_DAY_BITS`].
+    key_base: u64,
     /// Rows of the day.
     pub rows: u64,
     /// Cumulative share of the day's rows at each slot boundary (`SLOTS + 1` values, 0 to 1).
@@ -54,6 +67,14 @@ pub struct Day {
 }
 
 impl Day {
+    /// The timeline key of row `j` of this day: `(day, j)` packed in one
+    /// number, unique across every day of every window. A row's random
+    /// stream and its ids are keyed by it.
+    #[inline]
+    pub fn key(&self, j: u64) -> u64 {
+        self.key_base | j
+    }
+
     /// The instant of row `j` of this day, drawing its jitter from `rng`,
     /// and the slot it falls in.
     #[inline]
@@ -84,8 +105,11 @@ pub struct Calendar {
 }
 
 impl Calendar {
-    /// Plans `rows` over `days` days from `start` for users in `zones`.
-    pub fn build(start: NaiveDate, days: u32, rows: u64, zones: &[Zone]) -> Self {
+    /// Plans `config`'s days for users in `zones`: each day gets its volume
+    /// by its date ([`Config::day_volumes`]) or, without one, a share of
+    /// `config.rows` in proportion to the day's viewing.
+    pub fn build(config: &Config, zones: &[Zone]) -> Self {
+        let (start, days) = (config.start, config.days);
         let mut planned: Vec<(NaiveDate, Vec<f64>, Vec<Weighted>)> = Vec::with_capacity(days as usize);
         for d in 0..days {
             let date = start + chrono::Days::new(d as u64);
@@ -113,7 +137,9 @@ impl Calendar {
             planned.push((date, slot_mass, zone_pick));
         }
         let day_mass: Vec<f64> = planned.iter().map(|(_, m, _)| m.iter().sum()).collect();
-        let rows_per_day = apportion(rows, &day_mass);
+        let rows_per_day = config
+            .day_volumes()
+            .unwrap_or_else(|| apportion(config.rows, &day_mass));
         let mut first_row = 0;
         let days = planned
             .into_iter()
@@ -137,6 +163,7 @@ impl Calendar {
                             .timestamp_micros(),
                     ),
                     first_row,
+                    key_base: (date.num_days_from_ce() as u64) << ROW_IN_DAY_BITS,
                     rows,
                     slot_cdf,
                     zone_pick,

@@ -21,6 +21,7 @@ use customer_events::schema_formats::SchemaFormat;
 use customer_events::sink::parquet::Compression;
 use customer_events::sink::parts::{self, Committed, PartOf};
 use customer_events::sink::{Format, Layout, PartitionBy};
+use customer_events::table;
 use customer_events::world::World;
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -48,9 +49,28 @@ pub enum Command {
     /// Merge the part manifests of `generate --parts N --part K` runs in OUT into
     /// `_manifest.json` and write `_SUCCESS` (the last part to finish does it itself).
     Commit(CommitArgs),
+    /// Add the next days of the timeline to a Delta table written by `generate --table delta`, as one
+    /// new version, with the seed, world and file options the table recorded.
+    Append(AppendArgs),
     /// Check a dataset against its _manifest.json: every file present with its size, CRC-32 and rows,
     /// no other files, _SUCCESS present. Exit 0 when intact, 1 when not, 2 without a manifest.
     Verify(VerifyArgs),
+}
+
+/// Flags of `append`.
+#[derive(Debug, Args)]
+pub struct AppendArgs {
+    /// The table's folder (the --out of `generate --table delta`).
+    pub table: PathBuf,
+    /// Days to add after the table's last day.
+    #[arg(long, default_value_t = 7)]
+    pub days: u32,
+    /// Worker threads [default: one per core]. The output does not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// No progress bar and no summary line.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 /// Flags of `commit`.
@@ -90,7 +110,11 @@ pub struct DatasetArgs {
     /// Number of days of events [default: 7].
     #[arg(long)]
     pub days: Option<u32>,
-    /// Users in the universe [default: rows / 20, within 1,000 ..= 10,000,000].
+    /// The day by which every user has subscribed, YYYY-MM-DD; subscriptions start up to eight
+    /// years before it [default: the earlier of 2026-01-01 and --start].
+    #[arg(long, value_parser = parse_date)]
+    pub epoch: Option<NaiveDate>,
+    /// Users in the universe [default: rows / 20, or 7 × events-per-day / 20, within 1,000 ..= 10,000,000].
     #[arg(long, value_parser = parse_count)]
     pub users: Option<u64>,
     /// Entries in the content catalog [default: 10,000].
@@ -101,9 +125,14 @@ pub struct DatasetArgs {
 /// Flags of `generate`.
 #[derive(Debug, Args)]
 pub struct GenerateArgs {
-    /// Number of events: 10k, 5M, 1B, 1_000_000 [default: 1M].
+    /// Number of events: 10k, 5M, 1B, 1_000_000 [default: 1M], shared out over the days.
     #[arg(long, value_parser = parse_count)]
     pub rows: Option<u64>,
+    /// Events of an average day instead of --rows: each day gets its volume from its date alone
+    /// (Friday ×1.1, weekend ×1.3, a week holds 7 × N), so any window of days writes the same
+    /// days, and runs of adjacent windows make one history.
+    #[arg(long, value_parser = parse_count, conflicts_with = "rows", value_name = "N")]
+    pub events_per_day: Option<u64>,
     /// Output folder; created if missing, refused if it holds files (see --overwrite).
     /// `null:` generates and encodes everything but writes nothing (to measure speed without the disk).
     #[arg(long, default_value = "data/events")]
@@ -158,6 +187,11 @@ pub struct GenerateArgs {
     /// _progress.jsonl journal lists and that match on disk, write the rest.
     #[arg(long, conflicts_with = "overwrite")]
     pub resume: bool,
+    /// Write a lakehouse table: `delta` writes the Parquet files plus a Delta Lake log
+    /// (_delta_log/) whose version 0 records the seed, world options and last day; grow it with
+    /// `customer-events append`. Needs --events-per-day.
+    #[arg(long, value_parser = PossibleValuesParser::new(["delta"]), value_name = "FORMAT")]
+    pub table: Option<String>,
     /// No progress bar and no summary line.
     #[arg(long, short)]
     pub quiet: bool,
@@ -198,7 +232,7 @@ fn parse_compression(text: &str) -> Result<Compression, String> {
 
 impl DatasetArgs {
     /// The config file (or the default) with the flags applied.
-    fn resolve(&self, rows: Option<u64>) -> Result<Config, Error> {
+    fn resolve(&self, rows: Option<u64>, events_per_day: Option<u64>) -> Result<Config, Error> {
         let mut config = match &self.config {
             Some(path) => {
                 let text = std::fs::read_to_string(path).map_err(|e| Error::Option {
@@ -218,6 +252,16 @@ impl DatasetArgs {
                 return Err(flag_error("--rows", "must be at least 1, e.g. --rows 1M"));
             }
             config.rows = rows;
+            config.events_per_day = None;
+        }
+        if let Some(per_day) = events_per_day {
+            if per_day == 0 {
+                return Err(flag_error(
+                    "--events-per-day",
+                    "must be at least 1, e.g. --events-per-day 1M",
+                ));
+            }
+            config.events_per_day = Some(per_day);
         }
         if let Some(seed) = self.seed {
             config.seed = seed;
@@ -243,6 +287,10 @@ impl DatasetArgs {
         if let Some(size) = self.catalog_size {
             config.catalog_size = size;
         }
+        if let Some(epoch) = self.epoch {
+            config.epoch = Some(epoch);
+        }
+        config.settle_rows();
         config.validate()?;
         Ok(config)
     }
@@ -306,6 +354,13 @@ pub fn run(cli: Cli, cancel: &Cancel) -> Result<(), Error> {
             Ok(())
         }
         Command::Verify(args) => run_verify(&args),
+        Command::Append(args) => {
+            let bar = progress_bar(0, args.quiet);
+            let commit = table::append_delta(&args.table, args.days, args.threads, &Bar(bar.clone()), cancel);
+            bar.finish_and_clear();
+            report_commit(&commit?, &args.table, args.quiet);
+            Ok(())
+        }
         Command::Schema(args) => {
             print!("{}", args.format.render(&event_schema()));
             Ok(())
@@ -320,8 +375,42 @@ pub fn run(cli: Cli, cancel: &Cancel) -> Result<(), Error> {
     }
 }
 
+/// A progress bar of `rows` events on a terminal, hidden otherwise or when `quiet`.
+fn progress_bar(rows: u64, quiet: bool) -> ProgressBar {
+    let bar = ProgressBar::new(rows);
+    if !quiet && std::io::stderr().is_terminal() {
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {wide_bar} {human_pos}/{human_len} events, {msg} ({per_sec}, ETA {eta})",
+            )
+            .expect("valid progress template"),
+        );
+        bar.enable_steady_tick(Duration::from_millis(200));
+    } else {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    bar
+}
+
+/// The one-line summary of a table commit.
+fn report_commit(commit: &table::TableCommit, table: &std::path::Path, quiet: bool) {
+    if !quiet {
+        eprintln!(
+            "committed version {} of the Delta table {}: {} events of {} ..= {} in {} files ({}) in {:.1} s",
+            commit.version,
+            table.display(),
+            with_thousands(commit.summary.rows),
+            commit.days.0,
+            commit.days.1,
+            commit.summary.files.len(),
+            human_bytes(commit.summary.bytes),
+            commit.summary.elapsed.as_secs_f64(),
+        );
+    }
+}
+
 fn run_generate(args: GenerateArgs, cancel: &Cancel) -> Result<(), Error> {
-    let config = args.dataset.resolve(args.rows)?;
+    let config = args.dataset.resolve(args.rows, args.events_per_day)?;
     let options = OutputOptions {
         out: args.out.clone(),
         format: args.format,
@@ -342,18 +431,12 @@ fn run_generate(args: GenerateArgs, cancel: &Cancel) -> Result<(), Error> {
     for note in options.notes() {
         eprintln!("customer-events: note: {note}");
     }
-    let show_bar = !args.quiet && std::io::stderr().is_terminal();
-    let bar = ProgressBar::new(config.rows);
-    if show_bar {
-        bar.set_style(
-            ProgressStyle::with_template(
-                "{spinner} [{elapsed_precise}] {wide_bar} {human_pos}/{human_len} events, {msg} ({per_sec}, ETA {eta})",
-            )
-            .expect("valid progress template"),
-        );
-        bar.enable_steady_tick(Duration::from_millis(200));
-    } else {
-        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    let bar = progress_bar(config.rows, args.quiet);
+    if args.table.is_some() {
+        let commit = table::create_delta(config, &options, &Bar(bar.clone()), cancel);
+        bar.finish_and_clear();
+        report_commit(&commit?, &options.out, args.quiet);
+        return Ok(());
     }
     let summary = engine::generate(config, &options, &Bar(bar.clone()), cancel);
     bar.finish_and_clear();
@@ -417,7 +500,7 @@ fn run_sample(args: SampleArgs, cancel: &Cancel) -> Result<(), Error> {
             message: "must be at least 1".into(),
         });
     }
-    let config = args.dataset.resolve(Some(args.count))?;
+    let config = args.dataset.resolve(Some(args.count), None)?;
     let world = World::new(config)?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());

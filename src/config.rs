@@ -39,6 +39,12 @@ pub const MAX_DAYS: u32 = 3_660;
 pub const LAST_DAY: NaiveDate = NaiveDate::from_ymd_opt(9999, 12, 31).expect("a valid date");
 /// The first day an event can fall on.
 pub const FIRST_DAY: NaiveDate = NaiveDate::from_ymd_opt(1, 1, 1).expect("a valid date");
+/// The default epoch of the timeline: every user has subscribed by this day
+/// (or by `start`, when a run begins earlier and sets no `epoch`).
+pub const DEFAULT_EPOCH: NaiveDate = NaiveDate::from_ymd_opt(2026, 1, 1).expect("a valid date");
+/// The most events one day can hold: a row's key within its day has
+/// [`ROW_IN_DAY_BITS`](crate::calendar::ROW_IN_DAY_BITS) bits.
+pub const MAX_ROWS_PER_DAY: u64 = (1 << crate::calendar::ROW_IN_DAY_BITS) - 1;
 
 /// An inclusive range of list lengths.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -121,12 +127,24 @@ impl DeviceMix {
 pub struct Config {
     /// Seed of every random stream.
     pub seed: u64,
-    /// Number of events.
+    /// Number of events. With [`Config::events_per_day`] it is the sum of
+    /// the days' volumes ([`Config::settle_rows`] sets it).
     pub rows: u64,
+    /// The volume of an average day, when days are sized by the date alone
+    /// (the weekly pattern applied per day, see [`day_volume`]) instead of
+    /// by sharing `rows` out over the window: the same day then gets the
+    /// same rows in any window, so adjacent windows make one history.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub events_per_day: Option<u64>,
     /// First day of events (UTC).
     pub start: NaiveDate,
     /// Number of days.
     pub days: u32,
+    /// The day by which every user has subscribed: subscriptions start up to
+    /// eight years before it. `None` means the earlier of
+    /// [`DEFAULT_EPOCH`] and `start` (see [`Config::epoch`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub epoch: Option<NaiveDate>,
     /// Users in the universe; `None` scales with `rows` (see [`Config::user_count`]).
     pub users: Option<u64>,
     /// Entries in the content catalog.
@@ -158,8 +176,10 @@ impl Default for Config {
         Self {
             seed: DEFAULT_SEED,
             rows: DEFAULT_ROWS,
+            events_per_day: None,
             start: DEFAULT_START.parse().expect("valid default date"),
             days: DEFAULT_DAYS,
+            epoch: None,
             users: None,
             catalog_size: DEFAULT_CATALOG_SIZE,
             user_skew: 0.7,
@@ -189,8 +209,10 @@ pub const DEFAULT_CONFIG_TOML: &str = include_str!("default_config.toml");
 struct ConfigFile {
     seed: Option<u64>,
     rows: Option<u64>,
+    events_per_day: Option<u64>,
     start: Option<NaiveDate>,
     days: Option<u32>,
+    epoch: Option<NaiveDate>,
     users: Option<u64>,
     catalog_size: Option<u64>,
     user_skew: Option<f64>,
@@ -246,8 +268,10 @@ impl From<ConfigFile> for Config {
         let mut config = Config::default();
         set(&mut config.seed, file.seed);
         set(&mut config.rows, file.rows);
+        config.events_per_day = file.events_per_day;
         set(&mut config.start, file.start);
         set(&mut config.days, file.days);
+        config.epoch = file.epoch;
         config.users = file.users.or(config.users);
         set(&mut config.catalog_size, file.catalog_size);
         set(&mut config.user_skew, file.user_skew);
@@ -276,8 +300,20 @@ impl From<ConfigFile> for Config {
                 set(&mut range.max, given.max);
             }
         }
+        config.settle_rows();
         config
     }
+}
+
+/// Events of `date` in a timeline of `events_per_day` on an average day: the
+/// weekly pattern ([`weekday_factor`](crate::calendar::weekday_factor) of
+/// the UTC date) scaled so that a week holds `7 × events_per_day`, rounded.
+/// A pure function of the date, so a day's volume does not depend on the
+/// window it is generated in.
+pub fn day_volume(events_per_day: u64, date: NaiveDate) -> u64 {
+    // Factors in tenths: Monday to Thursday 10, Friday 11, weekend 13; a week sums to 77.
+    let tenths = (crate::calendar::weekday_factor(date) * 10.0).round() as u128;
+    ((events_per_day as u128 * 7 * tenths * 2 + 77) / 154) as u64
 }
 
 impl Config {
@@ -298,10 +334,45 @@ impl Config {
         parse_toml(text, Some(path))
     }
 
-    /// Users in the universe: `users` if set, else `rows / 20` kept within
-    /// 1,000 ..= 10,000,000.
+    /// Users in the universe: `users` if set, else a twentieth of the events
+    /// (of a week, `7 × events_per_day`, when days are sized by date, so the
+    /// universe does not depend on the window), kept within 1,000 ..= 10,000,000.
     pub fn user_count(&self) -> u64 {
-        self.users.unwrap_or_else(|| (self.rows / 20).clamp(1_000, 10_000_000))
+        let events = match self.events_per_day {
+            Some(per_day) => per_day.saturating_mul(7),
+            None => self.rows,
+        };
+        self.users.unwrap_or_else(|| (events / 20).clamp(1_000, 10_000_000))
+    }
+
+    /// The day by which every user has subscribed: `epoch` if set, else the
+    /// earlier of [`DEFAULT_EPOCH`] and `start`. A user's subscription start
+    /// is measured back from it, so it is the same in every window that
+    /// starts on or after it.
+    pub fn epoch(&self) -> NaiveDate {
+        self.epoch.unwrap_or(DEFAULT_EPOCH.min(self.start))
+    }
+
+    /// The number of events of each day, in order, when days are sized by
+    /// date ([`day_volume`]); `None` when `rows` is shared out over the window.
+    pub fn day_volumes(&self) -> Option<Vec<u64>> {
+        let per_day = self.events_per_day?;
+        Some(
+            (0..self.days as u64)
+                .map(|d| {
+                    let date = self.start.checked_add_days(chrono::Days::new(d)).unwrap_or(LAST_DAY);
+                    day_volume(per_day, date)
+                })
+                .collect(),
+        )
+    }
+
+    /// With `events_per_day`, sets `rows` to the sum of the days' volumes;
+    /// call it after changing `start`, `days` or `events_per_day`.
+    pub fn settle_rows(&mut self) {
+        if let Some(volumes) = self.day_volumes() {
+            self.rows = volumes.iter().fold(0u64, |a, &b| a.saturating_add(b));
+        }
     }
 
     /// Checks that the config describes a dataset that can exist.
@@ -316,6 +387,35 @@ impl Config {
                 message,
             })
         };
+        if let Some(per_day) = self.events_per_day {
+            if per_day == 0 {
+                return bad(
+                    "events_per_day",
+                    "must be at least 1; pass e.g. --events-per-day 1M".into(),
+                );
+            }
+            // The busiest weekday holds 13/11 of an average day.
+            if day_volume(per_day, NaiveDate::from_ymd_opt(2026, 1, 3).expect("a Saturday")) > MAX_ROWS_PER_DAY {
+                return bad(
+                    "events_per_day",
+                    format!(
+                        "{per_day} would put more than {MAX_ROWS_PER_DAY} events on a weekend day; \
+                         pass at most --events-per-day 13B"
+                    ),
+                );
+            }
+            let mut settled = self.clone();
+            settled.settle_rows();
+            if settled.rows != self.rows {
+                return bad(
+                    "rows",
+                    format!(
+                        "{} is not the {} events that events_per_day gives these days; set one of them",
+                        self.rows, settled.rows
+                    ),
+                );
+            }
+        }
         if self.rows == 0 {
             return bad("rows", "must be at least 1; pass e.g. --rows 1M".into());
         }
@@ -358,6 +458,18 @@ impl Config {
                     "{} days from {} run past {LAST_DAY} (folder names have four-digit years); \
                      pass an earlier --start or fewer --days",
                     self.days, self.start
+                ),
+            );
+        }
+        if let Some(epoch) = self.epoch
+            && !(FIRST_DAY..=self.start).contains(&epoch)
+        {
+            return bad(
+                "epoch",
+                format!(
+                    "{epoch} is after start {} (every subscription starts before the epoch, \
+                     and events after their subscription); pass --epoch {} or earlier",
+                    self.start, self.start
                 ),
             );
         }
@@ -431,7 +543,7 @@ impl Config {
 }
 
 /// The top-level keys, as an unknown key's message lists them.
-const TOP_LEVEL_KEYS: &str = "seed, rows, start, days, users, catalog_size, user_skew, content_skew, \
+const TOP_LEVEL_KEYS: &str = "seed, rows, events_per_day, start, days, epoch, users, catalog_size, user_skew, content_skew, \
     completion_rate, [event_mix], [device_mix], [countries], [devices_per_user], [actions], \
     [recommendations], [search_history]";
 
@@ -461,6 +573,19 @@ fn parse_toml(text: &str, file: Option<&Path>) -> Result<Config, Error> {
             message: one_line(&message),
         }
     })?;
+    // A manifest records both (the rows being the days' sum); a file that
+    // sets both asks for two volumes.
+    if config.events_per_day.is_some()
+        && let Some(span) = key_span(text, "rows")
+    {
+        return Err(Error::Config {
+            at: place(Some(span)),
+            key: "rows".into(),
+            message: "and events_per_day are both set; set one of them \
+                      (events_per_day sizes each day by its date)"
+                .into(),
+        });
+    }
     config.validate().map_err(|e| match e {
         Error::Config { key, message, .. } => Error::Config {
             at: place(key_span(text, &key)),
@@ -495,7 +620,10 @@ fn describe(path: &str, message: &str) -> (String, String) {
     let fix = match leaf {
         "" => "fix the value there",
         "start" => "write a quoted date, e.g. start = \"2026-01-01\"",
-        "seed" | "rows" | "days" | "users" | "catalog_size" | "min" | "max" => "write a whole number, e.g. 1000",
+        "epoch" => "write a quoted date, e.g. epoch = \"2026-01-01\"",
+        "seed" | "rows" | "events_per_day" | "days" | "users" | "catalog_size" | "min" | "max" => {
+            "write a whole number, e.g. 1000"
+        }
         "event_mix" | "device_mix" | "countries" | "devices_per_user" | "actions" | "recommendations"
         | "search_history" => "write it as a table, as `customer-events config --default` shows",
         _ => "write a number, e.g. 0.25",

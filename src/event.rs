@@ -23,9 +23,11 @@ const HISTORY_SPAN: i64 = 3 * 24 * 3600 * SECOND;
 /// `world.rows()`) of `world`, reusing its lists' memory.
 pub(crate) fn fill_event<'w>(world: &'w World, row: u64, event: &mut Event<'w>) {
     let seed = world.config.seed;
-    let mut rng = KeyedRng::new(seed, Stream::Event, row);
     let day = world.calendar.day_of(row);
-    let (timestamp, slot) = day.instant(row - day.first_row, &mut rng);
+    let within_day = row - day.first_row;
+    let key = day.key(within_day);
+    let mut rng = KeyedRng::new(seed, Stream::Event, key);
+    let (timestamp, slot) = day.instant(within_day, &mut rng);
     let zone = &world.population.zones()[day.zone(slot, &mut rng)];
     let user_index = zone.pick_user(&mut rng);
     let user = world.population.user_in_zone(zone, user_index);
@@ -39,7 +41,7 @@ pub(crate) fn fill_event<'w>(world: &'w World, row: u64, event: &mut Event<'w>) 
     let content_index = world.popularity.sample(&mut rng) as usize;
     let content = world.catalog.content(content_index);
 
-    event.event_id = Uuid::derive(seed, Stream::EventId, row);
+    event.event_id = Uuid::derive(seed, Stream::EventId, key);
     event.user_id = user.id;
     event.device = device;
     event.location = user.location;
@@ -66,7 +68,7 @@ pub(crate) fn fill_event<'w>(world: &'w World, row: u64, event: &mut Event<'w>) 
     search_history(
         world,
         &mut rng,
-        row,
+        key,
         timestamp,
         event_type == 1,
         content_index,
@@ -226,7 +228,7 @@ fn recommend(world: &World, rng: &mut KeyedRng, playing: usize, out: &mut Vec<Re
 fn search_history<'w>(
     world: &'w World,
     rng: &mut KeyedRng,
-    row: u64,
+    key: u64,
     now: Micros,
     is_search: bool,
     content: usize,
@@ -247,19 +249,20 @@ fn search_history<'w>(
     ages[..past].sort_unstable_by(|a, b| b.cmp(a));
     for (i, &age) in ages[..past].iter().enumerate() {
         let target = world.popularity.sample(rng) as usize;
-        out.push(search(world, rng, row, i, Micros(now.0 - age), target));
+        out.push(search(world, rng, key, i, Micros(now.0 - age), target));
     }
     if is_search {
-        out.push(search(world, rng, row, past, now, content));
+        out.push(search(world, rng, key, past, now, content));
     }
 }
 
-/// Search `i` of row `row`'s history, made at `timestamp`, for catalog entry `target`.
+/// Search `i` of the history of the row keyed `key`, made at `timestamp`,
+/// for catalog entry `target`.
 #[inline]
 fn search<'w>(
     world: &'w World,
     rng: &mut KeyedRng,
-    row: u64,
+    key: u64,
     i: usize,
     timestamp: Micros,
     target: usize,
@@ -275,7 +278,7 @@ fn search<'w>(
         search_id: Uuid::derive(
             world.config.seed,
             Stream::SearchId,
-            row * MAX_SEARCH_HISTORY as u64 + i as u64,
+            key * MAX_SEARCH_HISTORY as u64 + i as u64,
         ),
         timestamp,
         query,

@@ -33,6 +33,7 @@ pub mod rng;
 pub mod schema;
 pub mod schema_formats;
 pub mod sink;
+pub mod table;
 pub mod users;
 pub mod verify;
 pub mod vocab;

@@ -35,7 +35,7 @@ fn main() -> ExitCode {
         eprintln!("customer-events: error: cannot handle signals: {e}");
         return ExitCode::from(1);
     }
-    let writes_files = matches!(cli.command, Command::Generate(_));
+    let writes_files = matches!(cli.command, Command::Generate(_) | Command::Append(_));
     // 128 + the signal's number, as a shell reports a process it killed.
     let interrupted = || ExitCode::from(128 + signal.load(Ordering::SeqCst).clamp(1, 127) as u8);
     match run(cli, &cancel) {

@@ -1,7 +1,8 @@
 //! Keyed random streams, and the one list of every namespace of randomness.
 //!
 //! Every random value in a dataset is a pure function of `(seed, stream, key)`:
-//! a row's values are keyed by its global row index, a user's attributes by the
+//! a row's values are keyed by its timeline key (its day and its index within
+//! the day, [`Day::key`](crate::calendar::Day::key)), a user's attributes by the
 //! user index, a catalog entry's by its content index. No stream belongs to a
 //! thread, so the output does not depend on how work is split. [`Stream`] names
 //! every namespace, the ones values are drawn from ([`KeyedRng`]) and the ones
@@ -23,7 +24,7 @@
 pub enum Stream {
     /// A row's event values: its instant, zone, user, device slot, event type,
     /// content, playback and its actions, recommendations and searches, in
-    /// that order. Key: the global row index.
+    /// that order. Key: the row's timeline key ([`Day::key`](crate::calendar::Day::key)).
     Event = 0x6576_656e_7473_0001,
     /// A user's stable attributes: city, plan, billing cycle, connected
     /// services, subscription start and number of devices. Key: the user index.
@@ -35,13 +36,14 @@ pub enum Stream {
     /// A catalog entry's attributes: type, duration, season and episode, genre,
     /// provider, title, language and release year. Key: the content index.
     Content = 0x636f_6e74_656e_0004,
-    /// `event_id`. Key: the global row index.
+    /// `event_id`. Key: the row's timeline key, so ids are unique across
+    /// every day of every window.
     EventId = 1,
     /// `user_id`. Key: the user index.
     UserId = 2,
     /// `content.id` and `recommendations.content_id`. Key: the content index.
     ContentId = 3,
-    /// `search_history.search_id`. Key: global row index ×
+    /// `search_history.search_id`. Key: the row's timeline key ×
     /// [`MAX_SEARCH_HISTORY`](crate::model::MAX_SEARCH_HISTORY) + the search's
     /// position in the row's history.
     SearchId = 4,

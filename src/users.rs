@@ -126,7 +126,7 @@ impl Population {
             device_types: Weighted::new(config.device_mix.weights()).expect("validated device mix"),
             platforms_by_type,
             devices_per_user: (config.devices_per_user.min, config.devices_per_user.max),
-            newest_start: Days::from_date(config.start),
+            newest_start: Days::from_date(config.epoch()),
         }
     }
 
@@ -169,8 +169,8 @@ impl Population {
                 services |= 1 << bit;
             }
         }
-        // Subscribed up to eight years before the first day of events, more
-        // of them recently.
+        // Subscribed up to eight years before the timeline's epoch (a fixed
+        // day, not the run's first day), more of them recently.
         let days_before = (rng.unit().powf(1.5) * 8.0 * 365.0) as i32;
         let devices = rng.range_i32(self.devices_per_user.0 as i32, self.devices_per_user.1 as i32) as u32;
         User {
@@ -265,7 +265,7 @@ mod tests {
             assert_eq!(a.location, b.location);
             assert_eq!(a.subscription, b.subscription);
             assert_eq!(a.location.timezone, pop.zone_of(index).name);
-            assert!(a.subscription.start_date <= Days::from_date(config.start));
+            assert!(a.subscription.start_date <= Days::from_date(config.epoch()));
             for slot in 0..a.devices {
                 assert_eq!(pop.device(index, slot), pop.device(index, slot));
             }

@@ -12,7 +12,7 @@ use arrow::array::RecordBatch;
 use crate::calendar::Calendar;
 use crate::catalog::Catalog;
 use crate::columns::EventColumns;
-use crate::config::Config;
+use crate::config::{Config, MAX_ROWS_PER_DAY};
 use crate::error::Error;
 use crate::event;
 use crate::model::Event;
@@ -21,7 +21,8 @@ use crate::users::Population;
 use crate::vocab::device::NETWORK_WEIGHTS;
 
 /// A dataset's fixed world. Row `i`'s event is a pure function of the world
-/// and `i` (see [`World::fill_event`]).
+/// and `i` (see [`World::fill_event`]); more exactly, of the seed, the world
+/// options, row `i`'s day, that day's rows and `i`'s index within the day.
 #[derive(Debug)]
 pub struct World {
     pub(crate) config: Config,
@@ -42,7 +43,17 @@ impl World {
         config.validate()?;
         let catalog = Catalog::build(config.seed, config.catalog_size);
         let population = Population::build(&config);
-        let calendar = Calendar::build(config.start, config.days, config.rows, population.zones());
+        let calendar = Calendar::build(&config, population.zones());
+        if let Some(day) = calendar.days().iter().find(|d| d.rows > MAX_ROWS_PER_DAY) {
+            return Err(Error::Config {
+                at: None,
+                key: "rows".into(),
+                message: format!(
+                    "{} events on {} is above the most one day holds, {MAX_ROWS_PER_DAY}; pass more --days",
+                    day.rows, day.date
+                ),
+            });
+        }
         let mix = &config.event_mix;
         Ok(World {
             popularity: Zipf::new(config.catalog_size, config.content_skew),

@@ -95,6 +95,7 @@ impl DatasetKeywords<'_> {
         };
         if let Some(rows) = &self.rows {
             config.rows = positive("rows", rows)?;
+            config.events_per_day = None;
         }
         if let Some(seed) = &self.seed {
             config.seed = seed
@@ -114,6 +115,7 @@ impl DatasetKeywords<'_> {
         if let Some(size) = &self.catalog_size {
             config.catalog_size = count("catalog_size", size)?;
         }
+        config.settle_rows();
         config.validate().map_err(to_py_err)?;
         Ok(config)
     }

@@ -210,3 +210,21 @@ def test_the_examples_run():
     for name in ["one_event.py", "polars_example.py"]:
         out = subprocess.run([sys.executable, examples / name], check=True, capture_output=True, text=True).stdout
         assert "content_play" in out, name
+
+
+def test_a_timeline_window_from_a_config_is_the_cli_window(cli, tmp_path):
+    """`events_per_day` in a config sizes the days by date; the batches of a
+    later window are the days the CLI writes for it, whatever window holds them."""
+    config = 'events_per_day = 2000\nseed = 9\nstart = "2026-03-05"\ndays = 2\n'
+    path = tmp_path / "c.toml"
+    path.write_text(config)
+    out = tmp_path / "long"
+    cli("generate", "--config", path, "--start", "2026-03-02", "--days", 5, "--out", out, "--quiet")
+    partitioning = ds.partitioning(pa.schema([("event_date", pa.date32())]), flavor="hive")
+    whole = ds.dataset(out, format="parquet", partitioning=partitioning).to_table()
+    window = ce.record_batches(None, config=config, event_date=True).read_all()
+    # Thursday 2026-03-05 (10/11 of 2,000) and Friday (2,000), the last two days of the long run.
+    assert window.num_rows == 1818 + 2000
+    expected = whole.slice(whole.num_rows - window.num_rows)
+    for name in window.column_names:
+        assert window.column(name).equals(expected.column(name)), name

@@ -13,17 +13,21 @@ from pyiceberg.expressions import GreaterThanOrEqual
 from customer_events import iceberg
 
 TABLE = "events.customer_events"
-ROWS = 40_000
+PER_DAY = 11_000
 
 
 @pytest.fixture(scope="module")
 def windows(tmp_path_factory, cli):
-    """Two datasets of one world (same seed): days 1-3 and days 4-6."""
+    """Two windows of one timeline (same seed and world): days 1-3 and days 4-6."""
     root = tmp_path_factory.mktemp("iceberg")
     first, second = root / "week1", root / "week2"
-    cli("generate", "--rows", ROWS, "--days", 3, "--start", "2026-03-01", "--out", first, "--quiet")
-    cli("generate", "--rows", ROWS, "--days", 3, "--start", "2026-03-04", "--out", second, "--quiet")
+    for out, start in ((first, "2026-03-01"), (second, "2026-03-04")):
+        cli("generate", "--events-per-day", PER_DAY, "--days", 3, "--start", start, "--out", out, "--quiet")
     return root, first, second
+
+
+def rows_of(dataset):
+    return json.loads((dataset / "_manifest.json").read_text())["rows"]
 
 
 @pytest.fixture(scope="module")
@@ -38,11 +42,14 @@ def parquet_files(*datasets):
     return [str(d / entry["path"]) for d in datasets for entry in json.loads((d / "_manifest.json").read_text())["files"]]
 
 
-def test_each_window_is_one_snapshot_with_its_rows(table):
+def test_each_window_is_one_snapshot_with_its_rows(table, windows):
     tbl, _ = table
+    _, week1, week2 = windows
     first, second = tbl.snapshots()
-    assert tbl.scan(snapshot_id=first.snapshot_id).to_arrow().num_rows == ROWS
-    assert tbl.scan().to_arrow().num_rows == 2 * ROWS
+    assert tbl.scan(snapshot_id=first.snapshot_id).to_arrow().num_rows == rows_of(week1)
+    everything = tbl.scan().to_arrow()
+    assert everything.num_rows == rows_of(week1) + rows_of(week2)
+    assert pc.count_distinct(everything.column("event_id")).as_py() == everything.num_rows
     assert second.summary["customer-events.start"] == "2026-03-04"
     assert second.summary["customer-events.seed"] == "42"
     assert tbl.properties[iceberg.TOOL_PROPERTY] == "customer-events"
@@ -69,7 +76,7 @@ def test_duckdb_reads_the_table_value_for_value(table, windows, duck):
     files = parquet_files(first, second)
     duck.execute(f"CREATE VIEW parquet AS SELECT * EXCLUDE (event_date) FROM read_parquet({files!r})")
     duck.execute(f"CREATE VIEW ice AS SELECT * FROM iceberg_scan('{tbl.metadata_location}')")
-    assert duck.sql("SELECT count(*) FROM ice").fetchone()[0] == 2 * ROWS
+    assert duck.sql("SELECT count(*) FROM ice").fetchone()[0] == rows_of(first) + rows_of(second)
     for left, right in (("parquet", "ice"), ("ice", "parquet")):
         differing = duck.sql(f"SELECT count(*) FROM (SELECT * FROM {left} EXCEPT ALL SELECT * FROM {right})").fetchone()[0]
         assert differing == 0, f"{differing} rows of {left} are not in {right}"

@@ -1,0 +1,210 @@
+//! Delta Lake tables: `generate --table delta` writes version 0 of the log,
+//! `append` the next window as version 1; the log's actions describe the
+//! files written, the appended days are the bytes of one longer run, and
+//! tables written by others are refused.
+
+mod common;
+
+use std::path::Path;
+
+use common::{run, run_ok, tree};
+use serde_json::Value;
+
+const WORLD: [&str; 8] = [
+    "--events-per-day",
+    "2k",
+    "--seed",
+    "11",
+    "--users",
+    "1500",
+    "--row-group-rows",
+    "1000",
+];
+
+fn create(table: &Path, start: &str, days: &str) {
+    let mut args = vec![
+        "generate", "--table", "delta", "--start", start, "--days", days, "--quiet",
+    ];
+    args.extend_from_slice(&WORLD);
+    args.extend_from_slice(&["--out", table.to_str().unwrap()]);
+    run_ok(&args);
+}
+
+/// The actions of version `version`, one JSON value per line.
+fn actions(table: &Path, version: u64) -> Vec<Value> {
+    let text = std::fs::read_to_string(table.join(format!("_delta_log/{version:020}.json"))).unwrap();
+    text.lines().map(|line| serde_json::from_str(line).unwrap()).collect()
+}
+
+fn of_kind<'a>(actions: &'a [Value], kind: &str) -> Vec<&'a Value> {
+    actions.iter().filter_map(|a| a.get(kind)).collect()
+}
+
+#[test]
+fn a_table_grows_by_appended_windows_of_one_timeline() {
+    let tmp = tempfile::tempdir().unwrap();
+    let table = tmp.path().join("t");
+    create(&table, "2026-03-02", "3");
+    run_ok(&[
+        "append",
+        table.to_str().unwrap(),
+        "--days",
+        "4",
+        "--quiet",
+        "--threads",
+        "3",
+    ]);
+
+    let v0 = actions(&table, 0);
+    let protocol = of_kind(&v0, "protocol");
+    assert_eq!(protocol.len(), 1);
+    assert_eq!(
+        (
+            protocol[0]["minReaderVersion"].as_u64(),
+            protocol[0]["minWriterVersion"].as_u64()
+        ),
+        (Some(1), Some(2))
+    );
+    let metadata = of_kind(&v0, "metaData")[0];
+    assert_eq!(metadata["partitionColumns"], serde_json::json!(["event_date"]));
+    let schema: Value = serde_json::from_str(metadata["schemaString"].as_str().unwrap()).unwrap();
+    assert_eq!(schema["fields"].as_array().unwrap().len(), 13);
+    let configuration = &metadata["configuration"];
+    assert_eq!(configuration["customerEvents.tool"], "customer-events");
+    assert_eq!(configuration["customerEvents.lastDay"], "2026-03-04");
+    let config: Value = serde_json::from_str(configuration["customerEvents.config"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        (config["seed"].as_u64(), config["events_per_day"].as_u64()),
+        (Some(11), Some(2000))
+    );
+
+    let v1 = actions(&table, 1);
+    assert!(of_kind(&v1, "protocol").is_empty());
+    let metadata1 = of_kind(&v1, "metaData")[0];
+    assert_eq!(metadata1["id"], metadata["id"], "the table keeps its id");
+    assert_eq!(metadata1["configuration"]["customerEvents.firstDay"], "2026-03-02");
+    assert_eq!(metadata1["configuration"]["customerEvents.lastDay"], "2026-03-08");
+
+    // Every add names a file of the table with its size, day and row count.
+    let mut dates = Vec::new();
+    for add in of_kind(&v0, "add").into_iter().chain(of_kind(&v1, "add")) {
+        let path = table.join(add["path"].as_str().unwrap());
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), add["size"].as_u64().unwrap());
+        let date = add["partitionValues"]["event_date"].as_str().unwrap().to_string();
+        assert!(
+            add["path"]
+                .as_str()
+                .unwrap()
+                .starts_with(&format!("event_date={date}/"))
+        );
+        let stats: Value = serde_json::from_str(add["stats"].as_str().unwrap()).unwrap();
+        let rows: usize = common::read_parquet(&path).iter().map(|b| b.num_rows()).sum();
+        assert_eq!(stats["numRecords"].as_u64(), Some(rows as u64));
+        let (min, max) = (
+            stats["minValues"]["timestamp"].as_str().unwrap(),
+            stats["maxValues"]["timestamp"].as_str().unwrap(),
+        );
+        assert!(
+            min.starts_with(&date) && max.starts_with(&date) && min < max,
+            "{min} {max}"
+        );
+        assert_eq!(stats["nullCount"]["timestamp"].as_u64(), Some(0));
+        for column in ["event_id", "user_id", "event_type"] {
+            let (lo, hi) = (
+                stats["minValues"][column].as_str().unwrap(),
+                stats["maxValues"][column].as_str().unwrap(),
+            );
+            assert!(lo <= hi, "{column}: {lo} > {hi}");
+            assert_eq!(stats["nullCount"][column].as_u64(), Some(0));
+        }
+        assert!(["browse", "content_play"].contains(&stats["minValues"]["event_type"].as_str().unwrap()));
+        dates.push(date);
+    }
+    assert_eq!(dates.len(), 7);
+    // Nothing but the days and the log: no staging left behind.
+    let names: Vec<String> = std::fs::read_dir(&table)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.starts_with("event_date="))
+        .collect();
+    assert_eq!(names, ["_delta_log"]);
+
+    // The appended days are the bytes of one run of all seven days.
+    let whole = tmp.path().join("whole");
+    let mut args = vec!["generate", "--start", "2026-03-02", "--days", "7", "--quiet"];
+    args.extend_from_slice(&WORLD);
+    args.extend_from_slice(&["--out", whole.to_str().unwrap()]);
+    run_ok(&args);
+    let days = |dir: &Path| -> Vec<(String, Vec<u8>)> {
+        tree(dir)
+            .into_iter()
+            .filter(|(p, _)| p.starts_with("event_date="))
+            .collect()
+    };
+    assert!(
+        days(&table) == days(&whole),
+        "the table's days differ from one run of them"
+    );
+}
+
+#[test]
+fn append_refuses_tables_it_did_not_write() {
+    let tmp = tempfile::tempdir().unwrap();
+    let refused = |args: &[&str], needle: &str| {
+        let out = run(args);
+        let message = String::from_utf8_lossy(&out.stderr).to_string();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {message}");
+        assert!(message.contains(needle), "{args:?}: {message}");
+        assert_eq!(message.trim().lines().count(), 1, "{message}");
+    };
+    let plain = tmp.path().join("plain");
+    std::fs::create_dir(&plain).unwrap();
+    refused(&["append", plain.to_str().unwrap()], "no Delta log");
+    refused(
+        &[
+            "generate",
+            "--table",
+            "delta",
+            "--rows",
+            "1k",
+            "--out",
+            tmp.path().join("x").to_str().unwrap(),
+        ],
+        "--events-per-day",
+    );
+
+    let table = tmp.path().join("t");
+    create(&table, "2026-03-02", "1");
+    let t = table.to_str().unwrap();
+    refused(
+        &["generate", "--table", "delta", "--events-per-day", "1k", "--out", t],
+        "already a Delta table",
+    );
+    let log = table.join("_delta_log/00000000000000000000.json");
+    let original = std::fs::read_to_string(&log).unwrap();
+
+    std::fs::write(
+        &log,
+        original.replace(
+            "\"customerEvents.schemaVersion\":\"1\"",
+            "\"customerEvents.schemaVersion\":\"9\"",
+        ),
+    )
+    .unwrap();
+    refused(&["append", t], "schema version 9");
+    std::fs::write(&log, original.replace("customerEvents.tool\"", "someoneElse.tool\"")).unwrap();
+    refused(&["append", t], "not written by customer-events");
+    std::fs::write(&log, &original).unwrap();
+
+    // A version another writer added (here one without data) is read past:
+    // the append commits the next one. (A race lost between reading the log
+    // and committing is tested in the library: `table::tests`.)
+    std::fs::write(
+        table.join("_delta_log/00000000000000000001.json"),
+        "{\"commitInfo\":{}}\n",
+    )
+    .unwrap();
+    run_ok(&["append", t, "--days", "2", "--quiet"]);
+    assert!(table.join("_delta_log/00000000000000000002.json").is_file());
+    assert!(table.join("event_date=2026-03-04").is_dir());
+}
