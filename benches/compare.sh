@@ -1,23 +1,30 @@
 #!/usr/bin/env bash
-# Whole-run comparison of customer-events with tpchgen-cli (TPC-H lineitem at
-# scale factor 1, the speed reference) and with the Python prototype's approach
+# Whole-run comparison of customer-events with tpchgen-cli (TPC-H lineitem, the
+# speed reference) at scale, and with the Python prototype's approach
 # (benches/python_baseline.py: one dict per event, pyarrow.Table.from_pylist).
 #
-#   benches/compare.sh          medians of RUNS runs (default 3) at 1 and 2 threads,
+#   benches/compare.sh          for each scale factor SF of SCALES (default 5 and 10):
+#                               SF x EVENTS_PER_SF of our events (5M, 10M) against
+#                               lineitem at SF (SF5, SF10), both to Parquet (snappy),
+#                               plus ours to `--out null:` against tpchgen's
+#                               `--stdout > /dev/null`, at 1 and 2 threads,
+#                               alternating the tools, medians of RUNS runs;
 #                               printed as Markdown and saved to benches/results/
 #   benches/compare.sh --rss    peak RSS of ours at 2 threads for 1M, 10M, 100M rows
 #
-# Environment:
-#   RUNS       runs per tool and thread count (default 3; the Python baseline runs once)
-#   OURS_ROWS  our rows per run (default: lineitem SF1's Parquet bytes / our bytes per event)
-#   CAL_ROWS   rows of the run that measures our bytes per event (default 1000000)
-#   PY_ROWS    rows of the Python baseline run (default 200000)
-#   RSS_ROWS   row counts of --rss (default "1000000 10000000 100000000")
-#   NO_NULL=1  treat `--out null:` as unsupported (tests the fallbacks)
+# Environment (to shrink a run):
+#   SCALES         scale factors (default "5 10"; "1" for a quick look)
+#   EVENTS_PER_SF  our events per scale factor (default 1000000)
+#   THREADS        thread counts (default "1 2")
+#   RUNS           runs per tool, scale and thread count (default 3)
+#   PY_ROWS        rows of the Python baseline run (default 200000; 0 skips it)
+#   RSS_ROWS       row counts of --rss (default "1000000 10000000 100000000")
+#   NO_NULL=1      treat `--out null:` as unsupported (tests the fallbacks)
 #
 # Every run is timed with /usr/bin/time -f '%e %M %U %S' (wall seconds, peak RSS
-# KiB, user and system CPU seconds: CPU s near wall s × threads means the threads
-# really ran in parallel; on a busy machine they may not).
+# KiB, user and system CPU seconds: CPU s near wall s x threads means the threads
+# really ran in parallel; on a busy machine they may not). Disk needs: lineitem
+# SF10 is about 2.3 GB of Parquet, our 10M events about 2.8 GB, one at a time.
 # Needs: cargo, python3, GNU time. Installs tpchgen-cli with `cargo install
 # --locked` when it is not on PATH (several minutes, once; cached in ~/.cargo/bin).
 set -euo pipefail
@@ -27,12 +34,12 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BIN="$ROOT/target/release/customer-events"
 RESULTS_DIR="$ROOT/benches/results"
 RUNS=${RUNS:-3}
-CAL_ROWS=${CAL_ROWS:-1000000}
+SCALES=${SCALES:-"5 10"}
+EVENTS_PER_SF=${EVENTS_PER_SF:-1000000}
+THREADS=${THREADS:-"1 2"}
 PY_ROWS=${PY_ROWS:-200000}
 RSS_ROWS=${RSS_ROWS:-"1000000 10000000 100000000"}
-LINEITEM_ROWS=6001215   # lineitem rows at scale factor 1
 LINEITEM_COLS=16
-CELLS_ESTIMATE=62       # ours per event when the summary prints no cell count
 MODE=compare
 
 usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"; }
@@ -43,6 +50,14 @@ case "${1:-}" in
   *) echo "compare.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
 esac
 [[ $RUNS =~ ^[1-9][0-9]*$ ]] || { echo "compare.sh: RUNS must be a positive integer" >&2; exit 2; }
+[[ $EVENTS_PER_SF =~ ^[1-9][0-9]*$ ]] || { echo "compare.sh: EVENTS_PER_SF must be a positive integer" >&2; exit 2; }
+[[ $PY_ROWS =~ ^[0-9]+$ ]] || { echo "compare.sh: PY_ROWS must be a number (0 skips the Python baseline)" >&2; exit 2; }
+for sf in $SCALES; do
+  [[ $sf =~ ^[1-9][0-9]*$ ]] || { echo "compare.sh: SCALES must be positive integers, not '$sf'" >&2; exit 2; }
+done
+for t in $THREADS; do
+  [[ $t =~ ^[1-9][0-9]*$ ]] || { echo "compare.sh: THREADS must be positive integers, not '$t'" >&2; exit 2; }
+done
 [[ -x /usr/bin/time ]] || { echo "compare.sh: needs GNU time at /usr/bin/time (apt-get install time)" >&2; exit 2; }
 
 START_SECONDS=$SECONDS
@@ -190,7 +205,7 @@ else
   log "cannot find the Parquet compression flag in tpchgen-cli --help; see $TPCH_VERSION's help"
   exit 1
 fi
-TPCH_ARGS+=(--scale-factor 1 --tables lineitem)
+TPCH_ARGS+=(--tables lineitem)
 [[ $TPCH_HELP == *"--num-threads"* ]] || { log "tpchgen-cli has no --num-threads"; exit 1; }
 if [[ $TPCH_HELP == *"--quiet"* ]]; then TPCH_ARGS+=(--quiet); fi
 TPCH_STDOUT=0
@@ -219,114 +234,103 @@ PY_VERSION=$("$PY" -c 'import sys; print(sys.version.split()[0])')
 
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 
-tpch_disk() { # THREADS -> "wall rss"
+# Rows of the Parquet files under DIR, from their footers.
+parquet_rows() {
+  "$PY" - "$1" <<'PYEOF'
+import pathlib, sys
+import pyarrow.parquet as pq
+print(sum(pq.ParquetFile(p).metadata.num_rows for p in pathlib.Path(sys.argv[1]).rglob("*.parquet")))
+PYEOF
+}
+
+tpch_disk() { # THREADS SF -> "wall rss user sys"
   rm -rf "$TMP/tpch"
-  run_timed /dev/null tpchgen-cli "${TPCH_ARGS[@]}" --num-threads "$1" --output-dir "$TMP/tpch"
+  run_timed /dev/null tpchgen-cli "${TPCH_ARGS[@]}" --scale-factor "$2" --num-threads "$1" --output-dir "$TMP/tpch"
 }
-tpch_stdout() {
-  run_timed /dev/null tpchgen-cli "${TPCH_ARGS[@]}" --num-threads "$1" --stdout
+tpch_stdout() { # THREADS SF
+  run_timed /dev/null tpchgen-cli "${TPCH_ARGS[@]}" --scale-factor "$2" --num-threads "$1" --stdout
 }
-ours_disk() { # THREADS ROWS [--quiet]
+# Ours without --quiet: the summary line (on stderr, not a terminal, so no
+# progress bar) gives the exact cell count.
+ours_disk() { # THREADS ROWS
   rm -rf "$TMP/ours"
-  run_timed /dev/null "$BIN" generate --rows "$2" --threads "$1" --out "$TMP/ours" --overwrite \
-    ${3:+"$3"} --compression snappy
+  run_timed /dev/null "$BIN" generate --rows "$2" --threads "$1" --out "$TMP/ours" --overwrite --compression snappy
 }
-ours_null() {
-  run_timed /dev/null "$BIN" generate --rows "$2" --threads "$1" --out null: --overwrite \
-    ${3:+"$3"} --compression snappy
+ours_null() { # THREADS ROWS
+  run_timed /dev/null "$BIN" generate --rows "$2" --threads "$1" --out null: --overwrite --compression snappy
 }
-
-# 4. Calibration (also warms the page cache and the binaries)
-log "calibration: tpchgen-cli lineitem SF1 (2 threads) for its Parquet size"
-tpch_disk 2 >/dev/null
-LINEITEM_BYTES=$(parquet_bytes "$TMP/tpch")
-((LINEITEM_BYTES > 0)) || { log "tpchgen-cli wrote no Parquet under $TMP/tpch"; exit 1; }
-rm -rf "$TMP/tpch"
-
-log "calibration: ours --rows $CAL_ROWS (2 threads) for our bytes per event"
-ours_disk 2 "$CAL_ROWS" >/dev/null
-CAL_BYTES=$(parquet_bytes "$TMP/ours")
-rm -rf "$TMP/ours"
-BYTES_PER_EVENT=$(awk -v b="$CAL_BYTES" -v r="$CAL_ROWS" 'BEGIN { printf "%.1f", b / r }')
-if [[ -z ${OURS_ROWS:-} ]]; then
-  OURS_ROWS=$(awk -v b="$LINEITEM_BYTES" -v e="$BYTES_PER_EVENT" 'BEGIN { printf "%d", b / e + 0.5 }')
-  OURS_ROWS_NOTE="lineitem's $LINEITEM_BYTES bytes / $BYTES_PER_EVENT bytes per event (measured on $CAL_ROWS rows)"
-else
-  OURS_ROWS_NOTE="set by OURS_ROWS"
-fi
-log "our rows per run: $OURS_ROWS ($OURS_ROWS_NOTE)"
 
 probe_null
 
-# The cell count: the summary line of a run at OURS_ROWS (a warm-up run without --quiet).
-log "warm-up: ours --rows $OURS_ROWS (2 threads, with summary for the cell count)"
-if ((NULL_OK)); then ours_null 2 "$OURS_ROWS" >/dev/null; else ours_disk 2 "$OURS_ROWS" >/dev/null; fi
-OURS_CELLS=$(summary_cells "$TMP/stderr")
-rm -rf "$TMP/ours"
-if [[ -n $OURS_CELLS ]]; then
-  CELLS_NOTE="exact, from our summary line: $OURS_CELLS cells for $OURS_ROWS events ($(awk -v c="$OURS_CELLS" -v r="$OURS_ROWS" 'BEGIN { printf "%.2f", c / r }') per event: 35 scalar leaves incl. the null event_details fields, plus 1 per connected service, 8 per user action, 4 per recommendation, 4 per search)"
-  CELLS_EST=""
-else
-  OURS_CELLS=$((OURS_ROWS * CELLS_ESTIMATE))
-  CELLS_NOTE="ESTIMATE: our summary prints no cell count, so cells = events × $CELLS_ESTIMATE (35 scalar leaves + ~1.5 connected services + ~1.8 actions × 8 + ~3 recommendations × 4 + ~3 searches × 4)"
-  CELLS_EST=" (est.)"
-fi
-
-# 5. Timed runs, alternating between the tools
-RESULTS="$TMP/results.tsv"   # key  threads  wall  rss_kib  cpu_s
+# Timed runs, alternating between the tools. Per scale: the row and cell
+# counts, and the output bytes, from the first runs.
+RESULTS="$TMP/results.tsv"   # key  scale  threads  wall  rss_kib  cpu_s
 : >"$RESULTS"
-record() { # KEY THREADS "wall rss user sys"
+declare -A LINEITEM_ROWS OURS_ROWS OURS_CELLS LINEITEM_BYTES OURS_BYTES
+record() { # KEY SF THREADS "wall rss user sys"
   local wall rss user sys cpu
-  read -r wall rss user sys <<<"$3"
+  read -r wall rss user sys <<<"$4"
   [[ -n ${sys:-} ]] || { log "no timing for $1"; exit 1; }
   cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')
-  printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$wall" "$rss" "$cpu" >>"$RESULTS"
-  log "  $1 threads=$2: ${wall}s wall, ${cpu}s CPU, $((rss / 1024)) MiB"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$wall" "$rss" "$cpu" >>"$RESULTS"
+  log "  $1 SF$2 threads=$3: ${wall}s wall, ${cpu}s CPU, $((rss / 1024)) MiB"
 }
-PY_JSON=()
-for threads in 1 2; do
-  for ((run = 1; run <= RUNS; run++)); do
-    log "threads=$threads run $run/$RUNS"
-    record tpch_disk "$threads" "$(tpch_disk "$threads")"
-    if ((TPCH_STDOUT)); then record tpch_stdout "$threads" "$(tpch_stdout "$threads")"; fi
-    record ours_disk "$threads" "$(ours_disk "$threads" "$OURS_ROWS" --quiet)"
-    OURS_BYTES=$(parquet_bytes "$TMP/ours")
-    rm -rf "$TMP/ours"
-    if ((NULL_OK)); then record ours_null "$threads" "$(ours_null "$threads" "$OURS_ROWS" --quiet)"; fi
+for sf in $SCALES; do
+  rows=$((sf * EVENTS_PER_SF))
+  OURS_ROWS[$sf]=$rows
+  for threads in $THREADS; do
+    for ((run = 1; run <= RUNS; run++)); do
+      log "SF$sf ($rows events) threads=$threads run $run/$RUNS"
+      record tpch_disk "$sf" "$threads" "$(tpch_disk "$threads" "$sf")"
+      if [[ -z ${LINEITEM_ROWS[$sf]:-} ]]; then
+        LINEITEM_ROWS[$sf]=$(parquet_rows "$TMP/tpch")
+        LINEITEM_BYTES[$sf]=$(parquet_bytes "$TMP/tpch")
+      fi
+      rm -rf "$TMP/tpch"
+      if ((TPCH_STDOUT)); then record tpch_stdout "$sf" "$threads" "$(tpch_stdout "$threads" "$sf")"; fi
+      record ours_disk "$sf" "$threads" "$(ours_disk "$threads" "$rows")"
+      OURS_CELLS[$sf]=$(summary_cells "$TMP/stderr")
+      OURS_BYTES[$sf]=$(parquet_bytes "$TMP/ours")
+      rm -rf "$TMP/ours"
+      if ((NULL_OK)); then record ours_null "$sf" "$threads" "$(ours_null "$threads" "$rows")"; fi
+    done
   done
-  log "threads=$threads: Python baseline, $PY_ROWS rows (single-threaded)"
-  record python "$threads" "$(run_timed "$TMP/py.json" "$PY" "$ROOT/benches/python_baseline.py" \
+done
+PY_JSON=()
+if ((PY_ROWS > 0)); then
+  log "Python baseline, $PY_ROWS rows (single-threaded)"
+  record python 0 1 "$(run_timed "$TMP/py.json" "$PY" "$ROOT/benches/python_baseline.py" \
     --rows "$PY_ROWS" --out "$TMP/py.parquet")"
   PY_BYTES=$(stat -c %s "$TMP/py.parquet")
   PY_JSON+=("$(tail -n 1 "$TMP/py.json")")
   rm -f "$TMP/py.parquet"
-done
+fi
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 
-# 6. Medians and the table
-median() { # KEY THREADS FIELD(3=wall,4=rss,5=cpu)
-  awk -F'\t' -v k="$1" -v t="$2" -v f="$3" '$1 == k && $2 == t { print $f }' "$RESULTS" | sort -g |
+# Medians and the table
+median() { # KEY SF THREADS FIELD(4=wall,5=rss,6=cpu)
+  awk -F'\t' -v k="$1" -v s="$2" -v t="$3" -v f="$4" '$1 == k && $2 == s && $3 == t { print $f }' "$RESULTS" | sort -g |
     awk '{ v[NR] = $1 } END { if (NR == 0) print ""; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
-# row() prints one table row and fills EPS[key,threads] (events/s) and CPS (cells/s).
+# row() prints one table row and fills EPS[key,sf,threads] (events/s) and CPS (cells/s).
 declare -A EPS CPS
-row() { # LABEL KEY THREADS ROWS CELLS BYTES BYTES_LABEL
-  local label=$1 key=$2 t=$3 rows=$4 cells=$5 bytes=$6 bytes_label=$7 wall rss cpu n
-  wall=$(median "$key" "$t" 3)
-  rss=$(median "$key" "$t" 4)
-  cpu=$(median "$key" "$t" 5)
+row() { # LABEL KEY SF THREADS ROWS CELLS BYTES BYTES_LABEL
+  local label=$1 key=$2 sf=$3 t=$4 rows=$5 cells=$6 bytes=$7 bytes_label=$8 wall rss cpu n
+  wall=$(median "$key" "$sf" "$t" 4)
+  rss=$(median "$key" "$sf" "$t" 5)
+  cpu=$(median "$key" "$sf" "$t" 6)
   [[ -n $wall ]] || return 0
-  n=$(awk -F'\t' -v k="$key" -v t="$t" '$1 == k && $2 == t' "$RESULTS" | wc -l)
-  EPS[$key,$t]=$(awk -v r="$rows" -v w="$wall" 'BEGIN { printf "%.0f", r / (w > 0 ? w : 0.01) }')
+  n=$(awk -F'\t' -v k="$key" -v s="$sf" -v t="$t" '$1 == k && $2 == s && $3 == t' "$RESULTS" | wc -l)
+  EPS[$key,$sf,$t]=$(awk -v r="$rows" -v w="$wall" 'BEGIN { printf "%.0f", r / (w > 0 ? w : 0.01) }')
   if [[ -n $cells ]]; then
-    CPS[$key,$t]=$(awk -v c="$cells" -v w="$wall" 'BEGIN { printf "%.0f", c / (w > 0 ? w : 0.01) }')
+    CPS[$key,$sf,$t]=$(awk -v c="$cells" -v w="$wall" 'BEGIN { printf "%.0f", c / (w > 0 ? w : 0.01) }')
   fi
   awk -v label="$label" -v t="$t" -v n="$n" -v rows="$rows" -v cells="$cells" -v w="$wall" -v rss="$rss" -v cpu="$cpu" \
-      -v bytes="$bytes" -v bl="$bytes_label" -v est="$CELLS_EST" -v key="$key" '
+      -v bytes="$bytes" -v bl="$bytes_label" '
     function human(x) { return x >= 1e6 ? sprintf("%.2f M", x / 1e6) : sprintf("%.1f k", x / 1e3) }
     BEGIN {
       w1 = (w > 0 ? w : 0.01)
-      c = (cells == "" ? "—" : human(cells / w1) (key ~ /^ours/ ? est : ""))
+      c = (cells == "" ? "—" : human(cells / w1))
       mb = (bytes == "" ? "—" : sprintf("%.1f%s", bytes / 1e6, bl))
       mbs = (bytes == "" ? "—" : sprintf("%.1f", bytes / 1e6 / w1))
       printf "| %s | %s | %d | %s | %.2f | %.2f | %s | %s | %s | %s | %.0f |\n",
@@ -339,62 +343,70 @@ ratio() { # A B -> A/B formatted, or n/a
 
 TS=$(date +%Y-%m-%d)
 MD="$TMP/compare.md"
-LINEITEM_CELLS=$((LINEITEM_ROWS * LINEITEM_COLS))
 {
-  echo "## customer-events vs tpchgen-cli vs the Python baseline ($TS)"
+  echo "## customer-events vs tpchgen-cli at scale ($TS)"
   echo
-  echo "Medians of $RUNS run(s) per tool and thread count (the Python baseline: 1 run per thread count; it is single-threaded)."
-  echo "Wall time, peak RSS and CPU time (user + system) from \`/usr/bin/time -f '%e %M %U %S'\`, whole process (start-up, generation, encoding, writing). Rates are per wall second."
+  echo "Medians of $RUNS run(s) per tool, scale and thread count, the tools alternating. Wall time, peak RSS and CPU time (user + system) from \`/usr/bin/time -f '%e %M %U %S'\`, whole process (start-up, generation, encoding, writing). Rates are per wall second."
   echo
-  echo "| tool | threads | runs | rows (events) | wall s | CPU s | cells/s | events/s (rows/s) | output MB | output MB/s | peak RSS MiB |"
+  echo "| tool | threads | runs | rows | wall s | CPU s | cells/s | rows/s | output MB | output MB/s | peak RSS MiB |"
   echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-  for t in 1 2; do
-    row "tpchgen-cli lineitem SF1 → Parquet" tpch_disk "$t" "$LINEITEM_ROWS" "$LINEITEM_CELLS" "$LINEITEM_BYTES" ""
-    if ((TPCH_STDOUT)); then
-      row "tpchgen-cli lineitem SF1 → --stdout > /dev/null" tpch_stdout "$t" "$LINEITEM_ROWS" "$LINEITEM_CELLS" "$LINEITEM_BYTES" " (encoded)"
-    fi
-    row "customer-events → Parquet" ours_disk "$t" "$OURS_ROWS" "$OURS_CELLS" "$OURS_BYTES" ""
-    if ((NULL_OK)); then
-      row "customer-events → \`null:\`" ours_null "$t" "$OURS_ROWS" "$OURS_CELLS" "$OURS_BYTES" " (encoded)"
-    else
-      echo "| customer-events → \`null:\` | $t | 0 | skipped: \`--out null:\` unsupported by this build | | | | | | | |"
-    fi
-    row "Python baseline (1 thread) → Parquet" python "$t" "$PY_ROWS" "" "$PY_BYTES" ""
+  for sf in $SCALES; do
+    lrows=${LINEITEM_ROWS[$sf]}
+    for t in $THREADS; do
+      row "tpchgen-cli lineitem SF$sf → Parquet" tpch_disk "$sf" "$t" "$lrows" "$((lrows * LINEITEM_COLS))" "${LINEITEM_BYTES[$sf]}" ""
+      if ((TPCH_STDOUT)); then
+        row "tpchgen-cli lineitem SF$sf → --stdout > /dev/null" tpch_stdout "$sf" "$t" "$lrows" "$((lrows * LINEITEM_COLS))" "" ""
+      fi
+      row "customer-events ${OURS_ROWS[$sf]} → Parquet" ours_disk "$sf" "$t" "${OURS_ROWS[$sf]}" "${OURS_CELLS[$sf]}" "${OURS_BYTES[$sf]}" ""
+      if ((NULL_OK)); then
+        row "customer-events ${OURS_ROWS[$sf]} → \`null:\`" ours_null "$sf" "$t" "${OURS_ROWS[$sf]}" "${OURS_CELLS[$sf]}" "${OURS_BYTES[$sf]}" " (encoded)"
+      fi
+    done
   done
-  echo
-  echo "### Ratios"
-  echo
-  echo "| ratio | 1 thread | 2 threads |"
-  echo "|---|---:|---:|"
-  echo "| cells/s, ours → Parquet / tpchgen-cli → Parquet | $(ratio "${CPS[ours_disk,1]:-}" "${CPS[tpch_disk,1]:-}") | $(ratio "${CPS[ours_disk,2]:-}" "${CPS[tpch_disk,2]:-}") |"
-  if ((NULL_OK && TPCH_STDOUT)); then
-    echo "| cells/s, ours → \`null:\` / tpchgen-cli → /dev/null | $(ratio "${CPS[ours_null,1]:-}" "${CPS[tpch_stdout,1]:-}") | $(ratio "${CPS[ours_null,2]:-}" "${CPS[tpch_stdout,2]:-}") |"
+  if ((PY_ROWS > 0)); then
+    row "Python baseline (1 thread) → Parquet" python 0 1 "$PY_ROWS" "" "$PY_BYTES" ""
   fi
-  if ((NULL_OK)); then
-    echo "| cells/s, ours → \`null:\` / tpchgen-cli → Parquet | $(ratio "${CPS[ours_null,1]:-}" "${CPS[tpch_disk,1]:-}") | $(ratio "${CPS[ours_null,2]:-}" "${CPS[tpch_disk,2]:-}") |"
-  fi
-  echo "| events/s, ours → Parquet / Python baseline | $(ratio "${EPS[ours_disk,1]:-}" "${EPS[python,1]:-}") | $(ratio "${EPS[ours_disk,2]:-}" "${EPS[python,2]:-}") |"
   echo
-  echo "| scaling, 2 threads / 1 thread (events/s) | |"
-  echo "|---|---:|"
-  echo "| customer-events → Parquet | $(ratio "${EPS[ours_disk,2]:-}" "${EPS[ours_disk,1]:-}") |"
-  if ((NULL_OK)); then echo "| customer-events → \`null:\` | $(ratio "${EPS[ours_null,2]:-}" "${EPS[ours_null,1]:-}") |"; fi
-  echo "| tpchgen-cli → Parquet (reference) | $(ratio "${EPS[tpch_disk,2]:-}" "${EPS[tpch_disk,1]:-}") |"
+  echo "### Ratios (cells/s)"
+  header="| ratio |"; rule="|---|"
+  for t in $THREADS; do header+=" $t thread(s) |"; rule+="---:|"; done
+  for sf in $SCALES; do
+    echo
+    echo "SF$sf, ${OURS_ROWS[$sf]} events:"
+    echo
+    echo "$header"; echo "$rule"
+    line="| ours → Parquet / tpchgen-cli → Parquet |"
+    for t in $THREADS; do line+=" $(ratio "${CPS[ours_disk,$sf,$t]:-}" "${CPS[tpch_disk,$sf,$t]:-}") |"; done
+    echo "$line"
+    if ((NULL_OK && TPCH_STDOUT)); then
+      line="| ours → \`null:\` / tpchgen-cli → /dev/null |"
+      for t in $THREADS; do line+=" $(ratio "${CPS[ours_null,$sf,$t]:-}" "${CPS[tpch_stdout,$sf,$t]:-}") |"; done
+      echo "$line"
+    fi
+    set -- $THREADS
+    if (($# >= 2)); then
+      first=$1; last=${!#}
+      echo
+      echo "Scaling, $last threads / $first: ours → Parquet $(ratio "${EPS[ours_disk,$sf,$last]:-}" "${EPS[ours_disk,$sf,$first]:-}")$( ((NULL_OK)) && echo ", ours → \`null:\` $(ratio "${EPS[ours_null,$sf,$last]:-}" "${EPS[ours_null,$sf,$first]:-}")"), tpchgen-cli → Parquet $(ratio "${EPS[tpch_disk,$sf,$last]:-}" "${EPS[tpch_disk,$sf,$first]:-}")."
+    fi
+  done
   echo
   echo "### Notes"
   echo
-  echo "- Cells: tpchgen-cli lineitem = $LINEITEM_ROWS rows × $LINEITEM_COLS columns. Ours: $CELLS_NOTE."
-  echo "- Our rows per run: $OURS_ROWS, so our Parquet size is comparable to lineitem SF1's ($OURS_ROWS_NOTE). Output: ours $OURS_BYTES bytes, lineitem $LINEITEM_BYTES bytes, both snappy."
+  echo "- Cells: tpchgen-cli lineitem = rows (read from its files' footers) × $LINEITEM_COLS columns. Ours: exact, from our summary line (every scalar of every struct, a null struct's fields too, and every field of every list element)."
+  echo "- Our events per scale factor: $EVENTS_PER_SF. Output bytes: $(for sf in $SCALES; do printf 'SF%s lineitem %s, ours %s; ' "$sf" "${LINEITEM_BYTES[$sf]}" "${OURS_BYTES[$sf]}"; done)both snappy."
   if ((NULL_OK)); then
-    echo "- \`null:\` generates and encodes everything but writes nothing; its MB and MB/s are the encoded bytes (same as the disk run), not written bytes. tpchgen-cli's nearest equivalent is \`--stdout > /dev/null\`."
+    echo "- \`null:\` generates and encodes everything but writes nothing; tpchgen-cli's nearest equivalent is \`--stdout > /dev/null\` (its text format, not Parquet)."
   else
-    echo "- \`null:\` rows skipped: this build of customer-events does not support \`--out null:\` yet."
+    echo "- \`null:\` rows skipped: this build of customer-events does not support \`--out null:\`."
   fi
-  echo "- Python baseline: $PY_ROWS events, one dict per event with \`random\` (no Faker, which would be slower), \`pyarrow.Table.from_pylist\` + \`write_table(compression=\"snappy\")\`; its wall time includes interpreter start and the pyarrow import. Its own JSON lines (timed inside Python: dicts + from_pylist + write_table, no start-up): ${PY_JSON[*]}"
-  echo "- tpchgen-cli flags: ${TPCH_ARGS[*]} --num-threads N --output-dir DIR; via $TPCH_NOTE."
+  if ((PY_ROWS > 0)); then
+    echo "- Python baseline: $PY_ROWS events, one dict per event with \`random\`, \`pyarrow.Table.from_pylist\` + \`write_table(compression=\"snappy\")\`; its wall time includes interpreter start and the pyarrow import. Its own JSON lines: ${PY_JSON[*]}"
+  fi
+  echo "- tpchgen-cli flags: ${TPCH_ARGS[*]} --scale-factor SF --num-threads N --output-dir DIR; via $TPCH_NOTE."
   echo "- Versions: $TPCH_VERSION; $OURS_VERSION at $GIT_REV; Python $PY_VERSION, pyarrow $PYARROW_VERSION."
   echo "- Machine: $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1); load average at start $LOAD_START, at end $LOAD_END (a shared machine: other jobs skew the numbers)."
-  echo "- Script time: $((SECONDS - START_SECONDS)) s (RUNS=$RUNS)."
+  echo "- Script time: $((SECONDS - START_SECONDS)) s (SCALES=\"$SCALES\" EVENTS_PER_SF=$EVENTS_PER_SF THREADS=\"$THREADS\" RUNS=$RUNS)."
 } >"$MD"
 
 save_result "$MD" "compare-$TS"

@@ -2,11 +2,15 @@
 //! function of (seed, content index), built once at start-up, plus the search
 //! index (result counts per query word) that makes search results plausible.
 
+use std::sync::{Arc, OnceLock};
+
+use arrow::array::{ArrayRef, StringArray};
+
 use crate::model::{Content, Uuid};
 use crate::rng::{KeyedRng, Stream, Weighted};
 use crate::vocab::content::{
-    ADJECTIVES, CONTENT_TYPES, GENRES, LANGUAGE_WEIGHTS, LANGUAGES, NOUNS, NUMBERS, PREPOSITIONS, PROPER_NOUNS,
-    PROVIDERS, RELEASE_YEARS, VERBS,
+    ADJECTIVES, CONTENT_TYPE, CONTENT_TYPES, GENRE, GENRES, LANGUAGE, LANGUAGE_WEIGHTS, NOUNS, NUMBERS, PREPOSITIONS,
+    PROPER_NOUNS, PROVIDER, PROVIDERS, RELEASE_YEARS, VERBS,
 };
 
 /// One catalog entry, compact: strings are indices into vocabularies or into
@@ -51,6 +55,24 @@ pub struct Catalog {
     noun_counts: Vec<u32>,
     genre_counts: Vec<u32>,
     provider_counts: Vec<u32>,
+    /// Built at the first request (see [`Catalog::vocabularies`]).
+    vocabularies: OnceLock<Option<CatalogVocabularies>>,
+}
+
+/// Most catalog entries whose ids and titles are written as dictionary keys
+/// into [`CatalogVocabularies`] (about 9 MiB of id text, and a key remap of
+/// a MiB per column chunk); a larger catalog writes them as text.
+pub const KEYED_ENTRIES_MAX: usize = 1 << 18;
+
+/// The catalog's ids (as UUID text) and titles as Arrow arrays, by entry
+/// index: the dictionaries of the content id and title columns written as
+/// keys.
+#[derive(Debug)]
+pub struct CatalogVocabularies {
+    /// Each entry's id as canonical UUID text.
+    pub ids: ArrayRef,
+    /// Each entry's title.
+    pub titles: ArrayRef,
 }
 
 /// What a search query names.
@@ -125,6 +147,7 @@ impl Catalog {
             noun_counts,
             genre_counts,
             provider_counts,
+            vocabularies: OnceLock::new(),
         };
         catalog.count_same_titles();
         catalog
@@ -151,6 +174,23 @@ impl Catalog {
         self.entries.is_empty()
     }
 
+    /// The ids and titles by entry, for columns written as keys; `None`
+    /// above [`KEYED_ENTRIES_MAX`] entries. Built at the first call.
+    pub fn vocabularies(&self) -> Option<&CatalogVocabularies> {
+        self.vocabularies
+            .get_or_init(|| {
+                (self.entries.len() <= KEYED_ENTRIES_MAX).then(|| {
+                    let ids: Vec<Uuid> = self.entries.iter().map(|e| e.id).collect();
+                    let titles: StringArray = self.entries.iter().map(|e| Some(slice(&self.titles, e))).collect();
+                    CatalogVocabularies {
+                        ids: crate::columns::uuid_column(&ids),
+                        titles: Arc::new(titles),
+                    }
+                })
+            })
+            .as_ref()
+    }
+
     /// The entry at `index`.
     #[inline]
     pub fn entry(&self, index: usize) -> &CatalogEntry {
@@ -166,14 +206,15 @@ impl Catalog {
         Content {
             id: e.id,
             title: slice(&self.titles, e),
-            content_type: kind.name,
+            content_type: CONTENT_TYPE.word(e.content_type as usize),
             episode: episodic.then_some(e.episode as i32),
             season: episodic.then_some(e.season as i32),
-            provider: PROVIDERS[e.provider as usize],
-            genre: GENRES[e.genre as usize],
+            provider: PROVIDER.word(e.provider as usize),
+            genre: GENRE.word(e.genre as usize),
             release_year: e.release_year as i32,
             duration: e.duration as i32,
-            language: LANGUAGES[e.language as usize],
+            language: LANGUAGE.word(e.language as usize),
+            entry: index as u32,
         }
     }
 

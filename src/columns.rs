@@ -2,6 +2,14 @@
 //! validity), then turned into one nested Arrow [`RecordBatch`] without
 //! copying. No per-row dynamic builders, no per-row allocation.
 //!
+//! String columns whose values are choices from a list (the [`Word`]s of an
+//! event: device, place, genre, plan, quality, …) and the catalog's ids and
+//! titles are built in one of two shapes ([`Strings`]): as text, the Utf8
+//! columns of [`event_schema`] that every format reads, or as keys, a
+//! buffer of each value's key with the list as a shared Arrow array
+//! (`Dictionary(UInt16 | UInt32, Utf8)` columns), which the Parquet chunk
+//! writer takes without copying or re-interning the strings.
+//!
 //! ```text
 //! user_action: List<Struct{..}>
 //!   offsets  [0, 2, 2, 5, ...]        one entry per event + 1
@@ -11,15 +19,122 @@
 use std::sync::Arc;
 
 use arrow::array::{
-    ArrayRef, BooleanArray, Date32Array, Float64Array, Int32Array, ListArray, RecordBatch, StringArray, StructArray,
-    TimestampMicrosecondArray,
+    Array, ArrayRef, BooleanArray, Date32Array, DictionaryArray, Float64Array, Int32Array, ListArray, PrimitiveArray,
+    RecordBatch, StringArray, StructArray, TimestampMicrosecondArray,
 };
 use arrow::buffer::{Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
-use arrow::datatypes::{DataType, SchemaRef};
+use arrow::datatypes::{ArrowDictionaryKeyType, DataType, Field, Schema, SchemaRef, UInt16Type, UInt32Type};
 
+use crate::catalog::CatalogVocabularies;
 use crate::error::Error;
 use crate::model::{AppVersion, Bandwidth, Content, Event, Location, OsVersion, Subscription, Uuid};
 use crate::schema::{event_schema, list_item, struct_fields};
+use crate::vocab::content::{CONTENT_TYPE, GENRE, LANGUAGE, PROVIDER};
+use crate::vocab::device::{DEVICE_TYPE, MODEL, OS};
+use crate::vocab::places::{CITY, COUNTRY, REGION, TIMEZONE};
+use crate::vocab::{
+    ACTION_TYPE, ALGORITHM, BILLING_CYCLE, CONNECTED_SERVICE, EVENT_TYPE, NETWORK_TYPE, PLAN, QUALITY, Vocabulary, Word,
+};
+
+/// The shape of the string columns of words and catalog entities.
+#[derive(Clone, Copy, Debug)]
+pub enum Strings<'a> {
+    /// Utf8 columns, as [`event_schema`] declares them.
+    Text,
+    /// Dictionary columns: keys into each word's [`Vocabulary`], and into
+    /// the catalog's ids and titles when it has them (a catalog of at most
+    /// [`KEYED_ENTRIES_MAX`](crate::catalog::KEYED_ENTRIES_MAX) entries).
+    Keys(Option<&'a CatalogVocabularies>),
+}
+
+/// A string column of keyed values (words of a vocabulary, catalog entries)
+/// being built: as text, or as keys into `values`.
+#[derive(Debug)]
+enum KeyedColumn<K: ArrowDictionaryKeyType> {
+    Text(Utf8Column),
+    Keys { keys: Vec<K::Native>, values: ArrayRef },
+}
+
+/// A column of [`Word`]s.
+type WordColumn = KeyedColumn<UInt16Type>;
+
+impl<K: ArrowDictionaryKeyType> KeyedColumn<K> {
+    /// Keys into `values` when given, else text of about `bytes_per_row`.
+    fn new(values: Option<&ArrayRef>, rows: usize, bytes_per_row: usize) -> Self {
+        match values {
+            Some(values) => KeyedColumn::Keys {
+                keys: Vec::with_capacity(rows),
+                values: values.clone(),
+            },
+            None => KeyedColumn::Text(Utf8Column::with_capacity(rows, bytes_per_row)),
+        }
+    }
+
+    /// Appends the value of `key`, which `text` writes (and ends) in a text
+    /// column; a keys column does not call it.
+    #[inline]
+    fn push_with(&mut self, key: K::Native, text: impl FnOnce(&mut Utf8Column)) {
+        match self {
+            KeyedColumn::Text(column) => text(column),
+            KeyedColumn::Keys { keys, .. } => keys.push(key),
+        }
+    }
+
+    /// Appends a slot without a value (under a null struct, or a null):
+    /// an empty string, or key 0.
+    #[inline]
+    fn push_blank(&mut self) {
+        match self {
+            KeyedColumn::Text(column) => column.end(),
+            KeyedColumn::Keys { keys, .. } => keys.push(K::Native::default()),
+        }
+    }
+
+    fn finish(self, nulls: Option<NullBuffer>) -> Result<ArrayRef, Error> {
+        Ok(match self {
+            KeyedColumn::Text(column) => column.finish(nulls),
+            KeyedColumn::Keys { keys, values } => Arc::new(DictionaryArray::<K>::try_new(
+                PrimitiveArray::new(keys.into(), nulls),
+                values,
+            )?),
+        })
+    }
+}
+
+impl WordColumn {
+    /// A column of words of `vocabulary`: keys when `strings` says so.
+    fn words(strings: Strings<'_>, vocabulary: &'static Vocabulary, rows: usize, bytes_per_row: usize) -> Self {
+        let values = matches!(strings, Strings::Keys(_)).then(|| vocabulary.array());
+        WordColumn::new(values, rows, bytes_per_row)
+    }
+
+    #[inline]
+    fn push(&mut self, word: Word) {
+        debug_assert!(
+            match self {
+                KeyedColumn::Keys { values, .. } => Arc::ptr_eq(values, word.vocabulary().array()),
+                KeyedColumn::Text(_) => true,
+            },
+            "`{word}` is a word of another vocabulary than its column's"
+        );
+        self.push_with(word.key(), |column| column.push(word.as_str()));
+    }
+}
+
+/// A column of catalog entries' ids or titles: keys into `values` (of
+/// `strings`' catalog vocabularies) or text.
+fn entity_column(
+    strings: Strings<'_>,
+    values: fn(&CatalogVocabularies) -> &ArrayRef,
+    rows: usize,
+    bytes_per_row: usize,
+) -> KeyedColumn<UInt32Type> {
+    let values = match strings {
+        Strings::Keys(Some(vocabularies)) => Some(values(vocabularies)),
+        _ => None,
+    };
+    KeyedColumn::new(values, rows, bytes_per_row)
+}
 
 /// A Utf8 column being built: concatenated bytes and offsets.
 #[derive(Debug)]
@@ -104,18 +219,30 @@ fn timestamps(values: Vec<i64>) -> ArrayRef {
     Arc::new(TimestampMicrosecondArray::new(values.into(), None).with_timezone("UTC"))
 }
 
-fn structure(data_type: &DataType, children: Vec<ArrayRef>, nulls: Option<NullBuffer>) -> Result<ArrayRef, Error> {
-    Ok(Arc::new(StructArray::try_new(
-        struct_fields(data_type).clone(),
-        children,
-        nulls,
-    )?))
+/// `field` with the type of `array` (a dictionary column in place of Utf8).
+fn retyped(field: &Arc<Field>, array: &ArrayRef) -> Arc<Field> {
+    if field.data_type() == array.data_type() {
+        field.clone()
+    } else {
+        Arc::new(field.as_ref().clone().with_data_type(array.data_type().clone()))
+    }
 }
 
+/// A struct of the fields of `data_type` (typed as its children).
+fn structure(data_type: &DataType, children: Vec<ArrayRef>, nulls: Option<NullBuffer>) -> Result<ArrayRef, Error> {
+    let fields = struct_fields(data_type)
+        .iter()
+        .zip(&children)
+        .map(|(field, child)| retyped(field, child))
+        .collect();
+    Ok(Arc::new(StructArray::try_new(fields, children, nulls)?))
+}
+
+/// A list of the item field of `data_type` (typed as `items`).
 fn list(data_type: &DataType, offsets: Vec<i32>, items: ArrayRef) -> Result<ArrayRef, Error> {
     let offsets = OffsetBuffer::new(ScalarBuffer::from(offsets));
     Ok(Arc::new(ListArray::try_new(
-        list_item(data_type).clone(),
+        retyped(list_item(data_type), &items),
         offsets,
         items,
         None,
@@ -125,12 +252,16 @@ fn list(data_type: &DataType, offsets: Vec<i32>, items: ArrayRef) -> Result<Arra
 /// The columns of [`Location`], in schema order; shared by the events and the
 /// `users` dimension.
 #[derive(Debug)]
-pub(crate) struct LocationColumns([Utf8Column; 4]);
+pub(crate) struct LocationColumns([WordColumn; 4]);
 
 impl LocationColumns {
     pub(crate) fn with_capacity(rows: usize) -> Self {
-        let s = |bytes| Utf8Column::with_capacity(rows, bytes);
-        Self([s(14), s(12), s(12), s(20)])
+        Self::new(Strings::Text, rows)
+    }
+
+    fn new(strings: Strings<'_>, rows: usize) -> Self {
+        let w = |vocabulary, bytes| WordColumn::words(strings, vocabulary, rows, bytes);
+        Self([w(&COUNTRY, 14), w(&CITY, 12), w(&REGION, 12), w(&TIMEZONE, 20)])
     }
 
     #[inline]
@@ -141,7 +272,7 @@ impl LocationColumns {
     }
 
     /// country, city, region, timezone.
-    pub(crate) fn finish(self) -> Vec<ArrayRef> {
+    pub(crate) fn finish(self) -> Result<Vec<ArrayRef>, Error> {
         self.0.into_iter().map(|c| c.finish(None)).collect()
     }
 }
@@ -150,43 +281,47 @@ impl LocationColumns {
 /// `content` dimension.
 #[derive(Debug)]
 pub(crate) struct ContentColumns {
-    id: Utf8Column,
-    title: Utf8Column,
-    content_type: Utf8Column,
+    id: KeyedColumn<UInt32Type>,
+    title: KeyedColumn<UInt32Type>,
+    content_type: WordColumn,
     episode: Nullable<Vec<i32>>,
     season: Nullable<Vec<i32>>,
-    provider: Utf8Column,
-    genre: Utf8Column,
+    provider: WordColumn,
+    genre: WordColumn,
     release_year: Vec<i32>,
     duration: Vec<i32>,
-    language: Utf8Column,
+    language: WordColumn,
 }
 
 impl ContentColumns {
     pub(crate) fn with_capacity(rows: usize) -> Self {
-        let s = |bytes| Utf8Column::with_capacity(rows, bytes);
+        Self::new(Strings::Text, rows)
+    }
+
+    fn new(strings: Strings<'_>, rows: usize) -> Self {
+        let w = |vocabulary, bytes| WordColumn::words(strings, vocabulary, rows, bytes);
         let opt_i32 = || Nullable {
             values: Vec::with_capacity(rows),
             valid: Vec::with_capacity(rows),
         };
         Self {
-            id: s(36),
-            title: s(20),
-            content_type: s(8),
+            id: entity_column(strings, |v| &v.ids, rows, 36),
+            title: entity_column(strings, |v| &v.titles, rows, 20),
+            content_type: w(&CONTENT_TYPE, 8),
             episode: opt_i32(),
             season: opt_i32(),
-            provider: s(10),
-            genre: s(8),
+            provider: w(&PROVIDER, 10),
+            genre: w(&GENRE, 8),
             release_year: Vec::with_capacity(rows),
             duration: Vec::with_capacity(rows),
-            language: s(2),
+            language: w(&LANGUAGE, 2),
         }
     }
 
     #[inline]
     pub(crate) fn push(&mut self, c: &Content<'_>) {
-        push_uuid(&mut self.id, c.id.to_bytes());
-        self.title.push(c.title);
+        self.id.push_with(c.entry, |column| push_uuid(column, c.id.to_bytes()));
+        self.title.push_with(c.entry, |column| column.push(c.title));
         self.content_type.push(c.content_type);
         push_opt(&mut self.episode, c.episode);
         push_opt(&mut self.season, c.season);
@@ -199,20 +334,20 @@ impl ContentColumns {
 
     /// id, title, type, episode, season, provider, genre, release_year,
     /// duration, language.
-    pub(crate) fn finish(self) -> Vec<ArrayRef> {
+    pub(crate) fn finish(self) -> Result<Vec<ArrayRef>, Error> {
         let (episode_nulls, season_nulls) = (self.episode.nulls(), self.season.nulls());
-        vec![
-            self.id.finish(None),
-            self.title.finish(None),
-            self.content_type.finish(None),
+        Ok(vec![
+            self.id.finish(None)?,
+            self.title.finish(None)?,
+            self.content_type.finish(None)?,
             int32(self.episode.values, episode_nulls),
             int32(self.season.values, season_nulls),
-            self.provider.finish(None),
-            self.genre.finish(None),
+            self.provider.finish(None)?,
+            self.genre.finish(None)?,
             int32(self.release_year, None),
             int32(self.duration, None),
-            self.language.finish(None),
-        ]
+            self.language.finish(None)?,
+        ])
     }
 }
 
@@ -220,21 +355,28 @@ impl ContentColumns {
 /// the `users` dimension.
 #[derive(Debug)]
 pub(crate) struct SubscriptionColumns {
-    plan: Utf8Column,
+    plan: WordColumn,
     start_date: Vec<i32>,
-    billing_cycle: Utf8Column,
+    billing_cycle: WordColumn,
     services_offsets: Vec<i32>,
-    services: Utf8Column,
+    services: WordColumn,
+    /// Services appended so far.
+    service_count: i32,
 }
 
 impl SubscriptionColumns {
     pub(crate) fn with_capacity(rows: usize) -> Self {
+        Self::new(Strings::Text, rows)
+    }
+
+    fn new(strings: Strings<'_>, rows: usize) -> Self {
         Self {
-            plan: Utf8Column::with_capacity(rows, 8),
+            plan: WordColumn::words(strings, &PLAN, rows, 8),
             start_date: Vec::with_capacity(rows),
-            billing_cycle: Utf8Column::with_capacity(rows, 7),
+            billing_cycle: WordColumn::words(strings, &BILLING_CYCLE, rows, 7),
             services_offsets: offsets_with_capacity(rows),
-            services: Utf8Column::with_capacity(rows * 2, 8),
+            services: WordColumn::words(strings, &CONNECTED_SERVICE, rows * 2, 8),
+            service_count: 0,
         }
     }
 
@@ -243,10 +385,11 @@ impl SubscriptionColumns {
         self.plan.push(s.plan);
         self.start_date.push(s.start_date.0);
         self.billing_cycle.push(s.billing_cycle);
-        for name in s.connected_services.names() {
-            self.services.push(name);
+        for service in s.connected_services.words() {
+            self.services.push(service);
+            self.service_count += 1;
         }
-        self.services_offsets.push(self.services.offsets.len() as i32 - 1);
+        self.services_offsets.push(self.service_count);
     }
 
     /// plan, start_date, billing_cycle, connected_services.
@@ -261,10 +404,10 @@ impl SubscriptionColumns {
             .data_type();
         let services_t = struct_fields(subscription_t)[3].data_type();
         Ok(vec![
-            self.plan.finish(None),
+            self.plan.finish(None)?,
             Arc::new(Date32Array::new(self.start_date.into(), None)),
-            self.billing_cycle.finish(None),
-            list(services_t, self.services_offsets, self.services.finish(None))?,
+            self.billing_cycle.finish(None)?,
+            list(services_t, self.services_offsets, self.services.finish(None)?)?,
         ])
     }
 }
@@ -276,35 +419,39 @@ pub struct EventColumns {
     cells: u64,
     event_id: Utf8Column,
     user_id: Utf8Column,
-    event_type: Utf8Column,
+    event_type: WordColumn,
     timestamp: Vec<i64>,
-    device: [Utf8Column; 5],
+    device_type: WordColumn,
+    os: WordColumn,
+    os_version: Utf8Column,
+    app_version: Utf8Column,
+    model: WordColumn,
     location: LocationColumns,
     content: ContentColumns,
     subscription: SubscriptionColumns,
     details_valid: Vec<bool>,
     play_duration: Vec<i32>,
     play_percentage: Vec<f64>,
-    playback_quality: Utf8Column,
+    playback_quality: WordColumn,
     buffering_incidents: Vec<i32>,
     playback_speed: Vec<f64>,
     paused: Vec<bool>,
     completed: Vec<bool>,
-    network_type: Utf8Column,
+    network_type: WordColumn,
     bandwidth: Utf8Column,
     action_offsets: Vec<i32>,
-    action_type: Utf8Column,
+    action_type: WordColumn,
     action_timestamp: Vec<i64>,
     action_duration: Nullable<Vec<i32>>,
     action_completed: Nullable<Vec<bool>>,
-    old_quality: Nullable<Utf8Column>,
-    new_quality: Nullable<Utf8Column>,
+    old_quality: Nullable<WordColumn>,
+    new_quality: Nullable<WordColumn>,
     old_speed: Nullable<Vec<f64>>,
     new_speed: Nullable<Vec<f64>>,
     recommendation_offsets: Vec<i32>,
-    recommendation_id: Utf8Column,
+    recommendation_id: KeyedColumn<UInt32Type>,
     recommendation_position: Vec<i32>,
-    recommendation_algorithm: Utf8Column,
+    recommendation_algorithm: WordColumn,
     recommendation_clicked: Vec<bool>,
     search_offsets: Vec<i32>,
     search_id: Utf8Column,
@@ -320,10 +467,18 @@ fn offsets_with_capacity(rows: usize) -> Vec<i32> {
 }
 
 impl EventColumns {
-    /// Empty buffers sized for about `rows` events.
+    /// Empty buffers sized for about `rows` events, of the Utf8 columns of
+    /// [`event_schema`].
     pub fn with_capacity(rows: usize) -> Self {
+        Self::new(Strings::Text, rows)
+    }
+
+    /// Empty buffers sized for about `rows` events, with the string columns
+    /// of words and catalog entities built as `strings` says.
+    pub fn new(strings: Strings<'_>, rows: usize) -> Self {
         let s = |bytes| Utf8Column::with_capacity(rows, bytes);
-        let list = |per_row| Utf8Column::with_capacity(rows * per_row, 0);
+        let w = |vocabulary, bytes| WordColumn::words(strings, vocabulary, rows, bytes);
+        let list = |vocabulary, per_row| WordColumn::words(strings, vocabulary, rows * per_row, 0);
         let opt_i32 = |n| Nullable {
             values: Vec::with_capacity(n),
             valid: Vec::with_capacity(n),
@@ -334,24 +489,28 @@ impl EventColumns {
             cells: 0,
             event_id: s(36),
             user_id: s(36),
-            event_type: s(12),
+            event_type: w(&EVENT_TYPE, 12),
             timestamp: Vec::with_capacity(rows),
-            device: [s(8), s(8), s(4), s(6), s(12)],
-            location: LocationColumns::with_capacity(rows),
-            content: ContentColumns::with_capacity(rows),
-            subscription: SubscriptionColumns::with_capacity(rows),
+            device_type: w(&DEVICE_TYPE, 8),
+            os: w(&OS, 8),
+            os_version: s(4),
+            app_version: s(6),
+            model: w(&MODEL, 12),
+            location: LocationColumns::new(strings, rows),
+            content: ContentColumns::new(strings, rows),
+            subscription: SubscriptionColumns::new(strings, rows),
             details_valid: Vec::with_capacity(rows),
             play_duration: Vec::with_capacity(rows),
             play_percentage: Vec::with_capacity(rows),
-            playback_quality: s(2),
+            playback_quality: w(&QUALITY, 2),
             buffering_incidents: Vec::with_capacity(rows),
             playback_speed: Vec::with_capacity(rows),
             paused: Vec::with_capacity(rows),
             completed: Vec::with_capacity(rows),
-            network_type: s(5),
+            network_type: w(&NETWORK_TYPE, 5),
             bandwidth: s(6),
             action_offsets: offsets_with_capacity(rows),
-            action_type: Utf8Column::with_capacity(actions, 6),
+            action_type: WordColumn::words(strings, &ACTION_TYPE, actions, 6),
             action_timestamp: Vec::with_capacity(actions),
             action_duration: opt_i32(actions),
             action_completed: Nullable {
@@ -359,11 +518,11 @@ impl EventColumns {
                 valid: Vec::with_capacity(actions),
             },
             old_quality: Nullable {
-                values: list(1),
+                values: list(&QUALITY, 2),
                 valid: Vec::with_capacity(actions),
             },
             new_quality: Nullable {
-                values: list(1),
+                values: list(&QUALITY, 2),
                 valid: Vec::with_capacity(actions),
             },
             old_speed: Nullable {
@@ -375,9 +534,9 @@ impl EventColumns {
                 valid: Vec::with_capacity(actions),
             },
             recommendation_offsets: offsets_with_capacity(rows),
-            recommendation_id: Utf8Column::with_capacity(rows * 3, 36),
+            recommendation_id: entity_column(strings, |v| &v.ids, rows * 3, 36),
             recommendation_position: Vec::with_capacity(rows * 3),
-            recommendation_algorithm: Utf8Column::with_capacity(rows * 3, 10),
+            recommendation_algorithm: WordColumn::words(strings, &ALGORITHM, rows * 3, 10),
             recommendation_clicked: Vec::with_capacity(rows * 3),
             search_offsets: offsets_with_capacity(rows),
             search_id: Utf8Column::with_capacity(rows * 3, 36),
@@ -412,11 +571,11 @@ impl EventColumns {
         self.timestamp.push(e.timestamp.0);
 
         let d = &e.device;
-        self.device[0].push(d.device_type);
-        self.device[1].push(d.os);
-        push_os_version(&mut self.device[2], d.os_version);
-        push_app_version(&mut self.device[3], d.app_version);
-        self.device[4].push(d.model);
+        self.device_type.push(d.device_type);
+        self.os.push(d.os);
+        push_os_version(&mut self.os_version, d.os_version);
+        push_app_version(&mut self.app_version, d.app_version);
+        self.model.push(d.model);
 
         self.location.push(&e.location);
         self.content.push(&e.content);
@@ -439,12 +598,12 @@ impl EventColumns {
                 self.details_valid.push(false);
                 self.play_duration.push(0);
                 self.play_percentage.push(0.0);
-                self.playback_quality.end();
+                self.playback_quality.push_blank();
                 self.buffering_incidents.push(0);
                 self.playback_speed.push(0.0);
                 self.paused.push(false);
                 self.completed.push(false);
-                self.network_type.end();
+                self.network_type.push_blank();
                 self.bandwidth.end();
             }
         }
@@ -454,15 +613,16 @@ impl EventColumns {
             self.action_timestamp.push(a.timestamp.0);
             push_opt(&mut self.action_duration, a.duration);
             push_opt(&mut self.action_completed, a.completed);
-            push_opt_str(&mut self.old_quality, a.old_quality);
-            push_opt_str(&mut self.new_quality, a.new_quality);
+            push_opt_word(&mut self.old_quality, a.old_quality);
+            push_opt_word(&mut self.new_quality, a.new_quality);
             push_opt(&mut self.old_speed, a.old_speed);
             push_opt(&mut self.new_speed, a.new_speed);
         }
         self.action_offsets.push(self.action_timestamp.len() as i32);
 
         for r in &e.recommendations {
-            push_uuid(&mut self.recommendation_id, r.content_id.to_bytes());
+            self.recommendation_id
+                .push_with(r.entry, |column| push_uuid(column, r.content_id.to_bytes()));
             self.recommendation_position.push(r.position);
             self.recommendation_algorithm.push(r.algorithm);
             self.recommendation_clicked.push(r.clicked);
@@ -479,7 +639,9 @@ impl EventColumns {
         self.search_offsets.push(self.search_timestamp.len() as i32);
     }
 
-    /// Turns the buffers into a batch of [`event_schema`].
+    /// Turns the buffers into a batch of [`event_schema`], or, with string
+    /// columns built as keys, of the same schema with those columns as
+    /// dictionaries (which the Parquet encoder of [`event_schema`] takes).
     ///
     /// # Errors
     /// [`Error::Arrow`] if the arrays do not fit the schema (a bug).
@@ -487,20 +649,19 @@ impl EventColumns {
         let schema: SchemaRef = event_schema();
         let field = |name: &str| schema.field_with_name(name).expect("schema field").data_type().clone();
         let device_t = field("device");
-        let [d0, d1, d2, d3, d4] = self.device;
         let device = structure(
             &device_t,
             vec![
-                d0.finish(None),
-                d1.finish(None),
-                d2.finish(None),
-                d3.finish(None),
-                d4.finish(None),
+                self.device_type.finish(None)?,
+                self.os.finish(None)?,
+                self.os_version.finish(None),
+                self.app_version.finish(None),
+                self.model.finish(None)?,
             ],
             None,
         )?;
-        let location = structure(&field("location"), self.location.finish(), None)?;
-        let content = structure(&field("content"), self.content.finish(), None)?;
+        let location = structure(&field("location"), self.location.finish()?, None)?;
+        let content = structure(&field("content"), self.content.finish()?, None)?;
         let subscription = structure(&field("user_subscription"), self.subscription.finish()?, None)?;
         let details_nulls = validity(&self.details_valid);
         let details = structure(
@@ -508,12 +669,12 @@ impl EventColumns {
             vec![
                 int32(self.play_duration, None),
                 float64(self.play_percentage, None),
-                self.playback_quality.finish(None),
+                self.playback_quality.finish(None)?,
                 int32(self.buffering_incidents, None),
                 float64(self.playback_speed, None),
                 boolean(self.paused, None),
                 boolean(self.completed, None),
-                self.network_type.finish(None),
+                self.network_type.finish(None)?,
                 self.bandwidth.finish(None),
             ],
             details_nulls,
@@ -530,12 +691,12 @@ impl EventColumns {
         let action_items = structure(
             list_item(&actions_t).data_type(),
             vec![
-                self.action_type.finish(None),
+                self.action_type.finish(None)?,
                 timestamps(self.action_timestamp),
                 int32(self.action_duration.values, dur_n),
                 boolean(self.action_completed.values, comp_n),
-                self.old_quality.values.finish(oq_n),
-                self.new_quality.values.finish(nq_n),
+                self.old_quality.values.finish(oq_n)?,
+                self.new_quality.values.finish(nq_n)?,
                 float64(self.old_speed.values, os_n),
                 float64(self.new_speed.values, ns_n),
             ],
@@ -545,9 +706,9 @@ impl EventColumns {
         let recommendation_items = structure(
             list_item(&recommendations_t).data_type(),
             vec![
-                self.recommendation_id.finish(None),
+                self.recommendation_id.finish(None)?,
                 int32(self.recommendation_position, None),
-                self.recommendation_algorithm.finish(None),
+                self.recommendation_algorithm.finish(None)?,
                 boolean(self.recommendation_clicked, None),
             ],
             None,
@@ -566,7 +727,7 @@ impl EventColumns {
         let columns = vec![
             self.event_id.finish(None),
             self.user_id.finish(None),
-            self.event_type.finish(None),
+            self.event_type.finish(None)?,
             timestamps(self.timestamp),
             device,
             location,
@@ -577,6 +738,22 @@ impl EventColumns {
             list(&recommendations_t, self.recommendation_offsets, recommendation_items)?,
             list(&searches_t, self.search_offsets, search_items)?,
         ];
+        let schema = if schema
+            .fields()
+            .iter()
+            .zip(&columns)
+            .all(|(f, c)| f.data_type() == c.data_type())
+        {
+            schema
+        } else {
+            let fields: Vec<Arc<Field>> = schema
+                .fields()
+                .iter()
+                .zip(&columns)
+                .map(|(f, c)| retyped(f, c))
+                .collect();
+            Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()))
+        };
         Ok(RecordBatch::try_new(schema, columns)?)
     }
 }
@@ -616,9 +793,12 @@ fn push_opt<T: Default>(col: &mut Nullable<Vec<T>>, value: Option<T>) {
 }
 
 #[inline]
-fn push_opt_str(col: &mut Nullable<Utf8Column>, value: Option<&str>) {
+fn push_opt_word(col: &mut Nullable<WordColumn>, value: Option<Word>) {
     col.valid.push(value.is_some());
-    col.values.push(value.unwrap_or(""));
+    match value {
+        Some(word) => col.values.push(word),
+        None => col.values.push_blank(),
+    }
 }
 
 #[inline]

@@ -22,14 +22,14 @@ use std::time::{Duration, Instant};
 use arrow::array::RecordBatch;
 
 use crate::cancel::Cancel;
-use crate::columns::{EventColumns, event_cells};
+use crate::columns::{EventColumns, Strings, event_cells};
 use crate::config::Config;
 use crate::error::Error;
 use crate::model::Event;
 use crate::normalize::{content_batch, content_schema, event_table_schemas, split, users_batch, users_schema};
 use crate::schema::event_schema;
 use crate::sink::destination::destination;
-use crate::sink::format::{Batches, Events, FileFormat, Input, TableSpec};
+use crate::sink::format::{Batches, Events, FileFormat, Input, KeyedBatches, TableSpec};
 use crate::sink::ipc::IpcFormat;
 use crate::sink::journal::{self, Entry, Journal};
 use crate::sink::ndjson::{NdjsonBatches, NdjsonEvents};
@@ -361,44 +361,81 @@ impl Input for Batches {
         batch.num_rows() as u64
     }
 
-    /// Generates sub-batches of [`SUB_BATCH_ROWS`]. With `share`, sub-batch
-    /// k + 1 is generated while sub-batch k is added, each half open to an
-    /// idle worker; without it, k is added (and freed) before k + 1 is
-    /// generated.
     fn produce<A>(
         world: &World,
         layout: Layout,
         source: Source,
         rows: Range<u64>,
         share: bool,
-        mut add: A,
+        add: A,
     ) -> Result<(u64, u64), Error>
     where
         A: for<'a> FnMut(&[RecordBatch]) -> Result<(), Error> + Send,
     {
-        let (mut events, mut cells) = (0, 0);
-        let mut start = rows.start;
-        let mut pending: Option<Vec<RecordBatch>> = None;
-        while start < rows.end || pending.is_some() {
-            let n = SUB_BATCH_ROWS.min(rows.end - start);
-            let mut encode = || pending.take().map_or(Ok(()), |batches| add(&batches));
-            let generate = || (n > 0).then(|| sub_batch(world, layout, source, start..start + n));
-            let (added, generated) = if share {
-                rayon::join(encode, generate)
-            } else {
-                (encode(), generate())
-            };
-            added?;
-            if let Some(generated) = generated {
-                let (batches, batch_cells) = generated?;
-                cells += batch_cells;
-                events += n;
-                pending = Some(batches);
-            }
-            start += n;
-        }
-        Ok((events, cells))
+        produce_batches(world, layout, source, rows, share, false, add)
     }
+}
+
+impl Input for KeyedBatches {
+    type Rows<'a> = RecordBatch;
+
+    fn count(batch: &RecordBatch) -> u64 {
+        batch.num_rows() as u64
+    }
+
+    fn produce<A>(
+        world: &World,
+        layout: Layout,
+        source: Source,
+        rows: Range<u64>,
+        share: bool,
+        add: A,
+    ) -> Result<(u64, u64), Error>
+    where
+        A: for<'a> FnMut(&[RecordBatch]) -> Result<(), Error> + Send,
+    {
+        produce_batches(world, layout, source, rows, share, true, add)
+    }
+}
+
+/// Generates sub-batches of [`SUB_BATCH_ROWS`] (nested events with their
+/// strings as keys if `keyed`). With `share`, sub-batch k + 1 is generated
+/// while sub-batch k is added, each half open to an idle worker; without
+/// it, k is added (and freed) before k + 1 is generated.
+fn produce_batches<A>(
+    world: &World,
+    layout: Layout,
+    source: Source,
+    rows: Range<u64>,
+    share: bool,
+    keyed: bool,
+    mut add: A,
+) -> Result<(u64, u64), Error>
+where
+    A: for<'a> FnMut(&[RecordBatch]) -> Result<(), Error> + Send,
+{
+    let (mut events, mut cells) = (0, 0);
+    let mut start = rows.start;
+    let mut pending: Option<Vec<RecordBatch>> = None;
+    while start < rows.end || pending.is_some() {
+        let n = SUB_BATCH_ROWS.min(rows.end - start);
+        let mut encode = || pending.take().map_or(Ok(()), |batches| add(&batches));
+        let generate = || (n > 0).then(|| sub_batch(world, layout, source, start..start + n, keyed));
+        let (added, generated) = if share {
+            rayon::join(encode, generate)
+        } else {
+            (encode(), generate())
+        };
+        added?;
+        if let Some(generated) = generated {
+            let (batches, batch_cells) = generated?;
+            cells += batch_cells;
+            events += n;
+            pending = Some(batches);
+        }
+        start += n;
+    }
+    Ok((events, cells))
 }
 
 impl Input for Events {
@@ -438,16 +475,23 @@ impl Input for Events {
 }
 
 /// The batches (one per table of `source`) of `rows`, and their leaf values
-/// for the events table (0 for the dimension tables).
+/// for the events table (0 for the dimension tables). With `keyed`, nested
+/// events have their strings of words and catalog entities as keys.
 fn sub_batch(
     world: &World,
     layout: Layout,
     source: Source,
     rows: Range<u64>,
+    keyed: bool,
 ) -> Result<(Vec<RecordBatch>, u64), Error> {
     match source {
         Source::Events => {
-            let mut columns = EventColumns::with_capacity((rows.end - rows.start) as usize);
+            let strings = if keyed && layout == Layout::Nested {
+                Strings::Keys(world.catalog.vocabularies())
+            } else {
+                Strings::Text
+            };
+            let mut columns = EventColumns::new(strings, (rows.end - rows.start) as usize);
             let mut event = Event::default();
             for row in rows {
                 world.fill_event(row, &mut event);

@@ -10,8 +10,8 @@ use crate::model::{
 use crate::rng::{KeyedRng, Stream};
 use crate::vocab::device::MAX_QUALITY;
 use crate::vocab::{
-    ACTION_CHANGE_QUALITY, ACTION_COMPLETED, ACTION_PAUSE, ACTION_PLAYBACK_SPEED, ALGORITHMS, EVENT_TYPES,
-    NETWORK_MBPS, NETWORK_TYPES, NORMAL_SPEED, QUALITIES, QUALITY_MIN_MBPS, SPEEDS,
+    ACTION_CHANGE_QUALITY, ACTION_COMPLETED, ACTION_PAUSE, ACTION_PLAYBACK_SPEED, ACTION_TYPE, ALGORITHM, ALGORITHMS,
+    EVENT_TYPE, NETWORK_MBPS, NETWORK_TYPE, NORMAL_SPEED, QUALITY, QUALITY_MIN_MBPS, SPEEDS,
 };
 use crate::world::World;
 
@@ -45,7 +45,7 @@ pub(crate) fn fill_event<'w>(world: &'w World, row: u64, event: &mut Event<'w>) 
     event.user_id = user.id;
     event.device = device;
     event.location = user.location;
-    event.event_type = EVENT_TYPES[event_type];
+    event.event_type = EVENT_TYPE.word(event_type);
     event.user_subscription = user.subscription;
     event.timestamp = timestamp;
     event.user_action.clear();
@@ -133,7 +133,7 @@ fn playback(
         let action = if roll < 2 || (roll == 2 && max_quality == 0) {
             paused = true;
             UserAction {
-                action_type: ACTION_PAUSE,
+                action_type: ACTION_TYPE.word(ACTION_PAUSE),
                 timestamp,
                 duration: Some(rng.range_i32(5, 600)),
                 ..UserAction::default()
@@ -142,17 +142,17 @@ fn playback(
             let old = quality;
             quality = (old + 1 + rng.below(max_quality as u32) as usize) % (max_quality + 1);
             UserAction {
-                action_type: ACTION_CHANGE_QUALITY,
+                action_type: ACTION_TYPE.word(ACTION_CHANGE_QUALITY),
                 timestamp,
-                old_quality: Some(QUALITIES[old]),
-                new_quality: Some(QUALITIES[quality]),
+                old_quality: Some(QUALITY.word(old)),
+                new_quality: Some(QUALITY.word(quality)),
                 ..UserAction::default()
             }
         } else {
             let old = speed;
             speed = (old + 1 + rng.below(SPEEDS.len() as u32 - 1) as usize) % SPEEDS.len();
             UserAction {
-                action_type: ACTION_PLAYBACK_SPEED,
+                action_type: ACTION_TYPE.word(ACTION_PLAYBACK_SPEED),
                 timestamp,
                 old_speed: Some(SPEEDS[old]),
                 new_speed: Some(SPEEDS[speed]),
@@ -163,7 +163,7 @@ fn playback(
     }
     if completed {
         actions.push(UserAction {
-            action_type: ACTION_COMPLETED,
+            action_type: ACTION_TYPE.word(ACTION_COMPLETED),
             timestamp: Micros(start.0 + span),
             duration: Some(play_duration),
             completed: Some(true),
@@ -180,12 +180,12 @@ fn playback(
     EventDetails {
         play_duration,
         play_percentage,
-        playback_quality: QUALITIES[quality],
+        playback_quality: QUALITY.word(quality),
         buffering_incidents,
         playback_speed: SPEEDS[speed],
         paused,
         completed,
-        network_type: NETWORK_TYPES[network],
+        network_type: NETWORK_TYPE.word(network),
         bandwidth: Bandwidth { mbps },
     }
 }
@@ -217,7 +217,8 @@ fn recommend(world: &World, rng: &mut KeyedRng, playing: usize, out: &mut Vec<Re
         out.push(Recommendation {
             content_id: world.catalog.entry(candidate).id,
             position: position as i32 + 1,
-            algorithm: ALGORITHMS[algorithm],
+            algorithm: ALGORITHM.word(algorithm),
+            entry: candidate as u32,
             clicked: rng.chance(0.12 * appeal / (position as f64 + 1.0).powf(0.8)),
         });
     }

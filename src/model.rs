@@ -3,7 +3,9 @@
 //! An [`Event`] borrows every string from the static vocabularies or from the
 //! [`World`](crate::World) (catalog titles, gazetteer), so filling one allocates
 //! nothing once its lists have grown to their working size. The same value
-//! feeds the JSON output (through serde) and the columnar builders.
+//! feeds the JSON output (through serde) and the columnar builders. A choice
+//! from a static list is a [`Word`]: its text, and its key for the columns
+//! written as dictionary keys.
 
 use std::fmt;
 
@@ -11,7 +13,7 @@ use chrono::{DateTime, NaiveDate};
 use serde::ser::{Serialize, SerializeSeq, Serializer};
 
 use crate::rng::{Stream, mix64};
-use crate::vocab::CONNECTED_SERVICES;
+use crate::vocab::{CONNECTED_SERVICE, CONNECTED_SERVICES, Word};
 
 /// Most entries in an event's `user_action` list: the ceiling of the config's
 /// `actions.max`, and the size of the buffer the action times are sorted in.
@@ -239,13 +241,16 @@ serialize_as_text!(OsVersion, AppVersion, Bandwidth);
 pub struct ServiceSet(pub u8);
 
 impl ServiceSet {
+    /// The services in the set, in vocabulary order.
+    pub fn words(self) -> impl Iterator<Item = Word> {
+        (0..CONNECTED_SERVICES.len())
+            .filter(move |i| self.0 & (1 << i) != 0)
+            .map(|i| CONNECTED_SERVICE.word(i))
+    }
+
     /// The names in the set, in vocabulary order.
     pub fn names(self) -> impl Iterator<Item = &'static str> {
-        CONNECTED_SERVICES
-            .iter()
-            .enumerate()
-            .filter(move |(i, _)| self.0 & (1 << i) != 0)
-            .map(|(_, name)| *name)
+        self.words().map(Word::as_str)
     }
 }
 
@@ -264,28 +269,28 @@ impl Serialize for ServiceSet {
 pub struct Device {
     /// `mobile`, `desktop`, `tablet` or `smartTV`.
     #[serde(rename = "type")]
-    pub device_type: &'static str,
+    pub device_type: Word,
     /// Operating system; fits the device type.
-    pub os: &'static str,
+    pub os: Word,
     /// OS version.
     pub os_version: OsVersion,
     /// App version.
     pub app_version: AppVersion,
     /// Model; fits both the type and the OS.
-    pub model: &'static str,
+    pub model: Word,
 }
 
 /// Where the user lives (a real city of the gazetteer).
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
 pub struct Location {
     /// English country name.
-    pub country: &'static str,
+    pub country: Word,
     /// City name.
-    pub city: &'static str,
+    pub city: Word,
     /// First-level region (state, province, …), never the country code.
-    pub region: &'static str,
+    pub region: Word,
     /// IANA timezone of the city.
-    pub timezone: &'static str,
+    pub timezone: Word,
 }
 
 /// A catalog entry as it appears in an event.
@@ -297,32 +302,36 @@ pub struct Content<'a> {
     pub title: &'a str,
     /// Content type (`Movie`, `TV Show`, …).
     #[serde(rename = "type")]
-    pub content_type: &'static str,
+    pub content_type: Word,
     /// Episode within the season, for episodic types.
     pub episode: Option<i32>,
     /// Season, for episodic types.
     pub season: Option<i32>,
     /// Provider.
-    pub provider: &'static str,
+    pub provider: Word,
     /// Genre.
-    pub genre: &'static str,
+    pub genre: Word,
     /// Release year.
     pub release_year: i32,
     /// Duration in minutes.
     pub duration: i32,
     /// Language (ISO 639-1).
-    pub language: &'static str,
+    pub language: Word,
+    /// Index of the entry in the catalog (the key of its id and title in
+    /// columns written as dictionary keys).
+    #[serde(skip)]
+    pub entry: u32,
 }
 
 /// The user's subscription.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
 pub struct Subscription {
     /// `Basic`, `Standard` or `Premium`.
-    pub plan: &'static str,
+    pub plan: Word,
     /// First day of the subscription; on or before every event of the user.
     pub start_date: Days,
     /// `monthly` or `yearly`.
-    pub billing_cycle: &'static str,
+    pub billing_cycle: Word,
     /// Services linked to the account.
     pub connected_services: ServiceSet,
 }
@@ -335,7 +344,7 @@ pub struct EventDetails {
     /// `100 × play_duration / (60 × duration)`.
     pub play_percentage: f64,
     /// Quality at the end of the playback.
-    pub playback_quality: &'static str,
+    pub playback_quality: Word,
     /// Times playback stalled to buffer.
     pub buffering_incidents: i32,
     /// Speed at the end of the playback.
@@ -345,7 +354,7 @@ pub struct EventDetails {
     /// True exactly when `play_percentage >= 95`.
     pub completed: bool,
     /// `WiFi`, `Mobile`, `Ethernet` or `cable`.
-    pub network_type: &'static str,
+    pub network_type: Word,
     /// Connection bandwidth.
     pub bandwidth: Bandwidth,
 }
@@ -354,7 +363,7 @@ pub struct EventDetails {
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
 pub struct UserAction {
     /// `pause`, `completed`, `change quality` or `playback_speed`.
-    pub action_type: &'static str,
+    pub action_type: Word,
     /// When, within the playback.
     pub timestamp: Micros,
     /// Seconds: the pause's length, or the playback's for `completed`.
@@ -362,9 +371,9 @@ pub struct UserAction {
     /// `Some(true)` on the `completed` action.
     pub completed: Option<bool>,
     /// Quality before a `change quality`.
-    pub old_quality: Option<&'static str>,
+    pub old_quality: Option<Word>,
     /// Quality after a `change quality`; never the old one.
-    pub new_quality: Option<&'static str>,
+    pub new_quality: Option<Word>,
     /// Speed before a `playback_speed` change.
     pub old_speed: Option<f64>,
     /// Speed after a `playback_speed` change; never the old one.
@@ -379,7 +388,11 @@ pub struct Recommendation {
     /// 1-based rank in the list.
     pub position: i32,
     /// `collaborative`, `content_based` or `hybrid`.
-    pub algorithm: &'static str,
+    pub algorithm: Word,
+    /// Index of the content's catalog entry (the key of its id in columns
+    /// written as dictionary keys).
+    #[serde(skip)]
+    pub entry: u32,
     /// Whether the user clicked it.
     pub clicked: bool,
 }
@@ -412,7 +425,7 @@ pub struct Event<'a> {
     /// The content played, browsed or searched for.
     pub content: Content<'a>,
     /// `content_play`, `search` or `browse`.
-    pub event_type: &'static str,
+    pub event_type: Word,
     /// The user's subscription.
     pub user_subscription: Subscription,
     /// Event time.

@@ -222,7 +222,7 @@ pub fn users_batch(world: &World, range: Range<u64>) -> Result<RecordBatch, Erro
         devices.push(user.devices as i32);
     }
     let mut columns = vec![uuid_column(&ids)];
-    columns.extend(location.finish());
+    columns.extend(location.finish()?);
     columns.extend(subscription.finish()?);
     columns.push(Arc::new(Int32Array::from(devices)));
     Ok(RecordBatch::try_new(users_schema(), columns)?)
@@ -237,5 +237,5 @@ pub fn content_batch(world: &World, range: Range<u64>) -> Result<RecordBatch, Er
     for index in range {
         content.push(&world.catalog().content(index as usize));
     }
-    Ok(RecordBatch::try_new(content_schema(), content.finish())?)
+    Ok(RecordBatch::try_new(content_schema(), content.finish()?)?)
 }

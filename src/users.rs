@@ -14,9 +14,9 @@ use crate::model::{
     AppVersion, Days, Device, Location, MAX_DEVICES_PER_USER, OsVersion, ServiceSet, Subscription, Uuid,
 };
 use crate::rng::{KeyedRng, Stream, Weighted, Zipf};
-use crate::vocab::device::{DEVICE_TYPES, PLATFORMS};
-use crate::vocab::places::{City, cities};
-use crate::vocab::{BILLING_CYCLES, CONNECTED_SERVICES, PLAN_WEIGHTS, PLANS};
+use crate::vocab::device::{DEVICE_TYPE, DEVICE_TYPES, MODEL, OS, PLATFORMS, model_key};
+use crate::vocab::places::{self, City, cities};
+use crate::vocab::{BILLING_CYCLE, CONNECTED_SERVICES, PLAN, PLAN_WEIGHTS};
 
 /// Users of one IANA timezone.
 #[derive(Debug)]
@@ -29,7 +29,8 @@ pub struct Zone {
     pub first_user: u64,
     /// Number of users.
     pub users: u64,
-    cities: Vec<&'static City>,
+    /// Indices into the gazetteer ([`cities`]).
+    cities: Vec<usize>,
     city_pick: Weighted,
     activity: Zipf,
 }
@@ -75,15 +76,19 @@ impl Population {
         let total_users = config.user_count();
         // Weight of each city: its country's weight times its share of the country's population.
         let country_total: f64 = config.countries.values().sum();
-        let mut zone_cities: Vec<(&'static str, Vec<(&'static City, f64)>)> = Vec::new();
+        let mut zone_cities: Vec<(&'static str, Vec<(usize, f64)>)> = Vec::new();
         for (code, weight) in &config.countries {
-            let of_country: Vec<&City> = cities().iter().filter(|c| c.country_code == code).collect();
-            let population: f64 = of_country.iter().map(|c| c.population as f64).sum();
-            for city in of_country {
+            let of_country: Vec<(usize, &City)> = cities()
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| c.country_code == code)
+                .collect();
+            let population: f64 = of_country.iter().map(|(_, c)| c.population as f64).sum();
+            for (index, city) in of_country {
                 let w = weight / country_total * city.population as f64 / population;
                 match zone_cities.iter_mut().find(|(name, _)| *name == city.timezone) {
-                    Some((_, list)) => list.push((city, w)),
-                    None => zone_cities.push((city.timezone, vec![(city, w)])),
+                    Some((_, list)) => list.push((index, w)),
+                    None => zone_cities.push((city.timezone, vec![(index, w)])),
                 }
             }
         }
@@ -161,8 +166,8 @@ impl Population {
     pub fn user_in_zone(&self, zone: &Zone, index: u64) -> User {
         let mut rng = KeyedRng::new(self.seed, Stream::User, index);
         let city = zone.cities[zone.city_pick.sample(&mut rng)];
-        let plan = PLANS[self.plans.sample(&mut rng)];
-        let billing_cycle = BILLING_CYCLES[rng.chance(0.25) as usize];
+        let plan = PLAN.word(self.plans.sample(&mut rng));
+        let billing_cycle = BILLING_CYCLE.word(rng.chance(0.25) as usize);
         let mut services = 0u8;
         for bit in 0..CONNECTED_SERVICES.len() {
             if rng.chance(0.3) {
@@ -177,10 +182,10 @@ impl Population {
             index,
             id: Uuid::derive(self.seed, Stream::UserId, index),
             location: Location {
-                country: city.country,
-                city: city.name,
-                region: city.region,
-                timezone: city.timezone,
+                country: places::COUNTRY.word(city),
+                city: places::CITY.word(city),
+                region: places::REGION.word(city),
+                timezone: places::TIMEZONE.word(city),
             },
             subscription: Subscription {
                 plan,
@@ -202,17 +207,19 @@ impl Population {
         );
         let device_type = self.device_types.sample(&mut rng);
         let (weights, ids) = &self.platforms_by_type[device_type];
-        let platform = &PLATFORMS[ids[weights.sample(&mut rng)]];
+        let platform_index = ids[weights.sample(&mut rng)];
+        let platform = &PLATFORMS[platform_index];
         let os = &platform.os;
         let major = rng.range_i32(os.major.0 as i32, os.major.1 as i32) as u8;
         let minor = (os.max_minor > 0).then(|| rng.below(os.max_minor as u32 + 1) as u8);
         let app_version = AppVersion(rng.range_i32(3, 9) as u8, rng.below(6) as u8, rng.below(4) as u8);
+        let model = rng.below(platform.models.len() as u32) as usize;
         let device = Device {
-            device_type: DEVICE_TYPES[device_type],
-            os: os.name,
+            device_type: DEVICE_TYPE.word(device_type),
+            os: OS.word(platform_index),
             os_version: OsVersion { major, minor },
             app_version,
-            model: rng.pick(platform.models),
+            model: MODEL.word(model_key(platform_index, model)),
         };
         (device_type, device)
     }

@@ -220,3 +220,61 @@ fn uncompressed_chunks_match_the_parquet_writer() {
         "{parity:?}"
     );
 }
+
+/// The events of `rows` in batches whose strings of words and catalog
+/// entities are dictionary keys (what the Parquet format is given).
+fn keyed_batches(rows: u64, per_batch: u64) -> Vec<RecordBatch> {
+    use customer_events::columns::{EventColumns, Strings};
+    let world = World::new(Config {
+        rows,
+        ..Config::default()
+    })
+    .expect("valid config");
+    let mut event = customer_events::Event::default();
+    (0..rows)
+        .step_by(per_batch as usize)
+        .map(|start| {
+            let end = (start + per_batch).min(rows);
+            let mut columns = EventColumns::new(Strings::Keys(world.catalog().vocabularies()), (end - start) as usize);
+            for row in start..end {
+                world.fill_event(row, &mut event);
+                columns.push(&event);
+            }
+            columns.finish().expect("batch")
+        })
+        .collect()
+}
+
+#[test]
+fn keyed_events_write_the_bytes_of_text_events() {
+    let text = batches(9_000, 2_500);
+    let keyed = keyed_batches(9_000, 2_500);
+    let dictionaries = keyed[0]
+        .schema()
+        .flattened_fields()
+        .iter()
+        .filter(|f| matches!(f.data_type(), arrow::datatypes::DataType::Dictionary(..)))
+        .count();
+    assert_eq!(dictionaries, 24, "string leaves as keys");
+    let (expected, small) = with_small_limits(&text);
+    let schema = expected.schema();
+    let ours =
+        |compression, string_statistics| OurEncoder::new(schema.clone(), compression, string_statistics).unwrap();
+    let encoders = [
+        ours(Compression::Snappy, false),
+        ours(Compression::None, false),
+        ours(Compression::Zstd(1), false),
+        ours(Compression::Snappy, true),
+    ];
+    let mut cases: Vec<(&str, &RowGroupEncoder)> = vec![("small pages, fallen back dictionaries", &small)];
+    cases.extend(
+        ["snappy", "none", "zstd", "string statistics"]
+            .into_iter()
+            .zip(encoders.iter().map(OurEncoder::chunks)),
+    );
+    for (case, encoder) in cases {
+        let from_keys = encode(encoder, &keyed, 2);
+        assert_eq!(read_selected(from_keys.clone(), None), expected, "{case}: values");
+        assert!(from_keys == encode(encoder, &text, 2), "{case}: the file's bytes");
+    }
+}

@@ -9,7 +9,8 @@
 //!
 //! - [`levels`]: definition and repetition levels, computed once per list or
 //!   struct and shared by all its leaves;
-//! - [`strings`]: string chunks (interned dictionary or PLAIN, v1 pages);
+//! - [`strings`]: string chunks (interned dictionary or PLAIN, v1 pages),
+//!   from Utf8 arrays or from dictionary keys without re-interning;
 //! - [`primitive`]: number, date, timestamp and boolean chunks, through the
 //!   parquet crate's own column writer fed our levels;
 //! - [`chunk_bytes`]: the finished chunks' bytes, held in blocks.

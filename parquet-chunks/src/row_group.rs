@@ -4,6 +4,9 @@
 //! and closes them into an [`EncodedRowGroup`], which is appended to a
 //! [`SerializedFileWriter`] later, in order.
 //!
+//! A batch may give string leaves as dictionary arrays (keys into a
+//! vocabulary) in place of Utf8; the file's schema is the encoder's.
+//!
 //! Row groups are encoded independently (any thread, any order); one writer
 //! per file appends them in row order, so a file's bytes do not depend on
 //! which thread encoded what.
@@ -289,6 +292,15 @@ impl RowGroupEncoder {
         let field = self.schema.field(i);
         let column = batch.column(i);
         Ok(if self.fields[i].iter().all(|k| matches!(k, LeafKind::Arrow)) {
+            // The crate's writer is given the schema's types: string leaves
+            // that came as dictionary arrays are resolved to Utf8 first.
+            let resolved;
+            let column = if column.data_type() == field.data_type() {
+                column
+            } else {
+                resolved = arrow::compute::cast(column, field.data_type())?;
+                &resolved
+            };
             compute_leaves(field, column)?
                 .into_iter()
                 .map(LeafInput::Arrow)
@@ -301,6 +313,13 @@ impl RowGroupEncoder {
     /// Encodes `batch` (of this encoder's schema) into the row group; with
     /// `share`, leaf columns are encoded as rayon tasks that idle workers of
     /// the pool can take.
+    ///
+    /// Any Utf8 leaf of the schema may come as a dictionary array
+    /// (`Dictionary(UInt16 | UInt32 | Int32, Utf8)`, the batch's schema
+    /// saying so): the string chunk writer then takes its keys without
+    /// re-interning the values, and the chunk's bytes are those of the same
+    /// values as Utf8 (a field written by the crate's writer is cast to the
+    /// schema's types first). The file's schema stays this encoder's.
     ///
     /// # Errors
     /// An encoding failure.

@@ -20,8 +20,18 @@
 //! size limit; without a dictionary, PLAIN data pages only, compressed only
 //! if the codec saves an eighth of the first page. Finished chunks are held
 //! in blocks ([`ChunkBytes`]) until their row group is appended.
+//!
+//! A leaf may also come as a dictionary array (`Dictionary(UInt16 | UInt32 |
+//! Int32, Utf8)`): keys into a vocabulary, as a generator that chose each
+//! value from a list writes them. Then a key's value is interned once per
+//! chunk, the first time the key occurs, and every later occurrence costs an
+//! array lookup (key to dictionary entry): no value is hashed or compared
+//! again. Entries still come out in the order values are first used, and a
+//! vocabulary that lists one value under two keys still gets one entry, so
+//! the chunk's bytes are exactly those of the same values given as Utf8.
 
-use arrow::array::{Array, AsArray};
+use arrow::array::{Array, ArrayRef, AsArray, StringArray};
+use arrow::datatypes::{ArrowNativeType, DataType, Int32Type, UInt16Type, UInt32Type};
 use bytes::Bytes;
 use parquet::basic::{Compression as Codec, Encoding, PageType};
 use parquet::column::page::{CompressedPage, Page, PageWriter};
@@ -403,6 +413,94 @@ struct PageBuffer {
     value_bytes: i64,
 }
 
+/// A key of `remap` not yet given a dictionary entry.
+const UNSEEN: u32 = u32::MAX;
+
+/// A leaf's values as the writer reads them.
+enum Values<'a> {
+    /// A Utf8 array: its offsets and bytes.
+    Bytes { offsets: &'a [i32], data: &'a [u8] },
+    /// A dictionary array: keys into a vocabulary of Utf8 values.
+    Keys {
+        keys: Keys<'a>,
+        vocabulary: &'a StringArray,
+    },
+}
+
+/// The key buffer of a dictionary array, of the key types taken.
+enum Keys<'a> {
+    U16(&'a [u16]),
+    U32(&'a [u32]),
+    I32(&'a [i32]),
+}
+
+impl<'a> Values<'a> {
+    fn of(array: &'a ArrayRef) -> Result<Self> {
+        let unsupported = || {
+            ParquetError::General(format!(
+                "a string column chunk takes Utf8 or a dictionary of Utf8 values under UInt16, UInt32 or Int32 keys, not {}",
+                array.data_type()
+            ))
+        };
+        match array.data_type() {
+            DataType::Utf8 => {
+                let array = array.as_string::<i32>();
+                Ok(Values::Bytes {
+                    offsets: array.value_offsets(),
+                    data: array.value_data(),
+                })
+            }
+            DataType::Dictionary(key, value) if **value == DataType::Utf8 => {
+                let (keys, values) = match **key {
+                    DataType::UInt16 => {
+                        let d = array.as_dictionary::<UInt16Type>();
+                        (Keys::U16(d.keys().values()), d.values())
+                    }
+                    DataType::UInt32 => {
+                        let d = array.as_dictionary::<UInt32Type>();
+                        (Keys::U32(d.keys().values()), d.values())
+                    }
+                    DataType::Int32 => {
+                        let d = array.as_dictionary::<Int32Type>();
+                        (Keys::I32(d.keys().values()), d.values())
+                    }
+                    _ => return Err(unsupported()),
+                };
+                if values.null_count() > 0 {
+                    return Err(ParquetError::General(
+                        "the values of a dictionary string column must not be null (null keys are)".into(),
+                    ));
+                }
+                Ok(Values::Keys {
+                    keys,
+                    vocabulary: values.as_string::<i32>(),
+                })
+            }
+            _ => Err(unsupported()),
+        }
+    }
+}
+
+/// Identifies a vocabulary array by its buffers, so the key remap is kept
+/// across the batches of a chunk that share one vocabulary (an `Arc`'d
+/// array handed to every batch) and reset when the vocabulary changes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct VocabularyId {
+    data: usize,
+    offsets: usize,
+    len: usize,
+}
+
+impl VocabularyId {
+    fn of(vocabulary: &StringArray) -> Self {
+        VocabularyId {
+            data: vocabulary.value_data().as_ptr() as usize,
+            offsets: vocabulary.value_offsets().as_ptr() as usize,
+            len: vocabulary.len(),
+        }
+    }
+}
+
 /// Writes one string column chunk of a row group.
 pub struct StringChunkWriter {
     descr: ColumnDescPtr,
@@ -422,6 +520,11 @@ pub struct StringChunkWriter {
     probes: Vec<Key>,
     /// The present values of a nullable leaf's mini-batch.
     present: Vec<u32>,
+    /// For a leaf given as keys: the dictionary entry of each key of the
+    /// vocabulary, or [`UNSEEN`] before the key's first use in this chunk.
+    remap: Vec<u32>,
+    /// Which vocabulary `remap` is for (see [`VocabularyId`]).
+    remap_of: Option<VocabularyId>,
     /// Finished data pages, their row counts and unencoded value bytes.
     pages: Vec<(CompressedPage, usize, i64)>,
     rows: u64,
@@ -457,6 +560,8 @@ impl StringChunkWriter {
             encoded: Vec::new(),
             probes: Vec::new(),
             present: Vec::new(),
+            remap: Vec::new(),
+            remap_of: None,
             pages: Vec::new(),
             rows: 0,
             slots: 0,
@@ -466,13 +571,20 @@ impl StringChunkWriter {
     /// Appends a batch's values of this column.
     ///
     /// # Errors
-    /// A failure to compress a page.
-    ///
-    /// # Panics
-    /// If the leaf is not a Utf8 column.
+    /// A failure to compress a page; a leaf that is neither Utf8 nor a
+    /// dictionary of Utf8 values (without nulls) under UInt16, UInt32 or
+    /// Int32 keys.
     pub fn write(&mut self, leaf: &Leaf) -> Result<()> {
-        let array = leaf.array.as_string::<i32>();
-        let (offsets, data) = (array.value_offsets(), array.value_data());
+        let values = Values::of(&leaf.array)?;
+        if let Values::Keys { vocabulary, .. } = &values {
+            let id = VocabularyId::of(vocabulary);
+            if self.remap_of != Some(id) {
+                self.remap.clear();
+                self.remap.resize(vocabulary.len(), UNSEEN);
+                self.remap_of = Some(id);
+            }
+        }
+        let array = &leaf.array;
         match &leaf.slots {
             None => {
                 let n = array.len();
@@ -480,7 +592,7 @@ impl StringChunkWriter {
                 while i < n {
                     self.check_limits()?;
                     let take = (n - i).min(MINI_BATCH_ROWS).min(self.limits.page_rows - self.page.rows);
-                    self.push_values(offsets, data, i..i + take);
+                    self.push_values(&values, i..i + take);
                     self.page.rows += take;
                     self.page.slots += take;
                     i += take;
@@ -511,12 +623,12 @@ impl StringChunkWriter {
                                 self.page.def.push(def);
                             }
                         }
-                        self.push_values(offsets, data, present.iter().map(|i| *i as usize));
+                        self.push_values(&values, present.iter().map(|i| *i as usize));
                         self.present = present;
                     } else {
                         self.page.def.extend_from_slice(&slots.def[a..b]);
                         let present = index.iter().filter(|i| **i != NO_VALUE);
-                        self.push_values(offsets, data, present.map(|i| *i as usize));
+                        self.push_values(&values, present.map(|i| *i as usize));
                     }
                     self.page.rows += take;
                     self.page.slots += b - a;
@@ -527,9 +639,62 @@ impl StringChunkWriter {
         Ok(())
     }
 
+    /// Appends the values at `rows` of the leaf's array.
+    #[inline]
+    fn push_values(&mut self, values: &Values<'_>, rows: impl Iterator<Item = usize>) {
+        match values {
+            Values::Bytes { offsets, data } => self.push_bytes(offsets, data, rows),
+            Values::Keys { keys, vocabulary } => match keys {
+                Keys::U16(keys) => self.push_keys(keys, vocabulary, rows),
+                Keys::U32(keys) => self.push_keys(keys, vocabulary, rows),
+                Keys::I32(keys) => self.push_keys(keys, vocabulary, rows),
+            },
+        }
+    }
+
+    /// Appends the values at `rows` of keys into `vocabulary`: each key's
+    /// value is interned at its first use in the chunk, later uses are
+    /// looked up in `remap`.
+    #[inline]
+    fn push_keys<K: ArrowNativeType>(
+        &mut self,
+        keys: &[K],
+        vocabulary: &StringArray,
+        rows: impl Iterator<Item = usize>,
+    ) {
+        let (offsets, data) = (vocabulary.value_offsets(), vocabulary.value_data());
+        let span = |k: usize| (offsets[k] as usize, offsets[k + 1] as usize);
+        if self.plain {
+            let plain = &mut self.page.plain;
+            let mut value_bytes = 0;
+            for (start, end) in rows.map(|i| span(keys[i].as_usize())) {
+                plain.extend_from_slice(&((end - start) as u32).to_le_bytes());
+                plain.extend_from_slice(&data[start..end]);
+                value_bytes += end - start;
+            }
+            self.page.value_bytes += value_bytes as i64;
+        } else {
+            let (remap, dictionary, indices) = (&mut self.remap, &mut self.dictionary, &mut self.page.indices);
+            let mut value_bytes = 0;
+            for i in rows {
+                let k = keys[i].as_usize();
+                let mut entry = remap[k];
+                if entry == UNSEEN {
+                    let (start, end) = span(k);
+                    let value = &data[start..end];
+                    entry = dictionary.intern_key(value, &Key::of(value));
+                    remap[k] = entry;
+                }
+                value_bytes += dictionary.keys[entry as usize].len as usize;
+                indices.push(entry);
+            }
+            self.page.value_bytes += value_bytes as i64;
+        }
+    }
+
     /// Appends the values at `rows` of a Utf8 array (its `offsets` and `data`).
     #[inline]
-    fn push_values(&mut self, offsets: &[i32], data: &[u8], rows: impl Iterator<Item = usize>) {
+    fn push_bytes(&mut self, offsets: &[i32], data: &[u8], rows: impl Iterator<Item = usize>) {
         let span = |i: usize| (offsets[i] as usize, offsets[i + 1] as usize);
         if self.plain {
             let plain = &mut self.page.plain;

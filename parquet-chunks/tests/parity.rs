@@ -259,3 +259,127 @@ fn a_field_is_written_whole_by_one_writer() {
     let parity = assert_parity(&encoder, &input, 1, true);
     assert_eq!(parity.other_chunks + parity.string_chunks, 10, "{parity:?}");
 }
+
+/// Two vocabularies of the words of [`nested_batch`], in other orders, with
+/// unused entries and one word (`a`) under two keys.
+fn vocabularies() -> [ArrayRef; 2] {
+    use arrow::array::StringArray;
+    [
+        Arc::new(StringArray::from(vec![
+            "unused", "eeeeeeee", "ccc", "a", "bb", "", "a", "déjà", "zz",
+        ])),
+        Arc::new(StringArray::from(vec!["déjà", "a", "", "bb", "ccc", "eeeeeeee"])),
+    ]
+}
+
+/// `array` with every Utf8 array in it (at any depth) replaced by keys of
+/// type `K` into `vocabulary`, nulls kept. A word listed under two keys
+/// takes them in turn.
+fn keyed<K: arrow::datatypes::ArrowDictionaryKeyType>(array: &ArrayRef, vocabulary: &ArrayRef) -> ArrayRef {
+    use arrow::array::{Array, AsArray, DictionaryArray, ListArray, PrimitiveArray, StructArray};
+    use arrow::datatypes::{ArrowNativeType, Fields};
+    let retyped = |field: &Field, array: &ArrayRef| Arc::new(field.clone().with_data_type(array.data_type().clone()));
+    match array.data_type() {
+        DataType::Utf8 => {
+            let strings = array.as_string::<i32>();
+            let words = vocabulary.as_string::<i32>();
+            let keys: PrimitiveArray<K> = (0..strings.len())
+                .map(|i| {
+                    strings.is_valid(i).then(|| {
+                        let value = strings.value(i);
+                        let matching: Vec<usize> = (0..words.len()).filter(|&k| words.value(k) == value).collect();
+                        K::Native::from_usize(matching[i % matching.len()]).unwrap()
+                    })
+                })
+                .collect();
+            Arc::new(DictionaryArray::<K>::try_new(keys, vocabulary.clone()).unwrap())
+        }
+        DataType::Struct(fields) => {
+            let s = array.as_struct();
+            let children: Vec<ArrayRef> = s.columns().iter().map(|c| keyed::<K>(c, vocabulary)).collect();
+            let fields: Fields = fields.iter().zip(&children).map(|(f, c)| retyped(f, c)).collect();
+            Arc::new(StructArray::try_new(fields, children, s.nulls().cloned()).unwrap())
+        }
+        DataType::List(item) => {
+            let list = array.as_list::<i32>();
+            let values = keyed::<K>(list.values(), vocabulary);
+            let item = retyped(item, &values);
+            Arc::new(ListArray::try_new(item, list.offsets().clone(), values, list.nulls().cloned()).unwrap())
+        }
+        _ => array.clone(),
+    }
+}
+
+/// `batch` with its string leaves as keys of type `K` into `vocabulary`.
+fn keyed_batch<K: arrow::datatypes::ArrowDictionaryKeyType>(batch: &RecordBatch, vocabulary: &ArrayRef) -> RecordBatch {
+    let columns: Vec<ArrayRef> = batch.columns().iter().map(|c| keyed::<K>(c, vocabulary)).collect();
+    let fields: Vec<Field> = batch
+        .schema()
+        .fields()
+        .iter()
+        .zip(&columns)
+        .map(|(f, c)| f.as_ref().clone().with_data_type(c.data_type().clone()))
+        .collect();
+    RecordBatch::try_new(Arc::new(arrow::datatypes::Schema::new(fields)), columns).unwrap()
+}
+
+#[test]
+fn dictionary_keys_write_the_bytes_of_their_values() {
+    use arrow::datatypes::{Int32Type, UInt16Type, UInt32Type};
+    let whole = nested_batch(3_000, 11);
+    let input = vec![
+        nested_batch(1_000, 4),
+        whole.slice(250, 1_700),
+        nested_batch(800, 5).slice(1, 798),
+        whole.slice(0, 1),
+    ];
+    let schema = input[0].schema();
+    let [first, second] = vocabularies();
+    // Batches alternate between the vocabularies, so the key remap is
+    // rebuilt mid-chunk; `as_keys` gives every batch in keys of one type.
+    let as_keys = |key: usize| -> Vec<RecordBatch> {
+        input
+            .iter()
+            .enumerate()
+            .map(|(i, batch)| {
+                let vocabulary = if i % 2 == 0 { &first } else { &second };
+                match key {
+                    0 => keyed_batch::<UInt16Type>(batch, vocabulary),
+                    1 => keyed_batch::<UInt32Type>(batch, vocabulary),
+                    _ => keyed_batch::<Int32Type>(batch, vocabulary),
+                }
+            })
+            .collect()
+    };
+    let expected = arrow::compute::concat_batches(&schema, &input).unwrap();
+    let cases = [
+        // Small pages, and a dictionary limit that sends chunks to PLAIN.
+        (
+            "snappy, small pages",
+            properties(&schema, Codec::SNAPPY, false)
+                .set_data_page_row_count_limit(300)
+                .set_dictionary_page_size_limit(64),
+        ),
+        ("uncompressed", properties(&schema, Codec::UNCOMPRESSED, false)),
+        // The crate's writer takes the strings (cast to Utf8 first).
+        ("string statistics", properties(&schema, Codec::SNAPPY, true)),
+        ("zstd", properties(&schema, Codec::ZSTD(Default::default()), false)),
+    ];
+    for (case, builder) in cases {
+        let encoder = RowGroupEncoder::new(schema.clone(), Arc::new(builder.build())).unwrap();
+        let from_bytes = common::encode(&encoder, &input, 2);
+        // The byte path has the crate's values and metadata.
+        assert_parity(&encoder, &input, 2, false);
+        for key in 0..3 {
+            let keyed = as_keys(key);
+            assert_ne!(keyed[0].schema(), schema, "{case}: the batches hold keys");
+            let from_keys = common::encode(&encoder, &keyed, 2);
+            assert_eq!(
+                common::read(from_keys.clone()),
+                expected,
+                "{case}, key type {key}: values"
+            );
+            assert!(from_keys == from_bytes, "{case}, key type {key}: the file's bytes");
+        }
+    }
+}

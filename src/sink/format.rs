@@ -139,6 +139,16 @@ pub trait Input {
 #[derive(Debug)]
 pub struct Batches;
 
+/// Rows as Arrow batches like [`Batches`], except that the nested events'
+/// string columns of words and catalog entities come as dictionary arrays
+/// (keys into their vocabularies, see
+/// [`Strings::Keys`](crate::columns::Strings)) in place of Utf8: same
+/// values, the batch's schema saying which columns are dictionaries. For a
+/// format that writes dictionaries itself (Parquet); the normalized layout
+/// and the dimension tables come as [`Batches`] give them.
+#[derive(Debug)]
+pub struct KeyedBatches;
+
 /// Rows as [`Event`](crate::model::Event)s, one at a time, for a format
 /// that renders events itself (nested NDJSON, through serde). Only the
 /// nested layout's events table can be given events.

@@ -20,7 +20,7 @@ use parquet::file::writer::SerializedFileWriter;
 pub use parquet_chunks::{EncodedRowGroup, RowGroupInProgress};
 
 use super::destination::{Committed, Destination};
-use super::format::{Batches, FileFormat, TableSpec};
+use super::format::{FileFormat, KeyedBatches, TableSpec};
 use crate::error::Error;
 
 /// A Parquet compression codec, as given to `--compression`.
@@ -164,9 +164,10 @@ impl RowGroupEncoder {
         Ok(self.inner.start()?)
     }
 
-    /// Encodes `batch` (of this encoder's schema) into the row group; with
-    /// `share`, leaf columns are encoded as rayon tasks that idle workers of
-    /// the pool can take.
+    /// Encodes `batch` (of this encoder's schema, string columns possibly
+    /// as dictionaries of it) into the row group; with `share`, leaf
+    /// columns are encoded as rayon tasks that idle workers of the pool can
+    /// take.
     ///
     /// # Errors
     /// [`Error::Parquet`] on an encoding failure.
@@ -198,7 +199,7 @@ pub struct ParquetFormat {
 }
 
 impl FileFormat for ParquetFormat {
-    type Input = Batches;
+    type Input = KeyedBatches;
     type Building = RowGroupInProgress;
     type Group = EncodedRowGroup;
     type File = ParquetFile;

@@ -187,3 +187,15 @@ pub const PREPOSITIONS: [&str; 8] = [
 pub const NUMBERS: [&str; 9] = [
     "Two", "Three", "Four", "Five", "Seven", "Nine", "Ten", "Twelve", "Hundred",
 ];
+
+/// The names of [`CONTENT_TYPES`].
+pub static CONTENT_TYPE: super::Vocabulary = super::Vocabulary::new(|| {
+    static NAMES: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+    NAMES.get_or_init(|| CONTENT_TYPES.iter().map(|t| t.name).collect())
+});
+/// [`PROVIDERS`].
+pub static PROVIDER: super::Vocabulary = super::Vocabulary::new(|| &PROVIDERS);
+/// [`GENRES`].
+pub static GENRE: super::Vocabulary = super::Vocabulary::new(|| &GENRES);
+/// [`LANGUAGES`].
+pub static LANGUAGE: super::Vocabulary = super::Vocabulary::new(|| &LANGUAGES);

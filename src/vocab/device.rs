@@ -164,3 +164,36 @@ pub const NETWORK_WEIGHTS: [[f64; 4]; 4] = [
 
 /// Highest quality level (index into `vocab::QUALITIES`) each device type plays.
 pub const MAX_QUALITY: [usize; 4] = [1, 2, 2, 2];
+
+/// Where each platform's models start in [`MODEL`]'s list.
+const MODEL_OFFSETS: [usize; PLATFORMS.len()] = {
+    let mut offsets = [0; PLATFORMS.len()];
+    let mut i = 1;
+    while i < PLATFORMS.len() {
+        offsets[i] = offsets[i - 1] + PLATFORMS[i - 1].models.len();
+        i += 1;
+    }
+    offsets
+};
+
+/// [`DEVICE_TYPES`].
+pub static DEVICE_TYPE: super::Vocabulary = super::Vocabulary::new(|| &DEVICE_TYPES);
+
+/// The OS of each platform, keyed by the platform's index in [`PLATFORMS`].
+pub static OS: super::Vocabulary = super::Vocabulary::new(|| {
+    static NAMES: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+    NAMES.get_or_init(|| PLATFORMS.iter().map(|p| p.os.name).collect())
+});
+
+/// Every platform's models in platform order (a model on two platforms is
+/// listed twice); see [`model_key`].
+pub static MODEL: super::Vocabulary = super::Vocabulary::new(|| {
+    static NAMES: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+    NAMES.get_or_init(|| PLATFORMS.iter().flat_map(|p| p.models.iter().copied()).collect())
+});
+
+/// The key in [`MODEL`] of model `model` of platform `platform`.
+#[inline]
+pub fn model_key(platform: usize, model: usize) -> usize {
+    MODEL_OFFSETS[platform] + model
+}

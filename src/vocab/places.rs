@@ -27,6 +27,32 @@ pub struct City {
 
 const TABLE: &str = include_str!("cities.csv");
 
+/// One field of every city of [`cities`], by city index.
+fn city_field(field: fn(&City) -> &'static str) -> Vec<&'static str> {
+    cities().iter().map(field).collect()
+}
+
+/// Each city's country name, keyed by city index in [`cities`].
+pub static COUNTRY: super::Vocabulary = super::Vocabulary::new(|| {
+    static WORDS: OnceLock<Vec<&'static str>> = OnceLock::new();
+    WORDS.get_or_init(|| city_field(|c| c.country))
+});
+/// Each city's name, keyed by city index.
+pub static CITY: super::Vocabulary = super::Vocabulary::new(|| {
+    static WORDS: OnceLock<Vec<&'static str>> = OnceLock::new();
+    WORDS.get_or_init(|| city_field(|c| c.name))
+});
+/// Each city's region, keyed by city index.
+pub static REGION: super::Vocabulary = super::Vocabulary::new(|| {
+    static WORDS: OnceLock<Vec<&'static str>> = OnceLock::new();
+    WORDS.get_or_init(|| city_field(|c| c.region))
+});
+/// Each city's timezone, keyed by city index.
+pub static TIMEZONE: super::Vocabulary = super::Vocabulary::new(|| {
+    static WORDS: OnceLock<Vec<&'static str>> = OnceLock::new();
+    WORDS.get_or_init(|| city_field(|c| c.timezone))
+});
+
 /// The countries of the original module, with their default share of users.
 pub const DEFAULT_COUNTRY_WEIGHTS: [(&str, f64); 8] = [
     ("US", 0.40),
