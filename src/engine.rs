@@ -696,7 +696,13 @@ impl<'a, F: FileFormat> Run<'a, F> {
         journal: Option<Journal>,
         kept_bytes: u64,
     ) -> Result<BTreeMap<usize, Vec<Entry>>, Error> {
-        let window = pool.current_num_threads() * 2;
+        // An upload's parts in flight already give the writer slack, and a
+        // store slower than the workers would keep the whole window of
+        // encoded groups alive: one group per worker is enough there.
+        let window = match self.store {
+            Some(_) => pool.current_num_threads(),
+            None => pool.current_num_threads() * 2,
+        };
         let (sender, receiver) = mpsc::sync_channel::<Sent<F::Group>>(window);
         let next = AtomicUsize::new(0);
         let gate = Gate::default();

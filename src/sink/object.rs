@@ -394,7 +394,7 @@ pub struct Upload {
     output: Arc<ObjectOutput>,
     relative: String,
     location: PathBuf,
-    /// Bytes not sent yet (less than a part, but for one large write).
+    /// Bytes not sent yet (less than a part).
     buffer: Vec<u8>,
     /// The multipart upload, once the first part is sent.
     upload: Option<Box<dyn MultipartUpload>>,
@@ -440,7 +440,7 @@ impl Upload {
         while self.in_flight.len() >= PARTS_IN_FLIGHT {
             self.wait_oldest()?;
         }
-        let part = std::mem::replace(&mut self.buffer, Vec::with_capacity(PART_BYTES));
+        let part = std::mem::take(&mut self.buffer);
         let upload = self.upload.as_mut().expect("started above");
         let sending = upload.put_part(PutPayload::from(Bytes::from(part)));
         self.in_flight.push(self.output.runtime.spawn(sending));
@@ -477,15 +477,21 @@ impl Write for Upload {
         Ok(bytes.len())
     }
 
-    fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
+    fn write_all(&mut self, mut bytes: &[u8]) -> io::Result<()> {
         self.checksum.update(bytes);
         self.bytes += bytes.len() as u64;
-        if self.buffer.capacity() == 0 {
-            self.buffer.reserve(PART_BYTES.max(bytes.len()));
-        }
-        self.buffer.extend_from_slice(bytes);
-        if self.buffer.len() >= PART_BYTES {
-            self.send_part()?;
+        // Parts of exactly PART_BYTES, each in one allocation that the
+        // upload then owns: a file holds at most PARTS_IN_FLIGHT + 1 parts.
+        while !bytes.is_empty() {
+            if self.buffer.capacity() == 0 {
+                self.buffer = Vec::with_capacity(PART_BYTES);
+            }
+            let (now, rest) = bytes.split_at((PART_BYTES - self.buffer.len()).min(bytes.len()));
+            self.buffer.extend_from_slice(now);
+            bytes = rest;
+            if self.buffer.len() == PART_BYTES {
+                self.send_part()?;
+            }
         }
         Ok(())
     }
