@@ -366,7 +366,16 @@ pub fn run(cli: Cli, cancel: &Cancel) -> Result<(), Error> {
             Ok(())
         }
         Command::Commit(args) => {
-            match parts::commit(&args.out)? {
+            let store = if customer_events::sink::object::is_object_url(&args.out) {
+                Some(customer_events::sink::object::ObjectOutput::open(&args.out)?)
+            } else {
+                None
+            };
+            let place = match &store {
+                Some(store) => parts::Place::Store(store),
+                None => parts::Place::Folder(&args.out),
+            };
+            match parts::commit(place)? {
                 Committed::Now { parts } => eprintln!("committed {parts} parts in {}", args.out.display()),
                 Committed::Already => eprintln!("{} is already committed", args.out.display()),
             }

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Condvar, Mutex, mpsc};
+use std::sync::{Arc, Condvar, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use arrow::array::RecordBatch;
@@ -28,13 +28,15 @@ use crate::error::Error;
 use crate::model::Event;
 use crate::normalize::{content_batch, content_schema, event_table_schemas, split, users_batch, users_schema};
 use crate::schema::event_schema;
-use crate::sink::destination::destination;
+use crate::sink::destination::{Destination, destination};
 use crate::sink::format::{Batches, Events, FileFormat, Input, KeyedBatches, TableSpec};
 use crate::sink::ipc::IpcFormat;
 use crate::sink::journal::{self, Entry, Journal};
+use crate::sink::lock::lock_name;
 use crate::sink::ndjson::{NdjsonBatches, NdjsonEvents};
+use crate::sink::object::{self, ObjectOutput};
 use crate::sink::parquet::{Compression, ParquetFormat};
-use crate::sink::parts::{self, PartOf};
+use crate::sink::parts::{self, PartOf, Place};
 use crate::sink::{
     FileSlot, Format, Layout, Manifest, PartitionBy, Source, WrittenFile, crc32_text, finish_folder, lock_folder,
     plan_files, prepare_folder,
@@ -127,6 +129,11 @@ impl OutputOptions {
             threads: None,
             part: None,
         }
+    }
+
+    /// Whether the output is object storage (`s3://…`, `gs://…`, `az://…`, `file://…`).
+    pub fn is_object_store(&self) -> bool {
+        object::is_object_url(&self.out)
     }
 
     /// Whether the output is discarded (`--out null:`).
@@ -223,6 +230,14 @@ impl OutputOptions {
             return Err(Error::Option {
                 flag: "--resume",
                 message: "null: writes no files to resume; leave out --resume".into(),
+            });
+        }
+        if self.resume && self.is_object_store() {
+            return Err(Error::Option {
+                flag: "--resume",
+                message: "resuming is for local folders; run again with --overwrite (object storage keeps no \
+                          partial objects, so only whole files are written again)"
+                    .into(),
             });
         }
         if self.threads == Some(0) {
@@ -560,23 +575,38 @@ pub fn generate_with<F: FileFormat>(
         None => slots,
     };
     let mut run = Run::<F>::plan(&world, options, compression, slots, cancel)?;
-    // The folder is locked before anything in it is read or written, and the
-    // lock is held until the run ends, complete or not (dropping it removes it).
-    let lock = if options.is_null() {
-        None
+    // The folder (or prefix) is locked before anything in it is read or
+    // written, and the lock is held until the run ends, complete or not
+    // (dropping it removes it).
+    let store = if options.is_object_store() {
+        Some(Arc::new(ObjectOutput::open(&options.out)?))
     } else {
-        Some(match options.part {
-            Some(part) if !options.resume => {
-                let lock = lock_folder(&options.out, false)?;
-                parts::prepare_folder_for_part(&options.out, &run.slots, part, options.overwrite)?;
-                lock
-            }
-            _ => prepare_folder(&options.out, options.overwrite, options.resume)?,
-        })
+        None
     };
+    let mut store_lock = None;
+    let mut lock = None;
+    match (&store, options.part) {
+        _ if options.is_null() => {}
+        (Some(store), Some(part)) => {
+            let taken = object::StoreLock::acquire(store, &lock_name(Some(part)))?;
+            parts::prepare_prefix_for_part(store, &run.slots, part, options.overwrite)?;
+            store_lock = Some(taken);
+        }
+        (Some(store), None) => store_lock = Some(object::prepare(store, options.overwrite)?),
+        (None, Some(part)) if !options.resume => {
+            let taken = lock_folder(&options.out, &lock_name(Some(part)), false)?;
+            parts::prepare_folder_for_part(&options.out, &run.slots, part, options.overwrite)?;
+            lock = Some(taken);
+        }
+        (None, _) => lock = Some(prepare_folder(&options.out, options.overwrite, options.resume)?),
+    }
     if let Some(lock) = &lock {
         run.run_id = lock.run_id().to_string();
     }
+    if let Some(lock) = &store_lock {
+        run.run_id = lock.run_id().to_string();
+    }
+    run.store = store.clone();
     let output = serde_json::to_value(options).expect("options serialize");
     let identity = journal::identity(world.config(), &output);
     let done = if options.resume {
@@ -586,7 +616,7 @@ pub fn generate_with<F: FileFormat>(
     };
     let todo = crate::resume::pending_slots(&run.slots, &done);
     run.write_only(&todo);
-    let journal = if options.is_null() {
+    let journal = if options.is_null() || store.is_some() {
         None
     } else {
         if options.resume {
@@ -618,7 +648,19 @@ pub fn generate_with<F: FileFormat>(
     let mut by_slot = done;
     by_slot.extend(written);
     let entries: Vec<Entry> = by_slot.into_values().flatten().collect();
-    finish_manifest(&world, options, &output, entries, rows, started, &run.run_id)
+    let summary = finish_manifest(
+        &world,
+        options,
+        store.as_deref(),
+        &output,
+        entries,
+        rows,
+        started,
+        &run.run_id,
+    );
+    // The writer's destinations are gone; the lock goes before the runtime.
+    drop((lock, store_lock, run));
+    summary
 }
 
 /// A planned run: the tables' formats, the file slots and the row groups.
@@ -630,6 +672,8 @@ struct Run<'a, F> {
     tables: Tables<F>,
     /// The id of the folder's lock, carried by the staged file names.
     run_id: String,
+    /// The object store when `out` is one (files are uploads, not local files).
+    store: Option<Arc<ObjectOutput>>,
     slots: Vec<FileSlot>,
     /// Every row group, in row order.
     groups: Vec<PlannedGroup>,
@@ -666,6 +710,7 @@ impl<'a, F: FileFormat> Run<'a, F> {
             cancel,
             tables,
             run_id: String::new(),
+            store: None,
             slots,
             groups,
         })
@@ -695,7 +740,13 @@ impl<'a, F: FileFormat> Run<'a, F> {
         journal: Option<Journal>,
         kept_bytes: u64,
     ) -> Result<BTreeMap<usize, Vec<Entry>>, Error> {
-        let window = pool.current_num_threads() * 2;
+        // An upload's parts in flight already give the writer slack, and a
+        // store slower than the workers would keep the whole window of
+        // encoded groups alive: one group per worker is enough there.
+        let window = match self.store {
+            Some(_) => pool.current_num_threads(),
+            None => pool.current_num_threads() * 2,
+        };
         let (sender, receiver) = mpsc::sync_channel::<Sent<F::Group>>(window);
         let next = AtomicUsize::new(0);
         let gate = Gate::default();
@@ -787,9 +838,11 @@ fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool, Error> {
 
 /// Writes the manifest and `_SUCCESS`, or a part's manifest, and removes
 /// the journal (not for `null:`); sums up the run of `rows` events.
+#[allow(clippy::too_many_arguments)]
 fn finish_manifest(
     world: &World,
     options: &OutputOptions,
+    store: Option<&ObjectOutput>,
     output: &serde_json::Value,
     entries: Vec<Entry>,
     rows: u64,
@@ -815,13 +868,23 @@ fn finish_manifest(
             parts: options.part.map(|p| p.parts),
             part: options.part.map(|p| p.part),
         };
-        match options.part {
-            Some(part) => {
-                parts::finish_part(&options.out, &manifest, part)?;
+        let place = match store {
+            Some(store) => Place::Store(store),
+            None => Place::Folder(&options.out),
+        };
+        match (options.part, store) {
+            (Some(part), _) => {
+                parts::finish_part(place, &manifest, part)?;
             }
-            None => finish_folder(&options.out, &manifest, run_id)?,
+            (None, Some(store)) => object::finish(
+                store,
+                &serde_json::to_string_pretty(&manifest).expect("manifest serializes"),
+            )?,
+            (None, None) => finish_folder(&options.out, &manifest, run_id)?,
         }
-        journal::remove(&options.out)?;
+        if store.is_none() {
+            journal::remove(&options.out)?;
+        }
     }
     Ok(Summary {
         rows,
@@ -886,10 +949,11 @@ impl<F: FileFormat> Writer<'_, '_, F> {
             .iter()
             .zip(self.run.tables.of(planned.source))
             .map(|(path, format)| {
-                Ok((
-                    format.open(destination(&self.run.options.out, path, &self.run.run_id)?)?,
-                    0,
-                ))
+                let destination: Box<dyn Destination> = match &self.run.store {
+                    Some(store) => Box::new(store.upload(path)),
+                    None => destination(&self.run.options.out, path, &self.run.run_id)?,
+                };
+                Ok((format.open(destination)?, 0))
             })
             .collect::<Result<_, Error>>()?;
         Ok(OpenSlot { slot, files, cells: 0 })

@@ -257,3 +257,28 @@ fn normalized_parts_equal_a_single_run() {
     assert_eq!(names(&expected), names(&got));
     assert!(expected == got, "normalized parts differ from a single run");
 }
+
+#[test]
+fn parts_running_at_once_into_one_folder_equal_a_single_run() {
+    // Each part holds its own lock, so none is refused; the last to finish commits.
+    let dir = tempfile::tempdir().unwrap();
+    let (full, parts) = (dir.path().join("full"), dir.path().join("parts"));
+    generate(&full, NESTED, &[]);
+    let running: Vec<_> = (1..=3)
+        .map(|k| {
+            let mut args = vec!["generate".to_string(), "--out".into(), parts.to_str().unwrap().into()];
+            args.extend(NESTED.iter().map(|a| a.to_string()));
+            args.extend(["--parts".into(), "3".into(), "--part".into(), k.to_string()]);
+            std::process::Command::new(env!("CARGO_BIN_EXE_customer-events"))
+                .args(&args)
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in running {
+        let output = child.wait_with_output().unwrap();
+        assert!(output.status.success(), "{}", stderr(&output));
+    }
+    assert_eq!(tree(&parts), tree(&full));
+}

@@ -37,6 +37,40 @@ pub struct LockHolder {
     pub since: String,
 }
 
+impl LockHolder {
+    /// This process, now, with a new run id.
+    pub fn new() -> Self {
+        Self {
+            run_id: new_run_id(),
+            host: host_name(),
+            pid: std::process::id(),
+            since: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        }
+    }
+}
+
+impl Default for LockHolder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The lock's name for a run: [`LOCK_FILE`] for a whole run, and for part
+/// K of N its own `.customer-events.part-0000K-of-0000N.lock`, so the parts
+/// of a dataset write into one folder or prefix at once (their files never
+/// overlap) while a second run of the same part is refused.
+pub fn lock_name(part: Option<super::parts::PartOf>) -> String {
+    match part {
+        None => LOCK_FILE.to_string(),
+        Some(of) => format!(".customer-events.part-{:05}-of-{:05}.lock", of.part, of.parts),
+    }
+}
+
+/// Whether `name` (a file at the top of an output folder) is a lock of this tool.
+pub fn is_lock_name(name: &str) -> bool {
+    name == LOCK_FILE || (name.starts_with(".customer-events.part-") && name.ends_with(".lock"))
+}
+
 /// The lock of an output folder, held until dropped.
 #[derive(Debug)]
 pub struct FolderLock {
@@ -55,13 +89,16 @@ impl FolderLock {
     /// the command that clears it when that run is dead; [`Error::Output`]
     /// when the folder is not writable.
     pub fn acquire(out: &Path, take_stale: bool) -> Result<Self, Error> {
-        let path = out.join(LOCK_FILE);
-        let holder = LockHolder {
-            run_id: new_run_id(),
-            host: host_name(),
-            pid: std::process::id(),
-            since: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        };
+        Self::acquire_named(out, LOCK_FILE, take_stale)
+    }
+
+    /// Takes the lock `name` of `out` (see [`lock_name`]), as [`FolderLock::acquire`].
+    ///
+    /// # Errors
+    /// As [`FolderLock::acquire`].
+    pub fn acquire_named(out: &Path, name: &str, take_stale: bool) -> Result<Self, Error> {
+        let path = out.join(name);
+        let holder = LockHolder::new();
         let output_error = |message: String| Error::Output {
             path: out.to_path_buf(),
             message,
@@ -69,7 +106,7 @@ impl FolderLock {
         if take_stale && is_stale(&path) {
             // Renaming is atomic: of two runs taking over the same stale
             // lock, one renames it and the other then meets the winner's.
-            let set_aside = out.join(format!("{LOCK_FILE}.stale-{}", holder.run_id));
+            let set_aside = out.join(format!("{name}.stale-{}", holder.run_id));
             if fs::rename(&path, &set_aside).is_ok() {
                 let _ = fs::remove_file(&set_aside);
             }

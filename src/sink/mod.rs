@@ -15,6 +15,7 @@ pub mod ipc;
 pub mod journal;
 pub mod lock;
 pub mod ndjson;
+pub mod object;
 pub mod parquet;
 pub mod parts;
 
@@ -342,7 +343,7 @@ fn plan_removal(out: &Path) -> Result<Removal, String> {
             let kind = entry
                 .file_type()
                 .map_err(|e| format!("cannot be read at {} ({e})", path.display()))?;
-            if prefix.is_empty() && name == lock::LOCK_FILE {
+            if prefix.is_empty() && lock::is_lock_name(&name) {
                 continue;
             }
             if kind.is_dir() && is_our_folder(&name) {
@@ -370,13 +371,13 @@ fn plan_removal(out: &Path) -> Result<Removal, String> {
     Ok(removal)
 }
 
-/// Creates `out` if missing and takes its lock (refused while another run
-/// holds it; a dead run's lock is taken over only with `take_stale`, for
-/// `--resume`), before anything in it is read or written.
+/// Creates `out` if missing and takes its lock `name` ([`lock::lock_name`]:
+/// refused while another run holds it; a dead run's lock is taken over only
+/// with `take_stale`, for `--resume`), before anything in it is read or written.
 ///
 /// # Errors
 /// [`Error::Output`] naming the folder, or the lock's holder, and the fix.
-pub fn lock_folder(out: &Path, take_stale: bool) -> Result<FolderLock, Error> {
+pub fn lock_folder(out: &Path, name: &str, take_stale: bool) -> Result<FolderLock, Error> {
     let output_error = |message: String| Error::Output {
         path: out.to_path_buf(),
         message,
@@ -385,7 +386,7 @@ pub fn lock_folder(out: &Path, take_stale: bool) -> Result<FolderLock, Error> {
         return Err(output_error("is a file, not a folder; choose another --out".into()));
     }
     fs::create_dir_all(out).map_err(|e| output_error(format!("cannot be created ({e}); choose another --out")))?;
-    FolderLock::acquire(out, take_stale)
+    FolderLock::acquire_named(out, name, take_stale)
 }
 
 /// Makes `out` ready for a run and takes its lock: the folder is created if
@@ -404,10 +405,13 @@ pub fn prepare_folder(out: &Path, overwrite: bool, resume: bool) -> Result<Folde
         path: out.to_path_buf(),
         message,
     };
-    let lock = lock_folder(out, resume)?;
+    let lock = lock_folder(out, lock::LOCK_FILE, resume)?;
     let mut entries = fs::read_dir(out)
         .map_err(|e| output_error(format!("cannot be read ({e}); choose another --out")))?
-        .filter(|e| e.as_ref().map_or(true, |e| e.file_name() != lock::LOCK_FILE));
+        .filter(|e| {
+            e.as_ref()
+                .map_or(true, |e| !lock::is_lock_name(&e.file_name().to_string_lossy()))
+        });
     if let Some(entry) = entries.next().filter(|_| !resume) {
         entry.map_err(|e| output_error(format!("cannot be read ({e})")))?;
         if !overwrite {

@@ -9,7 +9,8 @@
 //! `_manifest.json` for its share, plus `parts` and `part`. [`commit`]
 //! merges the part manifests into the `_manifest.json` a single run writes,
 //! byte for byte, removes `_parts/` and writes `_SUCCESS`; the last part to
-//! finish calls it itself.
+//! finish calls it itself. A [`Place`] is where the parts are: a local
+//! folder or a prefix of an object store.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -17,12 +18,117 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::object::ObjectOutput;
 use super::{FileSlot, Manifest, WrittenFile, write_atomically};
 use crate::config::Config;
 use crate::error::Error;
 
 /// The folder of the part manifests, inside the output folder.
 pub const PARTS_FOLDER: &str = "_parts";
+
+/// Where a dataset's files and part manifests are.
+#[derive(Clone, Copy, Debug)]
+pub enum Place<'a> {
+    /// A local folder.
+    Folder(&'a Path),
+    /// A prefix of an object store.
+    Store(&'a ObjectOutput),
+}
+
+impl Place<'_> {
+    /// The folder or URL, for messages.
+    fn name(&self) -> PathBuf {
+        match self {
+            Place::Folder(out) => out.to_path_buf(),
+            Place::Store(output) => output.url().to_path_buf(),
+        }
+    }
+
+    fn output_error(&self, message: String) -> Error {
+        Error::Output {
+            path: self.name(),
+            message,
+        }
+    }
+
+    /// The text of `relative`, `None` if it is missing.
+    fn read(&self, relative: &str) -> Result<Option<String>, Error> {
+        match self {
+            Place::Folder(out) => {
+                let path = out.join(relative);
+                match fs::read_to_string(&path) {
+                    Ok(text) => Ok(Some(text)),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                    Err(e) => Err(Error::io(&path, e)),
+                }
+            }
+            Place::Store(output) => Ok(output
+                .read(relative)?
+                .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())),
+        }
+    }
+
+    /// Writes `relative` whole (a staged file renamed, or one object).
+    fn write(&self, relative: &str, bytes: &[u8]) -> Result<(), Error> {
+        match self {
+            Place::Folder(out) => write_atomically(&out.join(relative), bytes, &staging_id()),
+            Place::Store(output) => output.put(relative, bytes),
+        }
+    }
+
+    /// The size of `relative`, `None` if it is missing.
+    fn size(&self, relative: &str) -> Result<Option<u64>, Error> {
+        match self {
+            Place::Folder(out) => Ok(fs::metadata(out.join(relative)).map(|m| m.len()).ok()),
+            Place::Store(output) => output.size(relative),
+        }
+    }
+
+    /// The names (not paths) in `_parts/`.
+    fn part_names(&self) -> Result<Vec<String>, Error> {
+        match self {
+            Place::Folder(out) => {
+                let folder = out.join(PARTS_FOLDER);
+                let entries = match fs::read_dir(&folder) {
+                    Ok(entries) => entries,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+                    Err(e) => return Err(Error::io(&folder, e)),
+                };
+                entries
+                    .map(|entry| {
+                        entry
+                            .map(|e| e.file_name().to_string_lossy().into_owned())
+                            .map_err(|e| Error::io(&folder, e))
+                    })
+                    .collect()
+            }
+            Place::Store(output) => Ok(output
+                .list(PARTS_FOLDER)?
+                .into_iter()
+                .filter_map(|o| o.strip_prefix(&format!("{PARTS_FOLDER}/")).map(str::to_string))
+                .collect()),
+        }
+    }
+
+    /// Removes `_parts/` and what it holds.
+    fn remove_parts(&self) -> Result<(), Error> {
+        match self {
+            Place::Folder(out) => {
+                let parts_folder = out.join(PARTS_FOLDER);
+                match fs::remove_dir_all(&parts_folder) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::io(&parts_folder, e)),
+                    _ => Ok(()),
+                }
+            }
+            Place::Store(output) => {
+                for name in self.part_names()? {
+                    output.delete(&format!("{PARTS_FOLDER}/{name}"))?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
 
 /// Which part of how many a run writes (1-based, like tpchgen-cli).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -159,6 +265,44 @@ pub fn prepare_folder_for_part(out: &Path, slots: &[FileSlot], part: PartOf, ove
     Ok(())
 }
 
+/// [`prepare_folder_for_part`] for a prefix of an object store (no folder
+/// to create or probe: the part's lock object was just written).
+///
+/// # Errors
+/// [`Error::Output`] naming the prefix or the object; a failed request's error.
+pub fn prepare_prefix_for_part(
+    output: &ObjectOutput,
+    slots: &[FileSlot],
+    part: PartOf,
+    overwrite: bool,
+) -> Result<(), Error> {
+    let manifest = part.manifest_path();
+    let own = slots
+        .iter()
+        .flat_map(|s| s.paths.iter().map(String::as_str))
+        .chain([manifest.as_str()]);
+    let markers = overwrite
+        .then_some(["_SUCCESS", "_manifest.json"])
+        .into_iter()
+        .flatten();
+    for relative in markers.chain(own) {
+        if output.size(relative)?.is_none() {
+            continue;
+        }
+        if !overwrite {
+            return Err(Error::Output {
+                path: output.url().to_path_buf(),
+                message: format!(
+                    "already holds {relative}, which part {} of {} writes; pass --overwrite to replace it",
+                    part.part, part.parts
+                ),
+            });
+        }
+        output.delete(relative)?;
+    }
+    Ok(())
+}
+
 /// Renders a manifest as it is written to disk.
 fn render(manifest: &Manifest<'_>) -> String {
     serde_json::to_string_pretty(manifest).expect("manifest serializes")
@@ -169,12 +313,8 @@ fn render(manifest: &Manifest<'_>) -> String {
 ///
 /// # Errors
 /// [`Error::Io`] when it cannot be written; [`commit`]'s errors.
-pub fn finish_part(out: &Path, manifest: &Manifest<'_>, part: PartOf) -> Result<bool, Error> {
-    write_atomically(
-        &out.join(part.manifest_path()),
-        render(manifest).as_bytes(),
-        &staging_id(),
-    )?;
+pub fn finish_part(out: Place<'_>, manifest: &Manifest<'_>, part: PartOf) -> Result<bool, Error> {
+    out.write(&part.manifest_path(), render(manifest).as_bytes())?;
     let present = part_manifests(out)?;
     let all = (1..=part.parts).all(|k| {
         present.iter().any(|(of, _)| {
@@ -185,7 +325,17 @@ pub fn finish_part(out: &Path, manifest: &Manifest<'_>, part: PartOf) -> Result<
         })
     });
     if all && present.len() == part.parts as usize {
-        commit(out)?;
+        if let Err(e) = commit(out) {
+            // Parts that finish together both commit, and the same bytes:
+            // one may remove `_parts/` under the other, which then finishes
+            // from the merged manifest (or finds the dataset committed).
+            if part_manifests(out)?.is_empty() {
+                std::thread::sleep(std::time::Duration::from_millis(200));
+                commit(out)?;
+                return Ok(true);
+            }
+            return Err(e);
+        }
         return Ok(true);
     }
     Ok(false)
@@ -197,22 +347,14 @@ fn staging_id() -> String {
     super::lock::new_run_id()
 }
 
-/// The part manifests in `out/_parts`, by part number.
-fn part_manifests(out: &Path) -> Result<Vec<(PartOf, PathBuf)>, Error> {
-    let folder = out.join(PARTS_FOLDER);
-    let mut found = Vec::new();
-    let entries = match fs::read_dir(&folder) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(found),
-        Err(e) => return Err(Error::io(&folder, e)),
-    };
-    for entry in entries {
-        let entry = entry.map_err(|e| Error::io(&folder, e))?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if let Some(of) = parse_manifest_name(&name) {
-            found.push((of, entry.path()));
-        }
-    }
+/// The part manifests in `out/_parts`, by part number, with their paths
+/// relative to `out`.
+fn part_manifests(out: Place<'_>) -> Result<Vec<(PartOf, String)>, Error> {
+    let mut found: Vec<(PartOf, String)> = out
+        .part_names()?
+        .into_iter()
+        .filter_map(|name| parse_manifest_name(&name).map(|of| (of, format!("{PARTS_FOLDER}/{name}"))))
+        .collect();
     found.sort_by_key(|(of, _)| (of.parts, of.part));
     Ok(found)
 }
@@ -261,27 +403,24 @@ pub enum Committed {
 /// # Errors
 /// [`Error::Output`] naming the missing parts, the first key two parts
 /// disagree on, or a missing or resized file; [`Error::Io`] on a write failure.
-pub fn commit(out: &Path) -> Result<Committed, Error> {
-    let output_error = |message: String| Error::Output {
-        path: out.to_path_buf(),
-        message,
-    };
-    if !out.is_dir() {
+pub fn commit(out: Place<'_>) -> Result<Committed, Error> {
+    let output_error = |message: String| out.output_error(message);
+    if let Place::Folder(folder) = out
+        && !folder.is_dir()
+    {
         return Err(output_error("is not a folder".into()));
     }
-    let manifest_path = out.join("_manifest.json");
     let found = part_manifests(out)?;
     if found.is_empty() {
-        if out.join("_SUCCESS").exists() {
+        if out.size("_SUCCESS")?.is_some() {
             return Ok(Committed::Already);
         }
-        if manifest_path.exists() {
+        if let Some(text) = out.read("_manifest.json")? {
             // Stopped between removing `_parts/` and writing `_SUCCESS`.
-            let text = fs::read_to_string(&manifest_path).map_err(|e| Error::io(&manifest_path, e))?;
             let merged: PartlessManifest = serde_json::from_str(&text)
                 .map_err(|e| output_error(format!("_manifest.json cannot be read ({e})")))?;
             check_files(out, &merged.files)?;
-            write_atomically(&out.join("_SUCCESS"), b"", &staging_id())?;
+            out.write("_SUCCESS", b"")?;
             return Ok(Committed::Now { parts: 0 });
         }
         return Err(output_error(format!(
@@ -309,7 +448,9 @@ pub fn commit(out: &Path) -> Result<Committed, Error> {
     }
     let mut manifests = Vec::with_capacity(found.len());
     for (of, path) in &found {
-        let text = fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = out
+            .read(path)?
+            .ok_or_else(|| output_error(format!("{path} went missing during the commit")))?;
         let manifest: PartManifest = serde_json::from_str(&text)
             .map_err(|e| output_error(format!("{} cannot be read ({e})", of.manifest_path())))?;
         if (manifest.parts, manifest.part) != (of.parts, of.part) {
@@ -355,17 +496,12 @@ pub fn commit(out: &Path) -> Result<Committed, Error> {
     check_files(out, &files)?;
     let rows = manifests.iter().map(|(_, m)| m.rows).sum();
     let cells = manifests.iter().map(|(_, m)| m.cells).sum();
-    write_atomically(
-        &manifest_path,
+    out.write(
+        "_manifest.json",
         render(&manifest_of(first, &config, &files, rows, cells, None)).as_bytes(),
-        &staging_id(),
     )?;
-    let parts_folder = out.join(PARTS_FOLDER);
-    match fs::remove_dir_all(&parts_folder) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(Error::io(&parts_folder, e)),
-        _ => {}
-    }
-    write_atomically(&out.join("_SUCCESS"), b"", &staging_id())?;
+    out.remove_parts()?;
+    out.write("_SUCCESS", b"")?;
     Ok(Committed::Now { parts })
 }
 
@@ -401,14 +537,13 @@ struct PartlessManifest {
 }
 
 /// Every file of `files` must exist under `out` with its size.
-fn check_files(out: &Path, files: &[WrittenFile]) -> Result<(), Error> {
+fn check_files(out: Place<'_>, files: &[WrittenFile]) -> Result<(), Error> {
     for file in files {
-        let path = out.join(&file.path);
-        let size = fs::metadata(&path).map(|m| m.len()).ok();
+        let size = out.size(&file.path)?;
         if size != Some(file.bytes) {
             let found = size.map_or("is missing".to_string(), |s| format!("has {s} bytes"));
             return Err(Error::Output {
-                path: out.to_path_buf(),
+                path: out.name(),
                 message: format!(
                     "{} {found} where its part manifest says {} bytes; copy it again or run its part again",
                     file.path, file.bytes
