@@ -173,6 +173,22 @@ fn append_refuses_tables_it_did_not_write() {
         "--events-per-day",
     );
 
+    // Tables live in local folders so far: object storage is refused before
+    // anything is written (no credentials are needed to be refused).
+    refused(
+        &[
+            "generate",
+            "--table",
+            "delta",
+            "--events-per-day",
+            "1k",
+            "--out",
+            "s3://bucket/table",
+        ],
+        "local folders",
+    );
+    refused(&["append", "s3://bucket/table"], "local folders");
+
     let table = tmp.path().join("t");
     create(&table, "2026-03-02", "1");
     let t = table.to_str().unwrap();

@@ -104,6 +104,12 @@ pub fn create_delta(
             "a Delta table is written in one run into a new folder; leave out --parts, --resume and --overwrite",
         );
     }
+    if crate::sink::object::is_object_url(&options.out) {
+        return refuse(
+            "Delta tables are written to local folders so far; write the table to a folder, \
+             or leave out --table to write a plain dataset to object storage",
+        );
+    }
     if options.is_null() {
         return refuse("a Delta table needs a folder; pass --out DIR");
     }
@@ -171,6 +177,11 @@ pub fn append_delta(
         path: table.to_path_buf(),
         message,
     };
+    if crate::sink::object::is_object_url(table) {
+        return Err(refuse(
+            "is in object storage; append grows Delta tables in local folders so far".into(),
+        ));
+    }
     let store = LocalStore::new(table);
     let state = delta::read_log(&store, table)?.ok_or_else(|| {
         refuse("has no Delta log (_delta_log/); create the table with `generate --table delta`".into())
