@@ -93,7 +93,7 @@ run_timed() {
 }
 
 parquet_bytes() {
-  find "$1" -type f -name '*.parquet' -printf '%s\n' 2>/dev/null | awk '{ s += $1 } END { printf "%d\n", s }'
+  find "$1" -type f -name '*.parquet' -printf '%s\n' 2>/dev/null | awk '{ s += $1 } END { printf "%.0f\n", s }'
 }
 
 # The exact cell count from our summary line ("... (7,485,186 cells) ..."), or nothing.
