@@ -369,49 +369,35 @@ fn encode_group<F: FileFormat>(
     })
 }
 
-impl Input for Batches {
-    type Rows<'a> = RecordBatch;
+/// [`Input`] for the two batch inputs, which differ only in whether the
+/// nested events' strings come as dictionary keys.
+macro_rules! batch_input {
+    ($input:ty, keyed: $keyed:expr) => {
+        impl Input for $input {
+            type Rows<'a> = RecordBatch;
 
-    fn count(batch: &RecordBatch) -> u64 {
-        batch.num_rows() as u64
-    }
+            fn count(batch: &RecordBatch) -> u64 {
+                batch.num_rows() as u64
+            }
 
-    fn produce<A>(
-        world: &World,
-        layout: Layout,
-        source: Source,
-        rows: Range<u64>,
-        share: bool,
-        add: A,
-    ) -> Result<(u64, u64), Error>
-    where
-        A: for<'a> FnMut(&[RecordBatch]) -> Result<(), Error> + Send,
-    {
-        produce_batches(world, layout, source, rows, share, false, add)
-    }
+            fn produce<A>(
+                world: &World,
+                layout: Layout,
+                source: Source,
+                rows: Range<u64>,
+                share: bool,
+                add: A,
+            ) -> Result<(u64, u64), Error>
+            where
+                A: for<'a> FnMut(&[RecordBatch]) -> Result<(), Error> + Send,
+            {
+                produce_batches(world, layout, source, rows, share, $keyed, add)
+            }
+        }
+    };
 }
-
-impl Input for KeyedBatches {
-    type Rows<'a> = RecordBatch;
-
-    fn count(batch: &RecordBatch) -> u64 {
-        batch.num_rows() as u64
-    }
-
-    fn produce<A>(
-        world: &World,
-        layout: Layout,
-        source: Source,
-        rows: Range<u64>,
-        share: bool,
-        add: A,
-    ) -> Result<(u64, u64), Error>
-    where
-        A: for<'a> FnMut(&[RecordBatch]) -> Result<(), Error> + Send,
-    {
-        produce_batches(world, layout, source, rows, share, true, add)
-    }
-}
+batch_input!(Batches, keyed: false);
+batch_input!(KeyedBatches, keyed: true);
 
 /// Generates sub-batches of [`SUB_BATCH_ROWS`] (nested events with their
 /// strings as keys if `keyed`). With `share`, sub-batch k + 1 is generated

@@ -236,14 +236,7 @@ pub fn prepare_folder_for_part(out: &Path, slots: &[FileSlot], part: PartOf, ove
         return Err(output_error("is a file, not a folder; choose another --out".into()));
     }
     let manifest = part.manifest_path();
-    let own = slots
-        .iter()
-        .flat_map(|s| s.paths.iter().map(String::as_str))
-        .chain([manifest.as_str()]);
-    let markers = overwrite
-        .then_some(["_manifest.json", "_SUCCESS"])
-        .into_iter()
-        .flatten();
+    let (own, markers) = paths_of_part(slots, &manifest, overwrite);
     for relative in own.chain(markers) {
         let path = out.join(relative);
         if !path.exists() {
@@ -277,15 +270,9 @@ pub fn prepare_prefix_for_part(
     overwrite: bool,
 ) -> Result<(), Error> {
     let manifest = part.manifest_path();
-    let own = slots
-        .iter()
-        .flat_map(|s| s.paths.iter().map(String::as_str))
-        .chain([manifest.as_str()]);
-    let markers = overwrite
-        .then_some(["_SUCCESS", "_manifest.json"])
-        .into_iter()
-        .flatten();
-    for relative in markers.chain(own) {
+    let (own, markers) = paths_of_part(slots, &manifest, overwrite);
+    // `_SUCCESS` goes first, so the prefix stops looking complete at once.
+    for relative in markers.rev().chain(own) {
         if output.size(relative)?.is_none() {
             continue;
         }
@@ -301,6 +288,28 @@ pub fn prepare_prefix_for_part(
         output.delete(relative)?;
     }
     Ok(())
+}
+
+/// The paths a part writes (its files, then its manifest `manifest`), and
+/// with `overwrite` the dataset's markers a rerun must clear
+/// (`_manifest.json`, `_SUCCESS`).
+fn paths_of_part<'a>(
+    slots: &'a [FileSlot],
+    manifest: &'a str,
+    overwrite: bool,
+) -> (
+    impl Iterator<Item = &'a str>,
+    impl DoubleEndedIterator<Item = &'a str>,
+) {
+    let own = slots
+        .iter()
+        .flat_map(|s| s.paths.iter().map(String::as_str))
+        .chain([manifest]);
+    let markers = overwrite
+        .then_some(["_manifest.json", "_SUCCESS"])
+        .into_iter()
+        .flatten();
+    (own, markers)
 }
 
 /// Renders a manifest as it is written to disk.
