@@ -297,10 +297,7 @@ fn paths_of_part<'a>(
     slots: &'a [FileSlot],
     manifest: &'a str,
     overwrite: bool,
-) -> (
-    impl Iterator<Item = &'a str>,
-    impl DoubleEndedIterator<Item = &'a str>,
-) {
+) -> (impl Iterator<Item = &'a str>, impl DoubleEndedIterator<Item = &'a str>) {
     let own = slots
         .iter()
         .flat_map(|s| s.paths.iter().map(String::as_str))
