@@ -60,7 +60,8 @@ pub enum Command {
 /// Flags of `append`.
 #[derive(Debug, Args)]
 pub struct AppendArgs {
-    /// The table's folder (the --out of `generate --table delta`).
+    /// The table's folder or object store prefix (the --out of `generate --table delta`:
+    /// DIR, s3://BUCKET/PREFIX, gs://…, az://…).
     pub table: PathBuf,
     /// Days to add after the table's last day.
     #[arg(long, default_value_t = 7)]
@@ -189,7 +190,8 @@ pub struct GenerateArgs {
     pub resume: bool,
     /// Write a lakehouse table: `delta` writes the Parquet files plus a Delta Lake log
     /// (_delta_log/) whose version 0 records the seed, world options and last day; grow it with
-    /// `customer-events append`. Needs --events-per-day.
+    /// `customer-events append`. Needs --events-per-day. --out may be a folder or an object store
+    /// prefix.
     #[arg(long, value_parser = PossibleValuesParser::new(["delta"]), value_name = "FORMAT")]
     pub table: Option<String>,
     /// No progress bar and no summary line.

@@ -173,22 +173,6 @@ fn append_refuses_tables_it_did_not_write() {
         "--events-per-day",
     );
 
-    // Tables live in local folders so far: object storage is refused before
-    // anything is written (no credentials are needed to be refused).
-    refused(
-        &[
-            "generate",
-            "--table",
-            "delta",
-            "--events-per-day",
-            "1k",
-            "--out",
-            "s3://bucket/table",
-        ],
-        "local folders",
-    );
-    refused(&["append", "s3://bucket/table"], "local folders");
-
     let table = tmp.path().join("t");
     create(&table, "2026-03-02", "1");
     let t = table.to_str().unwrap();
@@ -223,4 +207,64 @@ fn append_refuses_tables_it_did_not_write() {
     run_ok(&["append", t, "--days", "2", "--quiet"]);
     assert!(table.join("_delta_log/00000000000000000002.json").is_file());
     assert!(table.join("event_date=2026-03-04").is_dir());
+}
+
+/// The actions of a commit without what differs from run to run: the
+/// commit's time, the table's id and creation time, the files' times.
+fn settled(mut actions: Vec<Value>) -> Vec<Value> {
+    for action in &mut actions {
+        if let Some(info) = action.get_mut("commitInfo") {
+            info["timestamp"] = Value::Null;
+        }
+        if let Some(metadata) = action.get_mut("metaData") {
+            metadata["id"] = Value::Null;
+            metadata["createdTime"] = Value::Null;
+        }
+        if let Some(add) = action.get_mut("add") {
+            add["modificationTime"] = Value::Null;
+        }
+    }
+    actions
+}
+
+/// A table written through the object store code path (a `file://` URL:
+/// staged objects copied into place, commits put-if-absent, statistics read
+/// by ranges) holds the same files and the same log as one written to a
+/// folder; it is refused a second creation, and it can be appended to.
+#[test]
+fn a_table_in_an_object_store_equals_one_in_a_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (folder, objects) = (tmp.path().join("folder"), tmp.path().join("objects"));
+    std::fs::create_dir(&objects).unwrap();
+    let url = format!("file://{}", objects.display());
+    for table in [folder.to_str().unwrap(), url.as_str()] {
+        create(Path::new(table), "2026-03-02", "2");
+        run_ok(&["append", table, "--days", "2", "--quiet", "--threads", "2"]);
+    }
+    assert!(tree(&folder).len() > 4);
+    let files = |dir: &Path| -> Vec<(String, Vec<u8>)> {
+        tree(dir)
+            .into_iter()
+            .filter(|(p, _)| p.starts_with("event_date="))
+            .collect()
+    };
+    assert!(
+        files(&objects) == files(&folder),
+        "the object store's days differ from the folder's"
+    );
+    for version in [0, 1] {
+        assert_eq!(settled(actions(&objects, version)), settled(actions(&folder, version)));
+    }
+    // Nothing but the days and the log: no staging objects, no lock left.
+    let names: Vec<String> = std::fs::read_dir(&objects)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.starts_with("event_date="))
+        .collect();
+    assert_eq!(names, ["_delta_log"]);
+
+    let out = run(&["generate", "--table", "delta", "--events-per-day", "1k", "--out", &url]);
+    let message = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{message}");
+    assert!(message.contains("already a Delta table"), "{message}");
 }

@@ -195,6 +195,13 @@ impl ObjectOutput {
         PathBuf::from(format!("{}/{relative}", self.url))
     }
 
+    /// The local path of `relative` when the store is a local folder
+    /// (`file://`), whose emptied directories a caller may want gone.
+    pub fn local_path(&self, relative: &str) -> Option<PathBuf> {
+        let root = self.url.strip_prefix("file://")?;
+        Some(Path::new(root).join(relative))
+    }
+
     /// The URL of the prefix.
     pub fn url(&self) -> &Path {
         Path::new(&self.url)
@@ -313,6 +320,26 @@ impl ObjectOutput {
             Err(object_store::Error::AlreadyExists { .. }) => Ok(false),
             Err(e) => Err(self.error(relative, e)),
         }
+    }
+
+    /// The bytes `range` of `relative`.
+    ///
+    /// # Errors
+    /// As a failed request (a missing object is one).
+    pub fn read_range(&self, relative: &str, range: std::ops::Range<u64>) -> Result<Bytes, Error> {
+        self.block_on(self.store.get_range(&self.path(relative), range))
+            .map_err(|e| self.error(relative, e))
+    }
+
+    /// Copies the object `from` to `to` inside the store (the store copies;
+    /// the bytes do not pass through this process). An object at `to` is
+    /// replaced.
+    ///
+    /// # Errors
+    /// As a failed request.
+    pub fn copy(&self, from: &str, to: &str) -> Result<(), Error> {
+        self.block_on(self.store.copy(&self.path(from), &self.path(to)))
+            .map_err(|e| self.error(from, e))
     }
 
     /// Deletes `relative` (no error if it is gone).

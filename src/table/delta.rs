@@ -12,11 +12,11 @@
 //! DuckDB readers.
 
 use std::collections::BTreeMap;
-use std::fs::File;
 use std::path::Path;
 
 use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use parquet::file::metadata::ParquetMetaDataReader;
+use parquet::file::reader::ChunkReader;
 use parquet::file::statistics::Statistics;
 use serde_json::{Map, Value, json};
 
@@ -96,11 +96,13 @@ fn timestamp_text(micros: i64, round_up: bool) -> String {
 /// `--string-statistics`), the string bounds the footer lacks read back from
 /// those columns of the file.
 ///
+/// `open` opens the file (a local file, or an object read by ranges); it is
+/// called again to read the string columns.
+///
 /// # Errors
 /// [`Error::Io`] or [`Error::Parquet`] when the footer cannot be read.
-pub fn file_stats(path: &Path) -> Result<Value, Error> {
-    let file = File::open(path).map_err(|e| Error::io(path, e))?;
-    let metadata = ParquetMetaDataReader::new().parse_and_finish(&file)?;
+pub fn file_stats<R: ChunkReader + 'static>(open: impl Fn() -> Result<R, Error>) -> Result<Value, Error> {
+    let metadata = ParquetMetaDataReader::new().parse_and_finish(&open()?)?;
     let schema = metadata.file_metadata().schema_descr();
     let (mut min_values, mut max_values, mut null_count) = (Map::new(), Map::new(), Map::new());
     let mut unbounded_strings = Vec::new();
@@ -158,7 +160,7 @@ pub fn file_stats(path: &Path) -> Result<Value, Error> {
         }
     }
     if !unbounded_strings.is_empty() {
-        for (name, (min, max)) in string_bounds(path, &metadata, &unbounded_strings)? {
+        for (name, (min, max)) in string_bounds(open()?, &metadata, &unbounded_strings)? {
             min_values.insert(name.clone(), json!(min));
             max_values.insert(name, json!(max));
         }
@@ -172,9 +174,9 @@ pub fn file_stats(path: &Path) -> Result<Value, Error> {
 }
 
 /// The minimum and maximum of the top-level string columns `leaves` of the
-/// Parquet file at `path`, read back from the file (only those columns).
-fn string_bounds(
-    path: &Path,
+/// Parquet file `file`, read back from the file (only those columns).
+fn string_bounds<R: ChunkReader + 'static>(
+    file: R,
     metadata: &parquet::file::metadata::ParquetMetaData,
     leaves: &[usize],
 ) -> Result<BTreeMap<String, (String, String)>, Error> {
@@ -182,7 +184,6 @@ fn string_bounds(
     use parquet::arrow::ProjectionMask;
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
-    let file = File::open(path).map_err(|e| Error::io(path, e))?;
     let mask = ProjectionMask::leaves(metadata.file_metadata().schema_descr(), leaves.iter().copied());
     let reader = ParquetRecordBatchReaderBuilder::try_new(file)?
         .with_projection(mask)

@@ -1,14 +1,26 @@
-//! The few file operations a table's log needs, behind one seam: read a
-//! file, write a file only if it does not exist yet (the commit of a
-//! version), and list a folder. [`LocalStore`] implements them on a local
-//! folder; an object store implements the same three (a conditional put for
-//! [`TableStore::put_if_absent`]).
+//! The few file operations a table needs, behind one seam: for its log,
+//! read a file, write a file only if it does not exist yet (the commit of a
+//! version) and list a folder; for a window's data, the statistics of a
+//! staged file, moving a staged day folder into the table, and removing
+//! what a window that did not commit left. [`LocalStore`] implements them on
+//! a local folder (a rename moves a folder), [`ObjectTableStore`] under a
+//! prefix of an object store (a conditional put commits, the store copies
+//! the staged objects).
 
 use std::fs;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use parquet::errors::ParquetError;
+use parquet::file::reader::{ChunkReader, Length};
+use serde_json::Value;
 
 use crate::error::Error;
+use crate::sink::lock::{FolderLock, LOCK_FILE};
+use crate::sink::object::{ObjectOutput, StoreLock};
+use crate::table::delta;
 
 /// Where a table's log lives. Paths are relative to the table's root and
 /// use `/`.
@@ -33,6 +45,44 @@ pub trait TableStore {
     /// # Errors
     /// [`Error::Io`] when it exists but cannot be listed.
     fn list(&self, prefix: &str) -> Result<Vec<String>, Error>;
+
+    /// Whether anything is in `folder` (also: whether the table's root holds
+    /// anything, for `""`).
+    ///
+    /// # Errors
+    /// [`Error::Io`] when it exists but cannot be listed.
+    fn holds_anything(&self, folder: &str) -> Result<bool, Error>;
+
+    /// The `--out` (a path or a URL) of the engine's run that writes `folder`.
+    fn out(&self, folder: &str) -> PathBuf;
+
+    /// The table's writer lock, held while a window is written, so that two
+    /// writers never stage the same days at once.
+    ///
+    /// # Errors
+    /// [`Error::Output`] naming the holder when another run holds it.
+    fn lock(&self) -> Result<Box<dyn std::any::Any>, Error>;
+
+    /// The Delta statistics of the Parquet file `path` (see [`delta::file_stats`]).
+    ///
+    /// # Errors
+    /// [`Error::Io`] or [`Error::Parquet`] when it cannot be read.
+    fn file_stats(&self, path: &str) -> Result<Value, Error>;
+
+    /// Moves the files `files` (paths relative to folder `from`) under
+    /// folder `to`, which holds nothing yet.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when one cannot be moved.
+    fn move_files(&self, from: &str, to: &str, files: &[String]) -> Result<(), Error>;
+
+    /// Removes the files `files` and then, once empty, the folders that held
+    /// them (best effort: what a window that did not commit moved in).
+    fn remove_files(&self, files: &[String]);
+
+    /// Removes folder `folder` with everything in it (best effort: a
+    /// window's staging folder, which holds only what its run wrote).
+    fn remove_folder(&self, folder: &str);
 }
 
 /// A table in a local folder.
@@ -99,6 +149,231 @@ impl TableStore for LocalStore {
         }
         names.sort();
         Ok(names)
+    }
+
+    fn holds_anything(&self, folder: &str) -> Result<bool, Error> {
+        let folder = self.root.join(folder);
+        match fs::read_dir(&folder) {
+            Ok(mut entries) => Ok(entries.next().is_some()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(Error::io(folder, e)),
+        }
+    }
+
+    fn out(&self, folder: &str) -> PathBuf {
+        self.root.join(folder)
+    }
+
+    fn lock(&self) -> Result<Box<dyn std::any::Any>, Error> {
+        fs::create_dir_all(&self.root).map_err(|e| Error::io(&self.root, e))?;
+        Ok(Box::new(FolderLock::acquire_named(&self.root, LOCK_FILE, false)?))
+    }
+
+    fn file_stats(&self, path: &str) -> Result<Value, Error> {
+        let path = self.root.join(path);
+        delta::file_stats(|| fs::File::open(&path).map_err(|e| Error::io(&path, e)))
+    }
+
+    fn move_files(&self, from: &str, to: &str, _files: &[String]) -> Result<(), Error> {
+        // The folder moves whole: one rename, refused by the file system if
+        // `to` appeared meanwhile.
+        let (from, to) = (self.root.join(from), self.root.join(to));
+        fs::rename(&from, &to).map_err(|e| Error::io(to, e))
+    }
+
+    fn remove_files(&self, files: &[String]) {
+        let mut folders = std::collections::BTreeSet::new();
+        for file in files {
+            let path = self.root.join(file);
+            let _ = fs::remove_file(&path);
+            if let Some(parent) = path.parent() {
+                folders.insert(parent.to_path_buf());
+            }
+        }
+        for folder in folders {
+            let _ = fs::remove_dir(folder);
+        }
+    }
+
+    fn remove_folder(&self, folder: &str) {
+        let _ = fs::remove_dir_all(self.root.join(folder));
+    }
+}
+
+/// A table under a prefix of an object store (`s3://bucket/table`, …).
+#[derive(Debug)]
+pub struct ObjectTableStore {
+    output: Arc<ObjectOutput>,
+}
+
+impl ObjectTableStore {
+    /// The table under the prefix `url` (configured from the environment,
+    /// as `--out` is).
+    ///
+    /// # Errors
+    /// As [`ObjectOutput::open`].
+    pub fn open(url: &Path) -> Result<Self, Error> {
+        Ok(Self {
+            output: Arc::new(ObjectOutput::open(url)?),
+        })
+    }
+}
+
+impl TableStore for ObjectTableStore {
+    fn read(&self, path: &str) -> Result<Option<Vec<u8>>, Error> {
+        self.output.read(path)
+    }
+
+    fn put_if_absent(&self, path: &str, bytes: &[u8]) -> Result<bool, Error> {
+        self.output.create(path, bytes)
+    }
+
+    fn list(&self, prefix: &str) -> Result<Vec<String>, Error> {
+        let folder = format!("{}/", prefix.trim_end_matches('/'));
+        Ok(self
+            .output
+            .list(prefix)?
+            .into_iter()
+            .filter_map(|object| object.strip_prefix(&folder).map(str::to_string))
+            .filter(|name| !name.contains('/'))
+            .collect())
+    }
+
+    fn holds_anything(&self, folder: &str) -> Result<bool, Error> {
+        Ok(!self.output.list(folder)?.is_empty())
+    }
+
+    fn out(&self, folder: &str) -> PathBuf {
+        self.output.url_of(folder)
+    }
+
+    fn lock(&self) -> Result<Box<dyn std::any::Any>, Error> {
+        Ok(Box::new(StoreLock::acquire(&self.output, LOCK_FILE)?))
+    }
+
+    fn file_stats(&self, path: &str) -> Result<Value, Error> {
+        let size = self.output.size(path)?.ok_or_else(|| {
+            Error::io(
+                self.output.url_of(path),
+                std::io::Error::new(std::io::ErrorKind::NotFound, "the staged object is gone"),
+            )
+        })?;
+        delta::file_stats(|| {
+            Ok(ObjectFile {
+                output: Arc::clone(&self.output),
+                path: path.to_string(),
+                size,
+            })
+        })
+    }
+
+    fn move_files(&self, from: &str, to: &str, files: &[String]) -> Result<(), Error> {
+        // Objects do not move: each is copied by the store, then the staged
+        // one is deleted. The table's lock keeps other writers of this tool
+        // out of `to` meanwhile.
+        for file in files {
+            let (staged, placed) = (format!("{from}/{file}"), format!("{to}/{file}"));
+            self.output.copy(&staged, &placed)?;
+            self.output.delete(&staged)?;
+        }
+        Ok(())
+    }
+
+    fn remove_files(&self, files: &[String]) {
+        for file in files {
+            let _ = self.output.delete(file);
+        }
+    }
+
+    fn remove_folder(&self, folder: &str) {
+        if let Ok(objects) = self.output.list(folder) {
+            for object in objects {
+                let _ = self.output.delete(&object);
+            }
+        }
+        // A `file://` store leaves the emptied directories behind.
+        if let Some(path) = self.output.local_path(folder) {
+            let _ = fs::remove_dir_all(path);
+        }
+    }
+}
+
+/// A Parquet object read by ranges, for its footer and a few columns: the
+/// parquet crate asks for byte ranges ([`ChunkReader::get_bytes`]) and for
+/// readers from an offset ([`ChunkReader::get_read`], a page header at a
+/// time), each served by ranged GETs.
+struct ObjectFile {
+    output: Arc<ObjectOutput>,
+    path: String,
+    size: u64,
+}
+
+/// Bytes fetched per request by a reader from an offset.
+const READ_AHEAD: u64 = 64 << 10;
+
+impl ObjectFile {
+    fn range(&self, start: u64, end: u64) -> parquet::errors::Result<Bytes> {
+        if end > self.size || start > end {
+            return Err(ParquetError::EOF(format!(
+                "bytes {start}..{end} of {}, which holds {}",
+                self.path, self.size
+            )));
+        }
+        self.output
+            .read_range(&self.path, start..end)
+            .map_err(|e| ParquetError::External(Box::new(e)))
+    }
+}
+
+impl Length for ObjectFile {
+    fn len(&self) -> u64 {
+        self.size
+    }
+}
+
+impl ChunkReader for ObjectFile {
+    type T = ObjectFileReader;
+
+    fn get_read(&self, start: u64) -> parquet::errors::Result<ObjectFileReader> {
+        Ok(ObjectFileReader {
+            file: ObjectFile {
+                output: Arc::clone(&self.output),
+                path: self.path.clone(),
+                size: self.size,
+            },
+            offset: start,
+            buffer: Bytes::new(),
+        })
+    }
+
+    fn get_bytes(&self, start: u64, length: usize) -> parquet::errors::Result<Bytes> {
+        self.range(start, start + length as u64)
+    }
+}
+
+/// A sequential reader of an [`ObjectFile`] from an offset, fetching
+/// [`READ_AHEAD`] bytes at a time as it is read.
+struct ObjectFileReader {
+    file: ObjectFile,
+    /// The offset of `buffer`'s end in the object.
+    offset: u64,
+    buffer: Bytes,
+}
+
+impl Read for ObjectFileReader {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        if self.buffer.is_empty() {
+            let end = (self.offset + READ_AHEAD).min(self.file.size);
+            if self.offset >= end {
+                return Ok(0);
+            }
+            self.buffer = self.file.range(self.offset, end).map_err(std::io::Error::other)?;
+            self.offset = end;
+        }
+        let n = out.len().min(self.buffer.len());
+        out[..n].copy_from_slice(&self.buffer[..n]);
+        self.buffer = self.buffer.slice(n..);
+        Ok(n)
     }
 }
 

@@ -22,10 +22,9 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 from deltalake import DeltaTable
 
+from delta_window import FIRST_DAYS, MORE_DAYS, START, WORLD
+
 BINARY, WORK = sys.argv[1], Path(sys.argv[2])
-WORLD = ["--events-per-day", "3000", "--seed", "5", "--users", "2000",
-         "--row-group-rows", "1000", "--max-rows-per-file", "2000"]
-START, FIRST_DAYS, MORE_DAYS = "2026-05-04", 3, 4
 
 failures = []
 

@@ -14,9 +14,10 @@ from pathlib import Path
 import duckdb
 import duckdb_extension_delta
 
+from delta_window import FIRST_DAYS
+
 WORK = Path(sys.argv[1])
 table, whole = WORK / "delta-table", WORK / "delta-whole"
-FIRST_DAYS = 3
 
 failures = []
 
