@@ -69,6 +69,14 @@ pub struct AppendArgs {
     /// Worker threads [default: one per core]. The output does not depend on it.
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Split the window's files into N parts, one run each (e.g. one per machine); needs --part.
+    /// Every part of a window runs before the last one to finish commits the version.
+    #[arg(long, value_name = "N", requires = "part")]
+    pub parts: Option<u32>,
+    /// Write only part K (1..=N) of --parts into the window's staging folder; the last part to
+    /// finish commits the version.
+    #[arg(long, value_name = "K", requires = "parts")]
+    pub part: Option<u32>,
     /// No progress bar and no summary line.
     #[arg(long, short)]
     pub quiet: bool,
@@ -358,7 +366,11 @@ pub fn run(cli: Cli, cancel: &Cancel) -> Result<(), Error> {
         Command::Verify(args) => run_verify(&args),
         Command::Append(args) => {
             let bar = progress_bar(0, args.quiet);
-            let commit = table::append_delta(&args.table, args.days, args.threads, &Bar(bar.clone()), cancel);
+            let part = match (args.parts, args.part) {
+                (Some(parts), Some(part)) => Some(PartOf::new(parts, part)?),
+                _ => None,
+            };
+            let commit = table::append_delta(&args.table, args.days, args.threads, part, &Bar(bar.clone()), cancel);
             bar.finish_and_clear();
             report_commit(&commit?, &args.table, args.quiet);
             Ok(())
@@ -403,9 +415,25 @@ fn progress_bar(rows: u64, quiet: bool) -> ProgressBar {
     bar
 }
 
-/// The one-line summary of a table commit.
+/// The one-line summary of a table commit (or of a part's run).
 fn report_commit(commit: &table::TableCommit, table: &std::path::Path, quiet: bool) {
-    if !quiet {
+    if !quiet && !commit.committed {
+        eprintln!(
+            "staged a part of version {} of the Delta table {}: {} events in {} files ({}) in {:.1} s; {}",
+            commit.version,
+            table.display(),
+            with_thousands(commit.summary.rows),
+            commit.summary.files.len(),
+            human_bytes(commit.summary.bytes),
+            commit.summary.elapsed.as_secs_f64(),
+            if commit.staged_whole {
+                "every part is staged, and another run holding the table's lock commits the version \
+                 (if none does, rerun any part)"
+            } else {
+                "the last part to finish commits the version"
+            }
+        );
+    } else if !quiet {
         eprintln!(
             "committed version {} of the Delta table {}: {} events of {} ..= {} in {} files ({}) in {:.1} s",
             commit.version,

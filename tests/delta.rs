@@ -268,3 +268,99 @@ fn a_table_in_an_object_store_equals_one_in_a_folder() {
     assert_eq!(out.status.code(), Some(2), "{message}");
     assert!(message.contains("already a Delta table"), "{message}");
 }
+
+/// A window written in parts (`--parts 3`, run in any order, into a folder
+/// or an object store) is committed once, by the last part to finish, as
+/// the same version a single run commits: same files, same log.
+#[test]
+fn a_window_in_parts_is_committed_once_by_its_last_part() {
+    let tmp = tempfile::tempdir().unwrap();
+    let single = tmp.path().join("single");
+    create(&single, "2026-03-02", "3");
+    run_ok(&["append", single.to_str().unwrap(), "--days", "2", "--quiet"]);
+
+    let (folder, objects) = (tmp.path().join("folder"), tmp.path().join("objects"));
+    std::fs::create_dir(&objects).unwrap();
+    let url = format!("file://{}", objects.display());
+    for (table, root) in [(folder.to_str().unwrap(), &folder), (url.as_str(), &objects)] {
+        for part in ["2", "3", "1"] {
+            let mut args = vec![
+                "generate",
+                "--table",
+                "delta",
+                "--start",
+                "2026-03-02",
+                "--days",
+                "3",
+                "--quiet",
+                "--parts",
+                "3",
+                "--part",
+                part,
+                "--out",
+                table,
+            ];
+            args.extend_from_slice(&WORLD);
+            run_ok(&args);
+            let committed = root.join("_delta_log/00000000000000000000.json").is_file();
+            assert_eq!(
+                committed,
+                part == "1",
+                "after part {part}, version 0 committed: {committed}"
+            );
+        }
+        // The last part finds the table locked (as if another run were
+        // committing, which then died): it stages its files and leaves the
+        // commit; a rerun of any part commits the window.
+        let lock = root.join(".customer-events.lock");
+        for (part, threads) in [("1", "1"), ("2", "3"), ("1", "2")] {
+            if part == "2" {
+                std::fs::copy(root.join("_delta_log/00000000000000000000.json"), &lock).unwrap();
+            }
+            let out = run(&[
+                "append",
+                table,
+                "--days",
+                "2",
+                "--parts",
+                "2",
+                "--part",
+                part,
+                "--threads",
+                threads,
+            ]);
+            let message = String::from_utf8_lossy(&out.stderr);
+            assert!(out.status.success(), "{message}");
+            let _ = std::fs::remove_file(&lock);
+            let committed = root.join("_delta_log/00000000000000000001.json").is_file();
+            assert_eq!(committed, message.contains("committed version 1"), "{message}");
+            if part == "2" {
+                assert!(!committed && message.contains("every part is staged"), "{message}");
+            }
+        }
+        assert!(root.join("_delta_log/00000000000000000001.json").is_file());
+        let days = |dir: &Path| -> Vec<(String, Vec<u8>)> {
+            tree(dir)
+                .into_iter()
+                .filter(|(p, _)| p.starts_with("event_date="))
+                .collect()
+        };
+        assert!(
+            days(root) == days(&single),
+            "{table}: the parts' days differ from single runs'"
+        );
+        for version in [0, 1] {
+            assert_eq!(
+                settled(actions(root, version)),
+                settled(actions(&single, version)),
+                "{table}"
+            );
+        }
+        let names: Vec<String> = std::fs::read_dir(root)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| !n.starts_with("event_date="))
+            .collect();
+        assert_eq!(names, ["_delta_log"], "{table}: staging left behind");
+    }
+}

@@ -30,8 +30,10 @@ use crate::config::Config;
 use crate::engine::{self, OutputOptions, Progress, Summary};
 use crate::error::Error;
 use crate::schema::{SCHEMA_VERSION, event_schema};
+use crate::sink::lock::LOCK_FILE;
 use crate::sink::parquet::Compression;
-use crate::sink::{Format, Layout, PartitionBy};
+use crate::sink::parts::PartOf;
+use crate::sink::{Format, Layout, MANIFEST_FILE, PartitionBy, SUCCESS_FILE, WrittenFile};
 use delta::{AddedFile, TableMetadata};
 use store::{LocalStore, ObjectTableStore, TableStore};
 
@@ -58,14 +60,24 @@ struct FileOptions {
     string_statistics: bool,
 }
 
-/// What a commit added to a table.
+/// What a run added to a table.
 #[derive(Debug)]
 pub struct TableCommit {
-    /// The version committed.
+    /// The version committed (or, for a part whose window is not complete
+    /// yet, the version the window will be).
     pub version: u64,
+    /// Whether this run committed the version: true but for a part
+    /// (`--parts`) that is not the last one to finish, whose files wait in
+    /// the window's staging folder for the others.
+    pub committed: bool,
+    /// For a part that did not commit: whether every part of the window is
+    /// staged (another run holds the table's lock, and commits it; if none
+    /// does, rerunning any part commits it).
+    pub staged_whole: bool,
     /// The window's first and last day.
     pub days: (NaiveDate, NaiveDate),
-    /// The window's run (its files relative to the table's root).
+    /// The files committed (the whole window's, relative to the table's
+    /// root), or the part's run.
     pub summary: Summary,
 }
 
@@ -80,9 +92,12 @@ fn now_millis() -> i64 {
 /// with version 0 of the log recording the seed, the world options, the
 /// file options, the schema version and the last day.
 ///
+/// With `options.part`, writes that part of the window into its staging
+/// folder; the last part to finish commits the version.
+///
 /// # Errors
 /// [`Error::Option`] for options a table cannot have (another format or
-/// layout, `--parts`, `--resume`, `--overwrite`, no `events_per_day`),
+/// layout, `--resume`, `--overwrite`, no `events_per_day`),
 /// [`Error::Output`] for a folder that is not empty, and the run's own.
 pub fn create_delta(
     mut config: Config,
@@ -102,10 +117,8 @@ pub fn create_delta(
     if options.partition_by != PartitionBy::Date {
         return refuse("a Delta table is partitioned by event_date; leave out --partition-by");
     }
-    if options.part.is_some() || options.resume || options.overwrite {
-        return refuse(
-            "a Delta table is written in one run into a new folder; leave out --parts, --resume and --overwrite",
-        );
+    if options.resume || options.overwrite {
+        return refuse("a Delta table is written into a new folder; leave out --resume and --overwrite");
     }
     if options.is_null() {
         return refuse("a Delta table needs a folder; pass --out DIR");
@@ -121,7 +134,10 @@ pub fn create_delta(
             message: "is already a Delta table; add days with `customer-events append`".into(),
         });
     }
-    if store.holds_anything("")? {
+    // Parts of the first window share its staging folder.
+    let staging = staging_of_parts(0);
+    let others = |name: &String| options.part.is_none() || (*name != staging && name != LOCK_FILE);
+    if store.entries("")?.iter().any(others) {
         return Err(Error::Output {
             path: table,
             message: "is not empty; a new table needs a new or empty folder (or prefix)".into(),
@@ -148,6 +164,7 @@ pub fn create_delta(
         config,
         &files,
         options.threads,
+        options.part,
         0,
         metadata,
         first_day,
@@ -158,7 +175,10 @@ pub fn create_delta(
 
 /// Appends the next `days` days of the timeline to the Delta table at
 /// `table` as one new version, with the seed, world and file options its
-/// newest metadata recorded.
+/// newest metadata recorded. With `part`, writes that part of the window
+/// into its staging folder; the last part to finish commits the version
+/// (every part of a window runs before it commits: a part run after that
+/// starts the next window).
 ///
 /// # Errors
 /// [`Error::Output`] when `table` is not a Delta table written by this tool
@@ -168,6 +188,7 @@ pub fn append_delta(
     table: &Path,
     days: u32,
     threads: Option<usize>,
+    part: Option<PartOf>,
     progress: &dyn Progress,
     cancel: &Cancel,
 ) -> Result<TableCommit, Error> {
@@ -227,6 +248,7 @@ pub fn append_delta(
         config,
         &files,
         threads,
+        part,
         state.version + 1,
         state.metadata,
         first_day,
@@ -254,9 +276,16 @@ fn table_id() -> String {
     crate::model::Uuid::derive(seed, crate::rng::Stream::UserId, nanos).to_string()
 }
 
+/// The staging folder the parts of version `version`'s window share.
+fn staging_of_parts(version: u64) -> String {
+    format!("_staging-v{version}")
+}
+
 /// Generates `config`'s window into a staging folder of the table, moves
 /// its day folders into the table and commits `version`, holding the
-/// table's writer lock throughout.
+/// table's writer lock throughout. A part (`part`) writes into the staging
+/// folder its window's parts share, without the lock; the part that
+/// completes the window takes the lock and commits it.
 #[allow(clippy::too_many_arguments)]
 fn write_window(
     store: &dyn TableStore,
@@ -264,18 +293,19 @@ fn write_window(
     config: Config,
     files: &FileOptions,
     threads: Option<usize>,
+    part: Option<PartOf>,
     version: u64,
     mut metadata: TableMetadata,
     first_day: NaiveDate,
     progress: &dyn Progress,
     cancel: &Cancel,
 ) -> Result<TableCommit, Error> {
-    let _lock = store.lock()?;
+    let mut lock = if part.is_none() { Some(store.lock()?) } else { None };
     let last_day = config.start + chrono::Days::new(u64::from(config.days) - 1);
     // Every day of the window must be new to the table.
     for d in 0..config.days {
         let folder = format!("event_date={}", config.start + chrono::Days::new(u64::from(d)));
-        if store.holds_anything(&folder)? {
+        if !store.entries(&folder)?.is_empty() {
             return Err(Error::Output {
                 path: table.to_path_buf(),
                 message: format!(
@@ -285,13 +315,16 @@ fn write_window(
             });
         }
     }
-    let staging = format!(
-        "_staging-v{version}-{}-{}",
-        std::process::id(),
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos())
-    );
+    let staging = match part {
+        Some(_) => staging_of_parts(version),
+        None => format!(
+            "_staging-v{version}-{}-{}",
+            std::process::id(),
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.subsec_nanos())
+        ),
+    };
     let mut options = OutputOptions::new(store.out(&staging));
     options.compression = match &files.compression {
         Some(text) => Some(text.parse::<Compression>().map_err(|message| Error::Option {
@@ -304,11 +337,46 @@ fn write_window(
     options.max_rows_per_file = files.max_rows_per_file;
     options.string_statistics = files.string_statistics;
     options.threads = threads;
-    let _staged = Staging {
+    options.part = part;
+    // A part's staging folder holds the other parts' files too: it goes
+    // only once the window is committed.
+    let staged = part.is_none().then(|| Staging {
         store,
         folder: &staging,
+    });
+    let success = format!("{staging}/{SUCCESS_FILE}");
+    // A part rerun after its window was staged whole (its finishing run
+    // died before the commit) commits it without generating anything.
+    let mut summary = if part.is_some() && store.read(&success)?.is_some() {
+        staged_window(store, &staging, std::time::Duration::ZERO)?
+    } else {
+        engine::generate(config.clone(), &options, progress, cancel)?
     };
-    let summary = engine::generate(config.clone(), &options, progress, cancel)?;
+    let waiting = |summary: Summary, staged_whole: bool| {
+        Ok(TableCommit {
+            version,
+            committed: false,
+            staged_whole,
+            days: (config.start, last_day),
+            summary,
+        })
+    };
+    if part.is_some() {
+        // The part that completed the staged dataset commits the window;
+        // of two finishing at once, the one refused the lock leaves it to
+        // the other.
+        if store.read(&success)?.is_none() {
+            return waiting(summary, false);
+        }
+        match store.lock() {
+            Ok(held) => lock = Some(held),
+            Err(_) => return waiting(summary, true),
+        }
+        if store.read(&delta::commit_path(version))?.is_some() {
+            return waiting(summary, true);
+        }
+        summary = staged_window(store, &staging, summary.elapsed)?;
+    }
 
     let modification_time = now_millis();
     let mut added = Vec::with_capacity(summary.files.len());
@@ -368,10 +436,41 @@ fn write_window(
             ),
         });
     }
+    if part.is_some() {
+        store.remove_folder(&staging);
+    }
+    drop((staged, lock));
     Ok(TableCommit {
         version,
+        committed: true,
+        staged_whole: true,
         days: (config.start, last_day),
         summary,
+    })
+}
+
+/// The files of the window staged in `staging` by its parts, from the
+/// `_manifest.json` their commit merged.
+fn staged_window(store: &dyn TableStore, staging: &str, elapsed: std::time::Duration) -> Result<Summary, Error> {
+    #[derive(Deserialize)]
+    struct Merged {
+        rows: u64,
+        cells: u64,
+        files: Vec<WrittenFile>,
+    }
+    let path = format!("{staging}/{MANIFEST_FILE}");
+    let unreadable = |why: String| Error::Output {
+        path: store.out(&path),
+        message: format!("cannot be read ({why}); rerun one part with --overwrite to commit the window again"),
+    };
+    let bytes = store.read(&path)?.ok_or_else(|| unreadable("it is missing".into()))?;
+    let merged: Merged = serde_json::from_slice(&bytes).map_err(|e| unreadable(e.to_string()))?;
+    Ok(Summary {
+        rows: merged.rows,
+        cells: merged.cells,
+        bytes: merged.files.iter().map(|f| f.bytes).sum(),
+        files: merged.files,
+        elapsed,
     })
 }
 
@@ -426,6 +525,7 @@ mod tests {
             config,
             &files,
             Some(1),
+            None,
             0,
             metadata,
             start,

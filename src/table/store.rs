@@ -46,12 +46,12 @@ pub trait TableStore {
     /// [`Error::Io`] when it exists but cannot be listed.
     fn list(&self, prefix: &str) -> Result<Vec<String>, Error>;
 
-    /// Whether anything is in `folder` (also: whether the table's root holds
-    /// anything, for `""`).
+    /// The names of what is directly in `folder` (`""`: the table's root),
+    /// files and folders alike, sorted; empty when it does not exist.
     ///
     /// # Errors
     /// [`Error::Io`] when it exists but cannot be listed.
-    fn holds_anything(&self, folder: &str) -> Result<bool, Error>;
+    fn entries(&self, folder: &str) -> Result<Vec<String>, Error>;
 
     /// The `--out` (a path or a URL) of the engine's run that writes `folder`.
     fn out(&self, folder: &str) -> PathBuf;
@@ -151,13 +151,20 @@ impl TableStore for LocalStore {
         Ok(names)
     }
 
-    fn holds_anything(&self, folder: &str) -> Result<bool, Error> {
+    fn entries(&self, folder: &str) -> Result<Vec<String>, Error> {
         let folder = self.root.join(folder);
-        match fs::read_dir(&folder) {
-            Ok(mut entries) => Ok(entries.next().is_some()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
-            Err(e) => Err(Error::io(folder, e)),
+        let entries = match fs::read_dir(&folder) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(Error::io(folder, e)),
+        };
+        let mut names = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| Error::io(&folder, e))?;
+            names.push(entry.file_name().to_string_lossy().into_owned());
         }
+        names.sort();
+        Ok(names)
     }
 
     fn out(&self, folder: &str) -> PathBuf {
@@ -239,8 +246,24 @@ impl TableStore for ObjectTableStore {
             .collect())
     }
 
-    fn holds_anything(&self, folder: &str) -> Result<bool, Error> {
-        Ok(!self.output.list(folder)?.is_empty())
+    fn entries(&self, folder: &str) -> Result<Vec<String>, Error> {
+        let prefix = if folder.is_empty() {
+            String::new()
+        } else {
+            format!("{}/", folder.trim_end_matches('/'))
+        };
+        let mut names: Vec<String> = self
+            .output
+            .list(folder)?
+            .into_iter()
+            .filter_map(|object| {
+                let rest = object.strip_prefix(&prefix)?;
+                Some(rest.split('/').next().unwrap_or(rest).to_string())
+            })
+            .collect();
+        names.sort();
+        names.dedup();
+        Ok(names)
     }
 
     fn out(&self, folder: &str) -> PathBuf {

@@ -123,6 +123,22 @@ differ = con.sql(
 ).fetchall()[0][0]
 check(differ == 0, f"duckdb: {differ} rows of the S3 table are not in the local table")
 
+# The same two windows written in parts (the last part to finish commits).
+parts_url = f"s3://{BUCKET}/delta-parts"
+for part in ("2", "1"):
+    done = run("generate", "--table", "delta", "--start", START, "--days", str(FIRST_DAYS), *WORLD,
+               "--parts", "2", "--part", part, "--out", parts_url, "--quiet")
+    check(done.returncode == 0, f"generate --table delta --parts 2 --part {part}: exit {done.returncode} {done.stderr}")
+for part in ("1", "3", "2"):
+    done = run("append", parts_url, "--days", str(MORE_DAYS), "--parts", "3", "--part", part, "--quiet")
+    check(done.returncode == 0, f"append --parts 3 --part {part}: exit {done.returncode} {done.stderr}")
+in_parts = objects("delta-parts")
+check({k: v for k, v in in_parts.items() if k.startswith("event_date=")} == remote_days,
+      "the table written in parts holds the same objects")
+check(sorted(k for k in in_parts if not k.startswith("event_date=")) == sorted(k for k in remote if k.startswith("_delta_log/"))
+      and all(settled(in_parts[k].decode()) == settled(remote[k].decode()) for k in remote if k.startswith("_delta_log/")),
+      "the table written in parts has the same two versions, and nothing else")
+
 # A table another run is writing (its lock) is refused, and left alone.
 s3.open_output_stream(f"{BUCKET}/delta-table/.customer-events.lock").close()
 locked = run("append", url, "--days", "1", "--quiet")
