@@ -247,10 +247,12 @@ impl ObjectOutput {
         ]
         .iter()
         .any(|w| lower.contains(w));
-        let no_bucket = lower.contains("nosuchbucket") || lower.contains("bucket does not exist");
+        let no_bucket = ["nosuchbucket", "bucket does not exist", "containernotfound"]
+            .iter()
+            .any(|w| lower.contains(w));
         if unreachable || refused || no_bucket {
             let what = if no_bucket {
-                "its bucket does not exist; create it, or"
+                "its bucket (or container) does not exist; create it, or"
             } else if refused {
                 "the store refused the credentials;"
             } else {
