@@ -78,7 +78,7 @@ def schema_text(form="spark"):
 
 
 def record_batches(
-    rows,
+    rows=None,
     *,
     first_row=0,
     count=None,
@@ -87,6 +87,7 @@ def record_batches(
     days=None,
     users=None,
     catalog_size=None,
+    events_per_day=None,
     config=None,
     batch_rows=DEFAULT_BATCH_ROWS,
     event_date=False,
@@ -103,6 +104,10 @@ def record_batches(
     options, in the same order. ``event_date=True`` appends the ``event_date``
     column (the row's UTC day, the Parquet output's Hive folder).
 
+    ``events_per_day`` instead of ``rows`` (``--events-per-day``) sizes each
+    day by its date alone (the weekly pattern applied per day), so the days
+    of one timeline are the same whichever window holds them.
+
     Batches are generated in Rust on ``threads`` workers (default: one per
     core) without the GIL, a few ahead of the reader.
     """
@@ -115,6 +120,7 @@ def record_batches(
         days=days,
         users=users,
         catalog_size=catalog_size,
+        events_per_day=events_per_day,
         config=_config_text(config),
         batch_rows=batch_rows,
         event_date=event_date,
@@ -123,13 +129,14 @@ def record_batches(
 
 
 def row_groups(
-    rows,
+    rows=None,
     *,
     seed=None,
     start=None,
     days=None,
     users=None,
     catalog_size=None,
+    events_per_day=None,
     config=None,
     row_group_rows=None,
     max_rows_per_file=None,
@@ -145,6 +152,7 @@ def row_groups(
         days=days,
         users=users,
         catalog_size=catalog_size,
+        events_per_day=events_per_day,
         config=_config_text(config),
         row_group_rows=row_group_rows,
         max_rows_per_file=max_rows_per_file,
@@ -160,6 +168,7 @@ def generate(
     days=None,
     users=None,
     catalog_size=None,
+    events_per_day=None,
     config=None,
     format=None,
     layout=None,
@@ -173,6 +182,8 @@ def generate(
 ):
     """Writes a dataset into folder ``out`` exactly as ``customer-events
     generate --out OUT`` does with the same options (byte-identical files).
+    ``rows`` is the total; ``events_per_day`` instead sizes each day by its
+    date (``--events-per-day``), for windows of one timeline.
 
     Returns the summary: ``rows``, ``cells`` (leaf values), ``files`` (a list
     of ``{"path", "rows", "bytes"}``, paths relative to ``out``), ``bytes``
@@ -188,6 +199,7 @@ def generate(
         days=days,
         users=users,
         catalog_size=catalog_size,
+        events_per_day=events_per_day,
         config=_config_text(config),
         format=format,
         layout=layout,

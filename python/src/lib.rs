@@ -84,7 +84,7 @@ fn schema_text(form: &str) -> PyResult<String> {
 #[pyfunction]
 #[pyo3(signature = (
     rows, *, first_row=None, count=None, seed=None, start=None, days=None, users=None,
-    catalog_size=None, config=None, batch_rows=None, event_date=false, threads=None
+    catalog_size=None, events_per_day=None, config=None, batch_rows=None, event_date=false, threads=None
 ))]
 #[allow(clippy::too_many_arguments)]
 fn record_batches<'py>(
@@ -97,6 +97,7 @@ fn record_batches<'py>(
     days: Option<Bound<'py, PyAny>>,
     users: Option<Bound<'py, PyAny>>,
     catalog_size: Option<Bound<'py, PyAny>>,
+    events_per_day: Option<Bound<'py, PyAny>>,
     config: Option<String>,
     batch_rows: Option<Bound<'py, PyAny>>,
     event_date: bool,
@@ -109,6 +110,7 @@ fn record_batches<'py>(
         days,
         users,
         catalog_size,
+        events_per_day,
         config,
     }
     .resolve()?;
@@ -143,7 +145,7 @@ fn record_batches<'py>(
 /// writes for a dataset, in row order.
 #[pyfunction]
 #[pyo3(signature = (
-    rows, *, seed=None, start=None, days=None, users=None, catalog_size=None, config=None,
+    rows, *, seed=None, start=None, days=None, users=None, catalog_size=None, events_per_day=None, config=None,
     row_group_rows=None, max_rows_per_file=None
 ))]
 #[allow(clippy::too_many_arguments)]
@@ -155,6 +157,7 @@ fn row_groups<'py>(
     days: Option<Bound<'py, PyAny>>,
     users: Option<Bound<'py, PyAny>>,
     catalog_size: Option<Bound<'py, PyAny>>,
+    events_per_day: Option<Bound<'py, PyAny>>,
     config: Option<String>,
     row_group_rows: Option<Bound<'py, PyAny>>,
     max_rows_per_file: Option<Bound<'py, PyAny>>,
@@ -166,6 +169,7 @@ fn row_groups<'py>(
         days,
         users,
         catalog_size,
+        events_per_day,
         config,
     }
     .resolve()?;
@@ -197,7 +201,7 @@ fn choice<T: std::str::FromStr<Err = String>>(name: &str, value: Option<String>,
 /// Ctrl-C (a pending `KeyboardInterrupt`) cancels the run at its next row group.
 #[pyfunction]
 #[pyo3(signature = (
-    out, *, rows=None, seed=None, start=None, days=None, users=None, catalog_size=None, config=None,
+    out, *, rows=None, seed=None, start=None, days=None, users=None, catalog_size=None, events_per_day=None, config=None,
     format=None, layout=None, compression=None, row_group_rows=None, max_rows_per_file=None,
     partition_by=None, string_statistics=false, overwrite=false, threads=None
 ))]
@@ -211,6 +215,7 @@ fn generate<'py>(
     days: Option<Bound<'py, PyAny>>,
     users: Option<Bound<'py, PyAny>>,
     catalog_size: Option<Bound<'py, PyAny>>,
+    events_per_day: Option<Bound<'py, PyAny>>,
     config: Option<String>,
     format: Option<String>,
     layout: Option<String>,
@@ -229,6 +234,7 @@ fn generate<'py>(
         days,
         users,
         catalog_size,
+        events_per_day,
         config,
     }
     .resolve()?;

@@ -81,6 +81,9 @@ pub struct DatasetKeywords<'py> {
     pub users: Option<Bound<'py, PyAny>>,
     /// Catalog entries.
     pub catalog_size: Option<Bound<'py, PyAny>>,
+    /// Events of an average day (`--events-per-day`): days sized by their
+    /// date alone, so windows of one timeline can be generated apart.
+    pub events_per_day: Option<Bound<'py, PyAny>>,
     /// The TOML text of a config (the `--config` file's content).
     pub config: Option<String>,
 }
@@ -94,8 +97,17 @@ impl DatasetKeywords<'_> {
             None => Config::default(),
         };
         if let Some(rows) = &self.rows {
+            if self.events_per_day.is_some() {
+                return Err(bad(
+                    "events_per_day",
+                    "give rows (a total) or events_per_day (a volume per day), not both",
+                ));
+            }
             config.rows = positive("rows", rows)?;
             config.events_per_day = None;
+        }
+        if let Some(per_day) = &self.events_per_day {
+            config.events_per_day = Some(positive("events_per_day", per_day)?);
         }
         if let Some(seed) = &self.seed {
             config.seed = seed

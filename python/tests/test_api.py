@@ -228,3 +228,21 @@ def test_a_timeline_window_from_a_config_is_the_cli_window(cli, tmp_path):
     expected = whole.slice(whole.num_rows - window.num_rows)
     for name in window.column_names:
         assert window.column(name).equals(expected.column(name)), name
+
+
+def test_events_per_day_writes_the_cli_window(cli, tmp_path):
+    """`events_per_day=` is `--events-per-day`: the same days, byte for byte,
+    and the rows of the timeline's weekly pattern."""
+    window = dict(start="2026-03-05", days=3, seed=9)
+    ours, theirs = tmp_path / "ours", tmp_path / "theirs"
+    summary = ce.generate(ours, events_per_day=2000, **window)
+    cli("generate", "--events-per-day", 2000, "--start", "2026-03-05", "--days", 3, "--seed", 9,
+        "--out", theirs, "--quiet")
+    # Thursday 10/11 of 2,000, Friday 2,000, Saturday 13/11 (rounded).
+    assert summary["rows"] == 1818 + 2000 + 2364
+    files = lambda root: {p.relative_to(root): p.read_bytes() for p in root.rglob("*.parquet")}
+    assert files(ours) == files(theirs) and len(files(ours)) == 3
+    batches = ce.record_batches(events_per_day=2000, **window).read_all()
+    assert batches.num_rows == summary["rows"]
+    with pytest.raises(ValueError, match="events_per_day"):
+        ce.generate(tmp_path / "both", rows=10, events_per_day=2000)
