@@ -53,7 +53,9 @@ pub enum Command {
     /// new version, with the seed, world and file options the table recorded.
     Append(AppendArgs),
     /// Check a dataset against its _manifest.json: every file present with its size, CRC-32 and rows,
-    /// no other files, _SUCCESS present. Exit 0 when intact, 1 when not, 2 without a manifest.
+    /// no other files, _SUCCESS present. A Delta table is checked against its log (every file it adds
+    /// present with its size and rows, no unlisted file in a day folder). Exit 0 when intact, 1 when
+    /// not, 2 without a manifest or log.
     Verify(VerifyArgs),
 }
 
@@ -92,7 +94,7 @@ pub struct CommitArgs {
 /// Flags of `verify`.
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// The dataset's folder (the --out of `generate`).
+    /// The dataset's or Delta table's folder (the --out of `generate`).
     pub out: PathBuf,
 }
 
@@ -526,8 +528,13 @@ fn run_verify(args: &VerifyArgs) -> Result<(), Error> {
     }
     writeln!(
         stdout,
-        "{}: intact, every file matches _manifest.json",
-        args.out.display()
+        "{}: intact, every file matches {}",
+        args.out.display(),
+        if args.out.join("_manifest.json").exists() {
+            "_manifest.json"
+        } else {
+            "the Delta log"
+        }
     )
     .map_err(|e| Error::io("stdout", e))
 }

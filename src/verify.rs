@@ -6,6 +6,12 @@
 //! decompressed), no file may be there that the manifest does not list
 //! (other than `_manifest.json` and `_SUCCESS`), and `_SUCCESS` must be
 //! present.
+//!
+//! A Delta table (a `_delta_log/` and no manifest) is checked against its
+//! log instead: every file its versions add (and no later one removes) must
+//! be present with the size and row count the log gives, and no data file
+//! may be in a day folder that the log does not list (what an interrupted
+//! window leaves).
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -57,6 +63,9 @@ struct ListedFile {
 /// [`Error::Output`] when `out` has no readable `_manifest.json`.
 pub fn verify(out: &Path) -> Result<Vec<Problem>, Error> {
     let manifest_path = out.join("_manifest.json");
+    if !manifest_path.exists() && out.join(crate::table::delta::LOG_FOLDER).is_dir() {
+        return verify_table(out);
+    }
     let unusable = |message: String| Error::Output {
         path: out.to_path_buf(),
         message,
@@ -110,6 +119,86 @@ pub fn verify(out: &Path) -> Result<Vec<Problem>, Error> {
             "_SUCCESS",
             "missing: the run that wrote this dataset did not finish".into(),
         );
+    }
+    Ok(problems)
+}
+
+/// A file a Delta log adds: its size and the rows its statistics give.
+struct AddedByLog {
+    bytes: u64,
+    rows: Option<u64>,
+}
+
+/// What the Delta table in `out` holds that its log says it should not.
+fn verify_table(out: &Path) -> Result<Vec<Problem>, Error> {
+    let log = out.join(crate::table::delta::LOG_FOLDER);
+    let unusable = |message: String| Error::Output {
+        path: out.to_path_buf(),
+        message,
+    };
+    let mut commits: Vec<String> = fs::read_dir(&log)
+        .map_err(|e| Error::io(&log, e))?
+        .filter_map(|entry| Some(entry.ok()?.file_name().to_string_lossy().into_owned()))
+        .filter(|name| name.len() == 25 && name.ends_with(".json") && name[..20].bytes().all(|b| b.is_ascii_digit()))
+        .collect();
+    commits.sort();
+    if commits.is_empty() {
+        return Err(unusable(
+            "has a _delta_log/ without commits; is it a Delta table?".into(),
+        ));
+    }
+    let mut added: std::collections::BTreeMap<String, AddedByLog> = std::collections::BTreeMap::new();
+    for commit in &commits {
+        let path = log.join(commit);
+        let text = fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            let action: serde_json::Value = serde_json::from_str(line)
+                .map_err(|e| unusable(format!("_delta_log/{commit} is not a Delta log entry ({e})")))?;
+            if let Some(add) = action.get("add") {
+                let name = add["path"].as_str().unwrap_or_default().to_string();
+                let rows = add["stats"]
+                    .as_str()
+                    .and_then(|stats| serde_json::from_str::<serde_json::Value>(stats).ok())
+                    .and_then(|stats| stats["numRecords"].as_u64());
+                let bytes = add["size"].as_u64().unwrap_or_default();
+                added.insert(name, AddedByLog { bytes, rows });
+            } else if let Some(remove) = action.get("remove") {
+                added.remove(remove["path"].as_str().unwrap_or_default());
+            }
+        }
+    }
+    let mut problems = Vec::new();
+    let mut problem = |path: &str, message: String| {
+        problems.push(Problem {
+            path: path.to_string(),
+            message,
+        })
+    };
+    for (name, listed) in &added {
+        let path = out.join(name);
+        let Ok(metadata) = fs::metadata(&path) else {
+            problem(name, "missing".into());
+            continue;
+        };
+        if metadata.len() != listed.bytes {
+            problem(name, format!("{} bytes, the log says {}", metadata.len(), listed.bytes));
+        }
+        match (count_rows(&path, name), listed.rows) {
+            (Ok(rows), Some(expected)) if rows != expected => {
+                problem(name, format!("{rows} rows, the log says {expected}"));
+            }
+            (Err(message), _) => problem(name, message),
+            _ => {}
+        }
+    }
+    for found in files_under(out)? {
+        let in_day = found
+            .split('/')
+            .next()
+            .is_some_and(|top| top.starts_with("event_date="));
+        if in_day && !added.contains_key(&found) {
+            problem(&found, "not in the log: an interrupted window left it".into());
+        }
     }
     Ok(problems)
 }

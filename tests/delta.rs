@@ -364,3 +364,38 @@ fn a_window_in_parts_is_committed_once_by_its_last_part() {
         assert_eq!(names, ["_delta_log"], "{table}: staging left behind");
     }
 }
+
+/// `verify` checks a table against its log: intact after create and
+/// append; a missing file, a truncated one and a stray file in a day folder
+/// are each named, exit 1.
+#[test]
+fn verify_checks_a_table_against_its_log() {
+    let tmp = tempfile::tempdir().unwrap();
+    let table = tmp.path().join("t");
+    create(&table, "2026-03-02", "2");
+    let t = table.to_str().unwrap();
+    run_ok(&["append", t, "--days", "1", "--quiet"]);
+    let out = run(&["verify", t]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("intact") && stdout.contains("Delta log"),
+        "{stdout}"
+    );
+
+    let day = table.join("event_date=2026-03-03");
+    let file = day.join("part-00000.parquet");
+    let bytes = std::fs::read(&file).unwrap();
+    std::fs::write(&file, &bytes[..bytes.len() - 10]).unwrap();
+    std::fs::write(day.join("part-00009.parquet"), b"stray").unwrap();
+    std::fs::remove_file(table.join("event_date=2026-03-04/part-00000.parquet")).unwrap();
+    let out = run(&["verify", t]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    for needle in [
+        "event_date=2026-03-03/part-00000.parquet: ",
+        "event_date=2026-03-03/part-00009.parquet: not in the log",
+        "event_date=2026-03-04/part-00000.parquet: missing",
+    ] {
+        assert!(stdout.contains(needle), "{needle} in {stdout}");
+    }
+}
