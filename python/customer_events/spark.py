@@ -16,6 +16,8 @@ Options (all optional; counts take ``10k``, ``5M``, ``1B``):
 - ``rows`` (default 1M), ``seed`` (42), ``start`` (2026-01-01), ``days`` (7),
   ``users`` (rows / 20), ``catalogSize`` (10000), ``config`` (TOML text, what
   a ``--config`` file holds): the dataset, as the command line's flags.
+- ``eventsPerDay`` instead of ``rows``: a window of the timeline
+  (``--events-per-day``), each day sized by its date alone.
 - ``numPartitions``: Spark partitions (default: the session's default
   parallelism where the data source can see it, else 2; see :func:`register`).
   Partitions are whole row groups of the command line's Parquet files
@@ -135,6 +137,7 @@ def _dataset_options(options: dict) -> dict:
         "days": options.get("days"),
         "users": options.get("users"),
         "catalog_size": options.get("catalogsize"),
+        "events_per_day": options.get("eventsperday"),
         "config": options.get("config"),
     }
 
@@ -145,7 +148,7 @@ class CustomerEventsReader(DataSourceReader):
     def __init__(self, options: dict, default_partitions: Optional[int] = None) -> None:
         # Spark's options are case-insensitive; keep them so.
         options = {key.lower(): value for key, value in options.items()}
-        self.rows = options.get("rows", "1M")
+        self.rows = options.get("rows", None if "eventsperday" in options else "1M")
         self.dataset = _dataset_options(options)
         self.row_group_rows = options.get("rowgrouprows")
         self.max_rows_per_file = options.get("maxrowsperfile")

@@ -89,10 +89,22 @@ def test_spark_reads_the_rows_the_cli_writes(spark, cli_parquet, tmp_path):
     assert counted == (ROWS, ROWS, int(OPTIONS["days"]))
 
 
+def test_events_per_day_reads_a_window_of_the_timeline(spark, cli, tmp_path):
+    window = {"eventsPerDay": "2000", "start": "2026-03-05", "days": "3", "seed": "9"}
+    df = spark.read.format("customer_events").options(**window).load()
+    out = tmp_path / "window"
+    cli("generate", "--events-per-day", 2000, "--start", "2026-03-05", "--days", 3, "--seed", 9,
+        "--out", out, "--quiet")
+    written = spark.read.parquet(str(out))
+    assert df.count() == written.count() == 1818 + 2000 + 2364
+    assert df.exceptAll(written).count() == 0
+
+
 def test_bad_options_fail_before_any_task(spark):
     from pyspark.errors import PySparkException
 
     for key, value, named in [("rows", "lots", "rows"), ("catalogSize", "3", "catalog_size"),
-                              ("numPartitions", "0", "numPartitions"), ("seed", "x", "seed")]:
+                              ("numPartitions", "0", "numPartitions"), ("seed", "x", "seed"),
+                              ("eventsPerDay", "0", "events_per_day")]:
         with pytest.raises(PySparkException, match=named):
             spark.read.format("customer_events").option(key, value).load().count()
