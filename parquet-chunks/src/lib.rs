@@ -11,7 +11,9 @@
 //!   struct and shared by all its leaves;
 //! - [`strings`]: string chunks (interned dictionary or PLAIN, v1 pages),
 //!   from Utf8 arrays or from dictionary keys without re-interning;
-//! - [`primitive`]: number, date, timestamp and boolean chunks, through the
+//! - [`integers`]: integer, date and timestamp chunks encoded by our own
+//!   writer, byte for byte as the crate's column writer encodes them;
+//! - [`primitive`]: the other number and boolean chunks, through the
 //!   parquet crate's own column writer fed our levels;
 //! - [`chunk_bytes`]: the finished chunks' bytes, held in blocks.
 //!
@@ -21,6 +23,7 @@
 //! uncompressed when the codec saves less than an eighth of its first page.
 
 pub mod chunk_bytes;
+pub mod integers;
 pub mod levels;
 pub mod primitive;
 mod row_group;
