@@ -255,7 +255,7 @@ fn a_field_is_written_whole_by_one_writer() {
         [true, false, true, false, true],
         "items, grid, info, level, label"
     );
-    assert_eq!(writers[3], [ChunkWriterKind::Integers]);
+    assert_eq!(writers[3], [ChunkWriterKind::Numbers]);
     let parity = assert_parity(&encoder, &input, 1, true);
     assert_eq!(parity.other_chunks + parity.string_chunks, 10, "{parity:?}");
 }
@@ -384,12 +384,15 @@ fn dictionary_keys_write_the_bytes_of_their_values() {
     }
 }
 
-/// Integer columns whose pages end the ways the crate's run-length encoder
+/// Number columns whose pages end the ways the crate's run-length encoder
 /// treats specially (a short repeated tail after a run, after 63 packed
 /// groups, alone), with one value only (indices of zero bits), a dictionary
-/// that falls back to PLAIN, nulls, lists, dates and timestamps.
-fn integer_batch(rows: usize, page: usize, seed: u64) -> RecordBatch {
-    use arrow::array::{Date32Array, Int32Array, Int64Array, ListArray, TimestampMicrosecondArray};
+/// that falls back to PLAIN, nulls, lists, dates, timestamps, doubles with
+/// NaNs, signed zeros and a page of NaNs only, and booleans.
+fn number_batch(rows: usize, page: usize, seed: u64) -> RecordBatch {
+    use arrow::array::{
+        BooleanArray, Date32Array, Float64Array, Int32Array, Int64Array, ListArray, TimestampMicrosecondArray,
+    };
     let mut draws = Draws(seed);
     let at = |i: usize| i % page;
     let int32 =
@@ -439,6 +442,29 @@ fn integer_batch(rows: usize, page: usize, seed: u64) -> RecordBatch {
         )),
         lists_valid,
     ));
+    let speeds = [0.5, 1.0, 1.25, -0.0, 0.0, f64::NAN, 2.0];
+    let speed_valid = validity(&mut draws, rows);
+    let speed = Arc::new(Float64Array::new(
+        (0..rows).map(|_| speeds[draws.below(7) as usize]).collect(),
+        speed_valid,
+    ));
+    let nan_first_page = Arc::new(Float64Array::from(
+        (0..rows)
+            .map(|i| {
+                if i < page && seed == 1 {
+                    f64::NAN
+                } else {
+                    draws.below(1000) as f64 / 8.0
+                }
+            })
+            .collect::<Vec<_>>(),
+    ));
+    let flag_valid = validity(&mut draws, rows);
+    let flag = Arc::new(BooleanArray::new(
+        (0..rows).map(|_| draws.below(3) == 0).collect(),
+        flag_valid,
+    ));
+    let all_true = Arc::new(BooleanArray::from(vec![true; rows]));
     let schema = Arc::new(arrow::datatypes::Schema::new(vec![
         Field::new("run_then_tail", DataType::Int32, false),
         Field::new("packed_then_tail", DataType::Int32, false),
@@ -452,6 +478,10 @@ fn integer_batch(rows: usize, page: usize, seed: u64) -> RecordBatch {
             false,
         ),
         Field::new("counts", DataType::List(item), true),
+        Field::new("speed", DataType::Float64, true),
+        Field::new("nan_first_page", DataType::Float64, false),
+        Field::new("flag", DataType::Boolean, true),
+        Field::new("all_true", DataType::Boolean, false),
     ]));
     RecordBatch::try_new(
         schema,
@@ -464,19 +494,23 @@ fn integer_batch(rows: usize, page: usize, seed: u64) -> RecordBatch {
             distinct,
             at_time,
             counts,
+            speed,
+            nan_first_page,
+            flag,
+            all_true,
         ],
     )
     .unwrap()
 }
 
 #[test]
-fn integer_chunks_are_the_crates_byte_for_byte() {
+fn number_chunks_are_the_crates_byte_for_byte() {
     // Pages of one mini-batch of 507 levels = 63 groups of 8 and 3 more.
     let page = 507;
     let input = vec![
-        integer_batch(3 * page, page, 1),
-        integer_batch(2 * page + 100, page, 2),
-        integer_batch(page, page, 3),
+        number_batch(3 * page, page, 1),
+        number_batch(2 * page + 100, page, 2),
+        number_batch(page, page, 3),
     ];
     let schema = input[0].schema();
     for codec in [Codec::SNAPPY, Codec::UNCOMPRESSED] {
@@ -498,13 +532,13 @@ fn integer_chunks_are_the_crates_byte_for_byte() {
                     .writers()
                     .iter()
                     .flatten()
-                    .all(|k| *k == ChunkWriterKind::Integers),
+                    .all(|k| *k == ChunkWriterKind::Numbers),
                 "{:?}",
                 encoder.writers()
             );
             let parity = assert_parity(&encoder, &input, 2, true);
-            assert_eq!(parity.other_chunks, 8 * 2, "{parity:?}");
-            assert_eq!(parity.identical_bytes, 8 * 2, "{codec:?} {statistics:?}: {parity:?}");
+            assert_eq!(parity.other_chunks, 12 * 2, "{parity:?}");
+            assert_eq!(parity.identical_bytes, 12 * 2, "{codec:?} {statistics:?}: {parity:?}");
         }
     }
 }

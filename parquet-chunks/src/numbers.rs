@@ -1,5 +1,5 @@
-//! Integer column chunks (INT32: numbers and dates; INT64: numbers and
-//! timestamps) encoded by our own writer, with the bytes and metadata the
+//! Number, date, timestamp and boolean column chunks (INT32, INT64, DOUBLE,
+//! BOOLEAN) encoded by our own writer, with the bytes and metadata the
 //! parquet crate's column writer produces for them.
 //!
 //! The crate's writer interns every value of a dictionary column through a
@@ -11,20 +11,21 @@
 //! Everything the crate decides is decided the same way: values and levels
 //! are taken in mini-batches of `write_batch_size` levels (extended to a row
 //! boundary), page and dictionary limits are checked after each, with the
-//! crate's size estimates; dictionary entries are in first-seen order and
-//! fall back to PLAIN at the dictionary's size limit; statistics, level
-//! histograms, the column index (null pages, boundary order) and the offset
-//! index are those the crate computes. The run-length encoding follows the
-//! crate's encoder to its last group (a trailing run shorter than a group
-//! that repeats one value is a run, not a packed group). [`supports`] says
-//! which columns and properties this holds for; the crate's writer
+//! crate's size estimates; dictionary entries are in first-seen order (by
+//! their bits) and fall back to PLAIN at the dictionary's size limit;
+//! statistics (NaN counts and NaN-skipping bounds for doubles, total order),
+//! level histograms, the column index (null pages, boundary order) and the
+//! offset index are those the crate computes. The run-length encoding
+//! follows the crate's encoder to its last group (a trailing run shorter than
+//! a group that repeats one value is a run, not a packed group). [`supports`]
+//! says which columns and properties this holds for; the crate's writer
 //! ([`PrimitiveChunkWriter`](crate::primitive::PrimitiveChunkWriter)) takes
 //! the rest.
 
 use std::collections::BTreeSet;
 
 use arrow::array::{Array, AsArray};
-use arrow::datatypes::{DataType, Date32Type, Int32Type, Int64Type, TimeUnit, TimestampMicrosecondType};
+use arrow::datatypes::{DataType, Date32Type, Float64Type, Int32Type, Int64Type, TimeUnit, TimestampMicrosecondType};
 use parquet::basic::{BoundaryOrder, Compression as Codec, Encoding, EncodingMask, PageType, SortOrder};
 use parquet::column::page::{CompressedPage, Page, PageWriter};
 use parquet::column::writer::ColumnCloseResult;
@@ -42,24 +43,32 @@ use crate::levels::Leaf;
 use crate::primitive::LeafLayout;
 use crate::strings::{self, PageCodec, bit_width};
 
-/// Whether [`IntegerChunkWriter`] writes the chunks of `descr`, a leaf of
+/// Whether [`NumberChunkWriter`] writes the chunks of `descr`, a leaf of
 /// `data_type`, with `properties` exactly as the crate's column writer
 /// would: a signed INT32 (Int32, Date32) or INT64 (Int64, microsecond
-/// timestamp) leaf, in a Parquet 1.0 file, uncompressed or snappy, with the
-/// default encodings, no bloom filter, no page header statistics, an offset
-/// index, and mini-batches whose values always fit the page and dictionary
-/// byte limits (the crate then never splits them further).
+/// timestamp) leaf, a DOUBLE (Float64) or a BOOLEAN leaf, in a Parquet 1.0
+/// file, uncompressed or snappy, with the default encodings, no bloom
+/// filter, no page header statistics, an offset index, and mini-batches
+/// whose values always fit the page and dictionary byte limits (the crate
+/// then never splits them further).
 pub fn supports(descr: &ColumnDescPtr, data_type: &DataType, properties: &WriterProperties) -> bool {
     use parquet::basic::Type as PhysicalType;
+    let order = descr.sort_order();
     let width = match (data_type, descr.physical_type()) {
-        (DataType::Int32 | DataType::Date32, PhysicalType::INT32) => 4,
-        (DataType::Int64 | DataType::Timestamp(TimeUnit::Microsecond, _), PhysicalType::INT64) => 8,
+        (DataType::Int32 | DataType::Date32, PhysicalType::INT32) if order == SortOrder::SIGNED => 4,
+        (DataType::Int64 | DataType::Timestamp(TimeUnit::Microsecond, _), PhysicalType::INT64)
+            if order == SortOrder::SIGNED =>
+        {
+            8
+        }
+        // Doubles compare in IEEE total order, whatever their sort order.
+        (DataType::Float64, PhysicalType::DOUBLE) => 8,
+        (DataType::Boolean, PhysicalType::BOOLEAN) if order == SortOrder::UNSIGNED => 1,
         _ => return false,
     };
     let path = descr.path();
     let batch_bytes = width * properties.write_batch_size();
-    descr.sort_order() == SortOrder::SIGNED
-        && properties.writer_version() == WriterVersion::PARQUET_1_0
+    properties.writer_version() == WriterVersion::PARQUET_1_0
         && strings::supports(properties.compression(path))
         && properties.encoding(path).is_none()
         && properties.bloom_filter_properties(path).is_none()
@@ -70,16 +79,42 @@ pub fn supports(descr: &ColumnDescPtr, data_type: &DataType, properties: &Writer
         && batch_bytes <= properties.dictionary_page_size_limit()
 }
 
-/// A physical integer type: its PLAIN bytes and statistics.
-trait Int: Copy + Ord + Default + PartialEq + Into<i64> + 'static {
+/// A physical type's values as the crate's writer treats them: PLAIN bytes,
+/// order, NaNs and statistics.
+trait Value: Copy + PartialEq + Default + 'static {
+    /// Bytes of a value in a PLAIN dictionary page.
     const BYTES: usize;
-    /// The value's bits, for the dictionary's hash.
+    /// Whether the crate dictionary-encodes the type.
+    const DICTIONARY: bool = true;
+    /// Whether the crate counts NaNs (floating point).
+    const FLOAT: bool = false;
+    /// The value's bits: its dictionary identity.
     fn bits(self) -> u64;
+    /// Appends the value's PLAIN bytes (as statistics hold them too).
     fn plain(self, out: &mut Vec<u8>);
+    /// Appends a data page's PLAIN values.
+    fn plain_page(values: &[Self], out: &mut Vec<u8>) {
+        out.reserve(values.len() * Self::BYTES);
+        for v in values {
+            v.plain(out);
+        }
+    }
+    /// The crate's estimate of `count` PLAIN values' bytes.
+    fn plain_estimate(count: usize) -> usize {
+        count * Self::BYTES
+    }
+    /// `a > b` in the column's sort order.
+    fn greater(a: Self, b: Self) -> bool;
+    fn is_nan(self) -> bool {
+        false
+    }
+    /// The bounds and NaN count of a non-empty slice, as the crate's
+    /// `min_max` gives them (NaNs skipped unless all are).
+    fn min_max(values: &[Self]) -> (Self, Self, u64);
     fn statistics(stats: ValueStatistics<Self>) -> Statistics;
 }
 
-impl Int for i32 {
+impl Value for i32 {
     const BYTES: usize = 4;
     #[inline(always)]
     fn bits(self) -> u64 {
@@ -89,12 +124,21 @@ impl Int for i32 {
     fn plain(self, out: &mut Vec<u8>) {
         out.extend_from_slice(&self.to_le_bytes());
     }
+    fn greater(a: Self, b: Self) -> bool {
+        a > b
+    }
+    fn min_max(values: &[Self]) -> (Self, Self, u64) {
+        let (lo, hi) = values
+            .iter()
+            .fold((i32::MAX, i32::MIN), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
+        (lo, hi, 0)
+    }
     fn statistics(stats: ValueStatistics<Self>) -> Statistics {
         Statistics::Int32(stats)
     }
 }
 
-impl Int for i64 {
+impl Value for i64 {
     const BYTES: usize = 8;
     #[inline(always)]
     fn bits(self) -> u64 {
@@ -104,8 +148,121 @@ impl Int for i64 {
     fn plain(self, out: &mut Vec<u8>) {
         out.extend_from_slice(&self.to_le_bytes());
     }
+    fn greater(a: Self, b: Self) -> bool {
+        a > b
+    }
+    fn min_max(values: &[Self]) -> (Self, Self, u64) {
+        let (lo, hi) = values
+            .iter()
+            .fold((i64::MAX, i64::MIN), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
+        (lo, hi, 0)
+    }
     fn statistics(stats: ValueStatistics<Self>) -> Statistics {
         Statistics::Int64(stats)
+    }
+}
+
+impl Value for f64 {
+    const BYTES: usize = 8;
+    const FLOAT: bool = true;
+    #[inline(always)]
+    fn bits(self) -> u64 {
+        self.to_bits()
+    }
+    #[inline(always)]
+    fn plain(self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.to_le_bytes());
+    }
+    fn greater(a: Self, b: Self) -> bool {
+        a.total_cmp(&b) == std::cmp::Ordering::Greater
+    }
+    fn is_nan(self) -> bool {
+        self.is_nan()
+    }
+    fn min_max(values: &[Self]) -> (Self, Self, u64) {
+        // Keys in IEEE total order, NaNs out of the running (the crate's
+        // `min_max_f64`).
+        let key = |bits: i64| bits ^ ((((bits >> 63) as u64) >> 1) as i64);
+        let (mut lo, mut hi, mut nans) = (i64::MAX, i64::MIN, 0u64);
+        for v in values {
+            let nan = v.is_nan();
+            let k = key(v.to_bits() as i64);
+            lo = lo.min(if nan { i64::MAX } else { k });
+            hi = hi.max(if nan { i64::MIN } else { k });
+            nans += nan as u64;
+        }
+        if nans as usize == values.len() {
+            // All NaN: the crate's fallback keeps the first.
+            return (values[0], values[0], nans);
+        }
+        (f64::from_bits(key(lo) as u64), f64::from_bits(key(hi) as u64), nans)
+    }
+    fn statistics(stats: ValueStatistics<Self>) -> Statistics {
+        Statistics::Double(stats)
+    }
+}
+
+impl Value for bool {
+    const BYTES: usize = 1;
+    const DICTIONARY: bool = false;
+    fn bits(self) -> u64 {
+        self as u64
+    }
+    fn plain(self, out: &mut Vec<u8>) {
+        out.push(self as u8);
+    }
+    /// One bit per value, least significant first.
+    fn plain_page(values: &[Self], out: &mut Vec<u8>) {
+        out.reserve(values.len().div_ceil(8));
+        for group in values.chunks(8) {
+            out.push(group.iter().enumerate().fold(0u8, |b, (k, v)| b | (*v as u8) << k));
+        }
+    }
+    fn plain_estimate(count: usize) -> usize {
+        count.div_ceil(8)
+    }
+    fn greater(a: Self, b: Self) -> bool {
+        a & !b
+    }
+    fn min_max(values: &[Self]) -> (Self, Self, u64) {
+        let any_true = values.iter().any(|v| *v);
+        let all_true = values.iter().all(|v| *v);
+        (all_true, any_true, 0)
+    }
+    fn statistics(stats: ValueStatistics<Self>) -> Statistics {
+        Statistics::Boolean(stats)
+    }
+}
+
+/// The crate's `update_min`: a NaN never replaces a number.
+fn update_min<T: Value>(value: T, min: &mut Option<T>) {
+    match min {
+        None => *min = Some(value),
+        Some(m) => match (m.is_nan(), value.is_nan()) {
+            (false, true) => {}
+            (true, false) => *m = value,
+            _ => {
+                if T::greater(*m, value) {
+                    *m = value;
+                }
+            }
+        },
+    }
+}
+
+/// The crate's `update_max`: a NaN never replaces a number.
+fn update_max<T: Value>(value: T, max: &mut Option<T>) {
+    match max {
+        None => *max = Some(value),
+        Some(m) => match (m.is_nan(), value.is_nan()) {
+            (false, true) => {}
+            (true, false) => *m = value,
+            _ => {
+                if T::greater(value, *m) {
+                    *m = value;
+                }
+            }
+        },
     }
 }
 
@@ -119,7 +276,7 @@ struct Dictionary<T> {
     values: Vec<T>,
 }
 
-impl<T: Int> Dictionary<T> {
+impl<T: Value> Dictionary<T> {
     fn new() -> Self {
         Dictionary {
             table: vec![0; 64],
@@ -142,7 +299,7 @@ impl<T: Int> Dictionary<T> {
             if entry == 0 {
                 return self.insert(slot, v);
             }
-            if self.values[entry as usize - 1] == v {
+            if self.values[entry as usize - 1].bits() == v.bits() {
                 return entry - 1;
             }
             slot = (slot + 1) & mask;
@@ -181,43 +338,53 @@ struct PageBuffer<T> {
     rep: Vec<u16>,
     /// Dictionary entries of the values, while the dictionary is in use.
     indices: Vec<u32>,
-    /// PLAIN values, after the dictionary fell back (or without one).
-    plain: Vec<u8>,
+    /// Values to write PLAIN, after the dictionary fell back (or without
+    /// one).
+    plain: Vec<T>,
     /// Levels (values and nulls), rows, nulls.
     slots: u32,
     rows: u32,
     nulls: u64,
     min: Option<T>,
     max: Option<T>,
+    /// NaNs among the page's values (floating point, once it has values).
+    nans: Option<u64>,
     def_histogram: Option<LevelHistogram>,
     rep_histogram: Option<LevelHistogram>,
 }
 
-/// Writes one INT32 or INT64 column chunk of a row group (see [`supports`]).
-pub struct IntegerChunkWriter {
+/// Writes one INT32, INT64, DOUBLE or BOOLEAN column chunk of a row group
+/// (see [`supports`]).
+pub struct NumberChunkWriter {
     inner: Typed,
 }
 
 enum Typed {
     Int32(Chunk<i32>),
     Int64(Chunk<i64>),
+    Double(Chunk<f64>),
+    /// With the batch's values unpacked from their bitmap (reused).
+    Boolean(Chunk<bool>, Vec<bool>),
 }
 
-impl std::fmt::Debug for IntegerChunkWriter {
+impl std::fmt::Debug for NumberChunkWriter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("IntegerChunkWriter").finish_non_exhaustive()
+        f.debug_struct("NumberChunkWriter").finish_non_exhaustive()
     }
 }
 
-impl IntegerChunkWriter {
+impl NumberChunkWriter {
     /// A writer of the chunk of `descr` with `properties` (one that
     /// [`supports`] accepts).
     pub fn new(descr: ColumnDescPtr, properties: &WriterProperties) -> Self {
+        use parquet::basic::Type as PhysicalType;
         let inner = match descr.physical_type() {
-            parquet::basic::Type::INT32 => Typed::Int32(Chunk::new(descr, properties)),
-            _ => Typed::Int64(Chunk::new(descr, properties)),
+            PhysicalType::INT32 => Typed::Int32(Chunk::new(descr, properties)),
+            PhysicalType::INT64 => Typed::Int64(Chunk::new(descr, properties)),
+            PhysicalType::DOUBLE => Typed::Double(Chunk::new(descr, properties)),
+            _ => Typed::Boolean(Chunk::new(descr, properties), Vec::new()),
         };
-        IntegerChunkWriter { inner }
+        NumberChunkWriter { inner }
     }
 
     /// Appends a batch's values of this column.
@@ -233,8 +400,15 @@ impl IntegerChunkWriter {
             (Typed::Int64(c), DataType::Timestamp(TimeUnit::Microsecond, _)) => {
                 c.write(leaf, array.as_primitive::<TimestampMicrosecondType>().values())
             }
+            (Typed::Double(c), DataType::Float64) => c.write(leaf, array.as_primitive::<Float64Type>().values()),
+            (Typed::Boolean(c, values), DataType::Boolean) => {
+                let bits = array.as_boolean().values();
+                values.clear();
+                values.extend(bits.iter());
+                c.write(leaf, values)
+            }
             (_, other) => Err(ParquetError::General(format!(
-                "a {other} leaf given to the writer of an integer column of another type"
+                "a {other} leaf given to the writer of a column of another type"
             ))),
         }
     }
@@ -247,12 +421,14 @@ impl IntegerChunkWriter {
         match self.inner {
             Typed::Int32(c) => c.close(),
             Typed::Int64(c) => c.close(),
+            Typed::Double(c) => c.close(),
+            Typed::Boolean(c, _) => c.close(),
         }
     }
 }
 
-/// The chunk of one integer type.
-struct Chunk<T: Int> {
+/// The chunk of one physical type.
+struct Chunk<T: Value> {
     descr: ColumnDescPtr,
     max_def: u16,
     max_rep: u16,
@@ -279,6 +455,7 @@ struct Chunk<T: Int> {
     nulls: u64,
     min: Option<T>,
     max: Option<T>,
+    nans: Option<u64>,
     def_histogram: Option<LevelHistogram>,
     rep_histogram: Option<LevelHistogram>,
     column_index: ColumnIndexBuilder,
@@ -288,7 +465,7 @@ struct Chunk<T: Int> {
     last_min_max: Option<(T, T)>,
 }
 
-impl<T: Int> Chunk<T> {
+impl<T: Value> Chunk<T> {
     fn new(descr: ColumnDescPtr, properties: &WriterProperties) -> Self {
         let path = descr.path();
         let codec = properties.compression(path);
@@ -318,7 +495,7 @@ impl<T: Int> Chunk<T> {
             page_bytes: properties.data_page_size_limit(),
             dictionary_bytes: properties.dictionary_page_size_limit(),
             statistics,
-            dictionary: properties.dictionary_enabled(path).then(Dictionary::new),
+            dictionary: (T::DICTIONARY && properties.dictionary_enabled(path)).then(Dictionary::new),
             dictionary_page: None,
             page: PageBuffer {
                 def: Vec::new(),
@@ -330,6 +507,7 @@ impl<T: Int> Chunk<T> {
                 nulls: 0,
                 min: None,
                 max: None,
+                nans: None,
                 def_histogram: histogram(max_def),
                 rep_histogram: histogram(max_rep),
             },
@@ -341,6 +519,7 @@ impl<T: Int> Chunk<T> {
             nulls: 0,
             min: None,
             max: None,
+            nans: None,
             def_histogram: histogram(max_def),
             rep_histogram: histogram(max_rep),
             column_index,
@@ -413,11 +592,12 @@ impl<T: Int> Chunk<T> {
             let slice = &values[value_at..value_at + present];
             value_at += present;
             if self.statistics != EnabledStatistics::None && !slice.is_empty() {
-                let (lo, hi) = slice
-                    .iter()
-                    .fold((slice[0], slice[0]), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
-                self.page.min = Some(self.page.min.map_or(lo, |m| m.min(lo)));
-                self.page.max = Some(self.page.max.map_or(hi, |m| m.max(hi)));
+                let (lo, hi, nans) = T::min_max(slice);
+                update_min(lo, &mut self.page.min);
+                update_max(hi, &mut self.page.max);
+                if T::FLOAT {
+                    *self.page.nans.get_or_insert(0) += nans;
+                }
             }
             match &mut self.dictionary {
                 Some(dictionary) => {
@@ -427,13 +607,7 @@ impl<T: Int> Chunk<T> {
                         indices.push(dictionary.intern(*v));
                     }
                 }
-                None => {
-                    let plain = &mut self.page.plain;
-                    plain.reserve(slice.len() * T::BYTES);
-                    for v in slice {
-                        v.plain(plain);
-                    }
-                }
+                None => self.page.plain.extend_from_slice(slice),
             }
             self.page.slots += n as u32;
             if self.page_full() {
@@ -461,7 +635,7 @@ impl<T: Int> Chunk<T> {
                 bit_width(d.values.len().saturating_sub(1) as u64),
                 self.page.indices.len(),
             ),
-            None => self.page.plain.len(),
+            None => T::plain_estimate(self.page.plain.len()),
         };
         self.page.rows as usize >= self.page_rows || estimate >= self.page_bytes
     }
@@ -499,26 +673,33 @@ impl<T: Int> Chunk<T> {
     fn add_page(&mut self) -> Result<()> {
         let page = &mut self.page;
         self.nulls += page.nulls;
+        let page_nans = page.nans.take();
+        if let Some(nans) = page_nans {
+            *self.nans.get_or_insert(0) += nans;
+        }
+        // The crate's column index NaN count: floating point columns only.
+        let index_nans = T::FLOAT.then(|| page_nans.unwrap_or(0) as i64);
         let page_min_max = match (page.min.take(), page.max.take()) {
             (Some(min), Some(max)) => {
-                self.min = Some(self.min.map_or(min, |m| m.min(min)));
-                self.max = Some(self.max.map_or(max, |m| m.max(max)));
+                update_min(min, &mut self.min);
+                update_max(max, &mut self.max);
                 (self.statistics == EnabledStatistics::Page).then_some((min, max))
             }
             _ => None,
         };
         let null_page = page.rows as u64 == page.nulls;
         if null_page && self.column_index.valid() {
-            self.column_index.append(true, vec![], vec![], page.nulls as i64, None);
+            self.column_index
+                .append(true, vec![], vec![], page.nulls as i64, index_nans);
         } else if self.column_index.valid() {
             match page_min_max {
                 None => self.column_index.to_invalid(),
                 Some((min, max)) => {
                     if let Some((last_min, last_max)) = self.last_min_max {
-                        if self.ascending && (last_min > min || last_max > max) {
+                        if self.ascending && (T::greater(last_min, min) || T::greater(last_max, max)) {
                             self.ascending = false;
                         }
-                        if self.descending && (min > last_min || max > last_max) {
+                        if self.descending && (T::greater(min, last_min) || T::greater(max, last_max)) {
                             self.descending = false;
                         }
                     }
@@ -526,7 +707,7 @@ impl<T: Int> Chunk<T> {
                     let (mut lo, mut hi) = (Vec::new(), Vec::new());
                     min.plain(&mut lo);
                     max.plain(&mut hi);
-                    self.column_index.append(false, lo, hi, page.nulls as i64, None);
+                    self.column_index.append(false, lo, hi, page.nulls as i64, index_nans);
                 }
             }
         }
@@ -557,7 +738,7 @@ impl<T: Int> Chunk<T> {
                 Encoding::RLE_DICTIONARY
             }
             None => {
-                buf.extend_from_slice(&page.plain);
+                T::plain_page(&page.plain, buf);
                 Encoding::PLAIN
             }
         };
@@ -652,7 +833,7 @@ impl<T: Int> Chunk<T> {
         if self.statistics != EnabledStatistics::None {
             let signed = self.descr.sort_order().is_signed();
             let statistics = ValueStatistics::new(self.min, self.max, None, Some(self.nulls), false)
-                .with_nan_count(None)
+                .with_nan_count(self.nans)
                 .with_backwards_compatible_min_max(signed);
             builder = builder
                 .set_statistics(T::statistics(statistics))
