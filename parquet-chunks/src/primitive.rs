@@ -1,7 +1,10 @@
 //! Number, date, timestamp and boolean column chunks: the parquet crate's own
 //! column writer (its dictionary, statistics, column index and pages), fed
 //! values and levels from [`levels`](crate::levels) instead of through the
-//! crate's Arrow writer.
+//! crate's Arrow writer. Used under the properties that
+//! [`numbers`](crate::numbers), our faster writer of the same chunks, does
+//! not reproduce (other codecs, page header statistics, bloom filters,
+//! Parquet 2.0 pages).
 //!
 //! The crate's Arrow writer computes the definition and repetition levels of
 //! a list or struct again for every leaf below it: `user_action` has eight
