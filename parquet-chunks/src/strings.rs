@@ -267,7 +267,7 @@ pub(crate) fn encode_hybrid<T: Copy + PartialEq + Into<u64>>(values: &[T], width
     let mut i = 0;
     while i + 8 <= n {
         let v = values[i];
-        if values[i + 1..i + 8].iter().all(|x| *x == v) {
+        if values[i..i + 8] == [v; 8] {
             let mut end = i + 8;
             while end < n && values[end] == v {
                 end += 1;
