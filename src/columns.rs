@@ -22,7 +22,7 @@ use arrow::array::{
     Array, ArrayRef, BooleanArray, Date32Array, DictionaryArray, Float64Array, Int32Array, ListArray, PrimitiveArray,
     RecordBatch, StringArray, StructArray, TimestampMicrosecondArray,
 };
-use arrow::buffer::{Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
+use arrow::buffer::{BooleanBuffer, Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow::datatypes::{ArrowDictionaryKeyType, DataType, Field, Schema, SchemaRef, UInt16Type, UInt32Type};
 
 use crate::catalog::CatalogVocabularies;
@@ -199,8 +199,14 @@ fn validity(valid: &[bool]) -> Option<NullBuffer> {
     if valid.iter().all(|v| *v) {
         None
     } else {
-        Some(NullBuffer::from(valid))
+        Some(NullBuffer::new(bits(valid)))
     }
+}
+
+/// `values` as a bitmap, packed a word at a time (arrow's `From<&[bool]>`
+/// appends them a bit at a time).
+fn bits(values: &[bool]) -> BooleanBuffer {
+    BooleanBuffer::collect_bool(values.len(), |i| values[i])
 }
 
 fn int32(values: Vec<i32>, nulls: Option<NullBuffer>) -> ArrayRef {
@@ -212,7 +218,7 @@ fn float64(values: Vec<f64>, nulls: Option<NullBuffer>) -> ArrayRef {
 }
 
 fn boolean(values: Vec<bool>, nulls: Option<NullBuffer>) -> ArrayRef {
-    Arc::new(BooleanArray::new(values.into(), nulls))
+    Arc::new(BooleanArray::new(bits(&values), nulls))
 }
 
 fn timestamps(values: Vec<i64>) -> ArrayRef {

@@ -11,8 +11,10 @@
 //!   struct and shared by all its leaves;
 //! - [`strings`]: string chunks (interned dictionary or PLAIN, v1 pages),
 //!   from Utf8 arrays or from dictionary keys without re-interning;
-//! - [`primitive`]: number, date, timestamp and boolean chunks, through the
-//!   parquet crate's own column writer fed our levels;
+//! - [`numbers`]: number, date, timestamp and boolean chunks encoded by our
+//!   own writer, byte for byte as the crate's column writer encodes them;
+//! - [`primitive`]: the same through the parquet crate's own column writer
+//!   fed our levels, for properties [`numbers`] does not reproduce;
 //! - [`chunk_bytes`]: the finished chunks' bytes, held in blocks.
 //!
 //! Every chunk follows the parquet crate's own layout and metadata rules, so
@@ -22,6 +24,7 @@
 
 pub mod chunk_bytes;
 pub mod levels;
+pub mod numbers;
 pub mod primitive;
 mod row_group;
 pub mod strings;

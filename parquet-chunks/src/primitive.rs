@@ -1,7 +1,10 @@
 //! Number, date, timestamp and boolean column chunks: the parquet crate's own
 //! column writer (its dictionary, statistics, column index and pages), fed
 //! values and levels from [`levels`](crate::levels) instead of through the
-//! crate's Arrow writer.
+//! crate's Arrow writer. Used under the properties that
+//! [`numbers`](crate::numbers), our faster writer of the same chunks, does
+//! not reproduce (other codecs, page header statistics, bloom filters,
+//! Parquet 2.0 pages).
 //!
 //! The crate's Arrow writer computes the definition and repetition levels of
 //! a list or struct again for every leaf below it: `user_action` has eight
@@ -85,7 +88,7 @@ impl std::fmt::Debug for PrimitiveChunkWriter {
 }
 
 /// `levels` as the `i16` slices the column writer takes.
-fn as_i16(levels: &[u16]) -> &[i16] {
+pub(crate) fn as_i16(levels: &[u16]) -> &[i16] {
     // Levels are at most the nesting depth, far below `i16::MAX`.
     debug_assert!(levels.iter().all(|l| *l <= i16::MAX as u16));
     // SAFETY: `u16` and `i16` have the same size and alignment, and every bit
@@ -176,12 +179,12 @@ impl PrimitiveChunkWriter {
 }
 
 /// How a leaf's values sit under its slots.
-struct LeafLayout<'a> {
-    slots: Option<&'a Slots>,
-    nullable: bool,
-    nulls: Option<arrow::buffer::NullBuffer>,
-    max_def: u16,
-    max_rep: u16,
+pub(crate) struct LeafLayout<'a> {
+    pub(crate) slots: Option<&'a Slots>,
+    pub(crate) nullable: bool,
+    pub(crate) nulls: Option<arrow::buffer::NullBuffer>,
+    pub(crate) max_def: u16,
+    pub(crate) max_rep: u16,
 }
 
 impl LeafLayout<'_> {
@@ -189,7 +192,12 @@ impl LeafLayout<'_> {
     /// returns the leaf's definition levels: the slots' own, or (for a
     /// nullable leaf) built in `def`; `None` when the leaf has no slots (a
     /// required column of one value per row, every index pushed).
-    fn gather<'d>(&'d self, len: usize, mut push: impl FnMut(usize), def: &'d mut Vec<i16>) -> Option<&'d [i16]> {
+    pub(crate) fn gather<'d>(
+        &'d self,
+        len: usize,
+        mut push: impl FnMut(usize),
+        def: &'d mut Vec<i16>,
+    ) -> Option<&'d [i16]> {
         let Some(slots) = self.slots else {
             (0..len).for_each(push);
             return None;
@@ -216,7 +224,7 @@ impl LeafLayout<'_> {
 
     /// Whether the leaf's values are all present, in order, one per slot
     /// with a value, so the array's values can be written as they are.
-    fn all_present(&self, len: usize) -> bool {
+    pub(crate) fn all_present(&self, len: usize) -> bool {
         match self.slots {
             None => true,
             // Slots index their array in increasing order, each at most once,
@@ -226,7 +234,7 @@ impl LeafLayout<'_> {
     }
 
     /// The definition and repetition levels to hand the column writer.
-    fn slices<'d>(&'d self, def: Option<&'d [i16]>) -> (Option<&'d [i16]>, Option<&'d [i16]>) {
+    pub(crate) fn slices<'d>(&'d self, def: Option<&'d [i16]>) -> (Option<&'d [i16]>, Option<&'d [i16]>) {
         let def = if self.max_def > 0 { def } else { None };
         let rep = match self.slots {
             Some(slots) if self.max_rep > 0 => Some(as_i16(&slots.rep)),

@@ -29,6 +29,7 @@ use rayon::prelude::*;
 
 use crate::chunk_bytes::ChunkBytes;
 use crate::levels::{Leaf, leaves};
+use crate::numbers::{self, NumberChunkWriter};
 use crate::primitive::{self, PrimitiveChunkWriter};
 use crate::strings::{self, Limits, StringChunkWriter};
 
@@ -50,6 +51,8 @@ enum LeafKind {
     Strings(ColumnDescPtr),
     /// [`PrimitiveChunkWriter`].
     Primitive(ColumnDescPtr),
+    /// [`NumberChunkWriter`].
+    Numbers(ColumnDescPtr),
 }
 
 /// Which chunk writer encodes a leaf column (see [`RowGroupEncoder::writers`]).
@@ -59,8 +62,10 @@ pub enum ChunkWriterKind {
     Crate,
     /// [`StringChunkWriter`].
     Strings,
-    /// [`PrimitiveChunkWriter`].
+    /// [`PrimitiveChunkWriter`] (the crate's column writer fed our levels).
     Primitive,
+    /// [`NumberChunkWriter`].
+    Numbers,
 }
 
 impl std::fmt::Debug for RowGroupEncoder {
@@ -135,6 +140,7 @@ enum LeafWriter {
     Arrow(Box<ArrowColumnWriter>),
     Strings(Box<StringChunkWriter>),
     Primitive(Box<PrimitiveChunkWriter>),
+    Numbers(Box<NumberChunkWriter>),
 }
 
 /// One leaf's values of a batch, as its writer takes them: with the
@@ -150,6 +156,7 @@ impl LeafWriter {
             (LeafWriter::Arrow(writer), LeafInput::Arrow(leaf)) => writer.write(leaf),
             (LeafWriter::Strings(writer), LeafInput::Slotted(leaf)) => writer.write(leaf),
             (LeafWriter::Primitive(writer), LeafInput::Slotted(leaf)) => writer.write(leaf),
+            (LeafWriter::Numbers(writer), LeafInput::Slotted(leaf)) => writer.write(leaf),
             _ => unreachable!("each leaf's input is built for its writer"),
         }
     }
@@ -162,6 +169,10 @@ impl LeafWriter {
                 Chunk::Blocks(bytes, close)
             }
             LeafWriter::Primitive(writer) => {
+                let (bytes, close) = writer.close()?;
+                Chunk::Blocks(bytes, close)
+            }
+            LeafWriter::Numbers(writer) => {
                 let (bytes, close) = writer.close()?;
                 Chunk::Blocks(bytes, close)
             }
@@ -188,7 +199,8 @@ impl RowGroupEncoder {
     /// String leaves without statistics or bloom filter, in a Parquet 1.0
     /// file compressed with snappy or not at all, are written by
     /// [`StringChunkWriter`]; numbers, dates, timestamps and booleans by
-    /// [`PrimitiveChunkWriter`]; every other leaf by the parquet crate's
+    /// [`NumberChunkWriter`] where it reproduces the crate's chunks (the
+    /// default properties), by [`PrimitiveChunkWriter`] otherwise; every other leaf by the parquet crate's
     /// Arrow writer. A top-level field goes whole to one side (see
     /// [`RowGroupEncoder::writers`]).
     ///
@@ -234,6 +246,7 @@ impl RowGroupEncoder {
                         LeafKind::Arrow => ChunkWriterKind::Crate,
                         LeafKind::Strings(_) => ChunkWriterKind::Strings,
                         LeafKind::Primitive(_) => ChunkWriterKind::Primitive,
+                        LeafKind::Numbers(_) => ChunkWriterKind::Numbers,
                     })
                     .collect()
             })
@@ -280,6 +293,9 @@ impl RowGroupEncoder {
                     descr.clone(),
                     self.properties.clone(),
                 ))),
+                LeafKind::Numbers(descr) => {
+                    LeafWriter::Numbers(Box::new(NumberChunkWriter::new(descr.clone(), &self.properties)))
+                }
                 LeafKind::Arrow => LeafWriter::Arrow(Box::new(arrow)),
             })
             .collect();
@@ -376,7 +392,9 @@ impl RowGroupEncoder {
 /// Per top-level field of `schema`, its leaves in Parquet order, each with
 /// its writer: [`StringChunkWriter`] for a Utf8 leaf without statistics or
 /// bloom filter, in a v1 file compressed with a codec the writer supports;
-/// [`PrimitiveChunkWriter`] for the types it takes; the crate's Arrow writer
+/// [`NumberChunkWriter`] for the number, date, timestamp and boolean leaves
+/// and properties it [supports](numbers::supports); [`PrimitiveChunkWriter`]
+/// for the other types it takes; the crate's Arrow writer
 /// for the rest. A field is written by one side whole: when any of its
 /// leaves needs the crate's writer, or its nesting is more than lists and
 /// structs, the crate's writer takes all of them (which walks the nesting
@@ -415,6 +433,8 @@ fn leaf_kinds(schema: &SchemaRef, descriptor: &SchemaDescriptor, properties: &Wr
                         && strings::supports(properties.compression(path));
                     if strings {
                         LeafKind::Strings((*column).clone())
+                    } else if numbers::supports(column, &data_type, properties) {
+                        LeafKind::Numbers((*column).clone())
                     } else if primitive::supports(&data_type, column.physical_type()) {
                         LeafKind::Primitive((*column).clone())
                     } else {

@@ -254,7 +254,7 @@ impl Dictionary {
 }
 
 /// Bits needed to hold `max`.
-fn bit_width(max: u64) -> u8 {
+pub(crate) fn bit_width(max: u64) -> u8 {
     (64 - max.leading_zeros()) as u8
 }
 
@@ -267,7 +267,7 @@ pub(crate) fn encode_hybrid<T: Copy + PartialEq + Into<u64>>(values: &[T], width
     let mut i = 0;
     while i + 8 <= n {
         let v = values[i];
-        if values[i + 1..i + 8].iter().all(|x| *x == v) {
+        if values[i..i + 8] == [v; 8] {
             let mut end = i + 8;
             while end < n && values[end] == v {
                 end += 1;
@@ -296,13 +296,13 @@ fn uleb128(mut v: u64, out: &mut Vec<u8>) {
     out.push(v as u8);
 }
 
-fn rle_run(value: u64, count: usize, width: u8, out: &mut Vec<u8>) {
+pub(crate) fn rle_run(value: u64, count: usize, width: u8, out: &mut Vec<u8>) {
     uleb128((count as u64) << 1, out);
     out.extend_from_slice(&value.to_le_bytes()[..width.div_ceil(8) as usize]);
 }
 
 /// Bit-packed runs of at most 63 groups of 8 (a one-byte header each).
-fn bit_pack<T: Copy + Into<u64>>(values: &[T], width: u8, out: &mut Vec<u8>) {
+pub(crate) fn bit_pack<T: Copy + Into<u64>>(values: &[T], width: u8, out: &mut Vec<u8>) {
     const GROUPS_PER_RUN: usize = 63;
     for run in values.chunks(GROUPS_PER_RUN * 8) {
         let groups = run.len().div_ceil(8);
@@ -327,7 +327,16 @@ fn bit_pack<T: Copy + Into<u64>>(values: &[T], width: u8, out: &mut Vec<u8>) {
 #[inline]
 fn pack_group(values: [u64; 8], width: u8, out: &mut Vec<u8>) {
     let w = width as u32;
-    if w <= 16 {
+    if w <= 8 {
+        let mut packed = 0u64;
+        for (k, v) in values.iter().enumerate() {
+            packed |= *v << (k as u32 * w);
+        }
+        // A fixed-size copy, then cut to `width` bytes.
+        let len = out.len();
+        out.extend_from_slice(&packed.to_le_bytes());
+        out.truncate(len + w as usize);
+    } else if w <= 16 {
         let mut packed = 0u128;
         for (k, v) in values.iter().enumerate() {
             packed |= (*v as u128) << (k as u32 * w);
@@ -361,7 +370,7 @@ fn encode_levels(levels: &[u16], max: u16, out: &mut Vec<u8>) {
 }
 
 /// The codecs this encoder compresses with itself.
-enum PageCodec {
+pub(crate) enum PageCodec {
     None,
     /// Snappy, and the buffer it compresses into (reused across pages).
     Snappy(Box<snap::raw::Encoder>, Vec<u8>),
@@ -372,7 +381,7 @@ impl PageCodec {
     /// until their row group is written, so spare capacity would be memory
     /// held for nothing (snappy's worst-case output is 1/6 larger than its
     /// input).
-    fn compress(&mut self, page: &[u8]) -> Result<Bytes> {
+    pub(crate) fn compress(&mut self, page: &[u8]) -> Result<Bytes> {
         match self {
             PageCodec::None => Ok(Bytes::copy_from_slice(page)),
             PageCodec::Snappy(encoder, out) => {
