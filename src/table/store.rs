@@ -281,13 +281,7 @@ impl TableStore for ObjectTableStore {
                 std::io::Error::new(std::io::ErrorKind::NotFound, "the staged object is gone"),
             )
         })?;
-        delta::file_stats(|| {
-            Ok(ObjectFile {
-                output: Arc::clone(&self.output),
-                path: path.to_string(),
-                size,
-            })
-        })
+        delta::file_stats(|| Ok(ObjectFile::new(Arc::clone(&self.output), path, size)))
     }
 
     fn move_files(&self, from: &str, to: &str, files: &[String]) -> Result<(), Error> {
@@ -324,17 +318,34 @@ impl TableStore for ObjectTableStore {
 /// A Parquet object read by ranges, for its footer and a few columns: the
 /// parquet crate asks for byte ranges ([`ChunkReader::get_bytes`]) and for
 /// readers from an offset ([`ChunkReader::get_read`], a page header at a
-/// time), each served by ranged GETs.
+/// time). Both are served from one window of the object, [`WINDOW`] bytes
+/// fetched by one ranged GET, so reading a column chunk page by page costs a
+/// request per window, not two per page.
+#[derive(Clone)]
 struct ObjectFile {
     output: Arc<ObjectOutput>,
     path: String,
     size: u64,
+    /// The bytes last fetched, and their offset in the object.
+    window: Arc<std::sync::Mutex<Option<(u64, Bytes)>>>,
 }
 
-/// Bytes fetched per request by a reader from an offset.
+/// Bytes fetched by one request (more when a range asked for is longer).
+const WINDOW: u64 = 8 << 20;
+/// Bytes a reader from an offset takes from the window at a time.
 const READ_AHEAD: u64 = 64 << 10;
 
 impl ObjectFile {
+    fn new(output: Arc<ObjectOutput>, path: &str, size: u64) -> Self {
+        Self {
+            output,
+            path: path.to_string(),
+            size,
+            window: Arc::default(),
+        }
+    }
+
+    /// Bytes `start..end` of the object, from the window when it holds them.
     fn range(&self, start: u64, end: u64) -> parquet::errors::Result<Bytes> {
         if end > self.size || start > end {
             return Err(ParquetError::EOF(format!(
@@ -342,9 +353,21 @@ impl ObjectFile {
                 self.path, self.size
             )));
         }
-        self.output
-            .read_range(&self.path, start..end)
-            .map_err(|e| ParquetError::External(Box::new(e)))
+        let mut window = self.window.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((at, bytes)) = window.as_ref()
+            && start >= *at
+            && end <= at + bytes.len() as u64
+        {
+            return Ok(bytes.slice((start - at) as usize..(end - at) as usize));
+        }
+        let fetch_end = end.max((start + WINDOW).min(self.size));
+        let fetched = self
+            .output
+            .read_range(&self.path, start..fetch_end)
+            .map_err(|e| ParquetError::External(Box::new(e)))?;
+        let asked = fetched.slice(0..(end - start) as usize);
+        *window = Some((start, fetched));
+        Ok(asked)
     }
 }
 
@@ -359,11 +382,7 @@ impl ChunkReader for ObjectFile {
 
     fn get_read(&self, start: u64) -> parquet::errors::Result<ObjectFileReader> {
         Ok(ObjectFileReader {
-            file: ObjectFile {
-                output: Arc::clone(&self.output),
-                path: self.path.clone(),
-                size: self.size,
-            },
+            file: self.clone(),
             offset: start,
             buffer: Bytes::new(),
         })
@@ -374,7 +393,7 @@ impl ChunkReader for ObjectFile {
     }
 }
 
-/// A sequential reader of an [`ObjectFile`] from an offset, fetching
+/// A sequential reader of an [`ObjectFile`] from an offset, taking
 /// [`READ_AHEAD`] bytes at a time as it is read.
 struct ObjectFileReader {
     file: ObjectFile,
