@@ -36,6 +36,14 @@ fn actions(table: &Path, version: u64) -> Vec<Value> {
     text.lines().map(|line| serde_json::from_str(line).unwrap()).collect()
 }
 
+/// The files of `dir`'s day folders (`event_date=…/…`) with their bytes.
+fn day_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    tree(dir)
+        .into_iter()
+        .filter(|(p, _)| p.starts_with("event_date="))
+        .collect()
+}
+
 fn of_kind<'a>(actions: &'a [Value], kind: &str) -> Vec<&'a Value> {
     actions.iter().filter_map(|a| a.get(kind)).collect()
 }
@@ -135,14 +143,8 @@ fn a_table_grows_by_appended_windows_of_one_timeline() {
     args.extend_from_slice(&WORLD);
     args.extend_from_slice(&["--out", whole.to_str().unwrap()]);
     run_ok(&args);
-    let days = |dir: &Path| -> Vec<(String, Vec<u8>)> {
-        tree(dir)
-            .into_iter()
-            .filter(|(p, _)| p.starts_with("event_date="))
-            .collect()
-    };
     assert!(
-        days(&table) == days(&whole),
+        day_files(&table) == day_files(&whole),
         "the table's days differ from one run of them"
     );
 }
@@ -242,14 +244,8 @@ fn a_table_in_an_object_store_equals_one_in_a_folder() {
         run_ok(&["append", table, "--days", "2", "--quiet", "--threads", "2"]);
     }
     assert!(tree(&folder).len() > 4);
-    let files = |dir: &Path| -> Vec<(String, Vec<u8>)> {
-        tree(dir)
-            .into_iter()
-            .filter(|(p, _)| p.starts_with("event_date="))
-            .collect()
-    };
     assert!(
-        files(&objects) == files(&folder),
+        day_files(&objects) == day_files(&folder),
         "the object store's days differ from the folder's"
     );
     for version in [0, 1] {
@@ -339,14 +335,8 @@ fn a_window_in_parts_is_committed_once_by_its_last_part() {
             }
         }
         assert!(root.join("_delta_log/00000000000000000001.json").is_file());
-        let days = |dir: &Path| -> Vec<(String, Vec<u8>)> {
-            tree(dir)
-                .into_iter()
-                .filter(|(p, _)| p.starts_with("event_date="))
-                .collect()
-        };
         assert!(
-            days(root) == days(&single),
+            day_files(root) == day_files(&single),
             "{table}: the parts' days differ from single runs'"
         );
         for version in [0, 1] {

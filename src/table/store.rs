@@ -101,6 +101,26 @@ impl LocalStore {
     pub fn root(&self) -> &Path {
         &self.root
     }
+
+    /// The sorted names in `folder` (only its files when `files_only`);
+    /// empty when it does not exist.
+    fn names_in(&self, folder: &str, files_only: bool) -> Result<Vec<String>, Error> {
+        let folder = self.root.join(folder);
+        let entries = match fs::read_dir(&folder) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(Error::io(folder, e)),
+        };
+        let mut names = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| Error::io(&folder, e))?;
+            if !files_only || entry.file_type().map_err(|e| Error::io(entry.path(), e))?.is_file() {
+                names.push(entry.file_name().to_string_lossy().into_owned());
+            }
+        }
+        names.sort();
+        Ok(names)
+    }
 }
 
 impl TableStore for LocalStore {
@@ -134,37 +154,11 @@ impl TableStore for LocalStore {
     }
 
     fn list(&self, prefix: &str) -> Result<Vec<String>, Error> {
-        let folder = self.root.join(prefix);
-        let entries = match fs::read_dir(&folder) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(Error::io(folder, e)),
-        };
-        let mut names = Vec::new();
-        for entry in entries {
-            let entry = entry.map_err(|e| Error::io(&folder, e))?;
-            if entry.file_type().map_err(|e| Error::io(entry.path(), e))?.is_file() {
-                names.push(entry.file_name().to_string_lossy().into_owned());
-            }
-        }
-        names.sort();
-        Ok(names)
+        self.names_in(prefix, true)
     }
 
     fn entries(&self, folder: &str) -> Result<Vec<String>, Error> {
-        let folder = self.root.join(folder);
-        let entries = match fs::read_dir(&folder) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(Error::io(folder, e)),
-        };
-        let mut names = Vec::new();
-        for entry in entries {
-            let entry = entry.map_err(|e| Error::io(&folder, e))?;
-            names.push(entry.file_name().to_string_lossy().into_owned());
-        }
-        names.sort();
-        Ok(names)
+        self.names_in(folder, false)
     }
 
     fn out(&self, folder: &str) -> PathBuf {
