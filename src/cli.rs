@@ -204,6 +204,11 @@ pub struct GenerateArgs {
     /// prefix.
     #[arg(long, value_parser = PossibleValuesParser::new(["delta"]), value_name = "FORMAT")]
     pub table: Option<String>,
+    /// With --table delta: after every N-th version, a checkpoint of the table's state, so readers
+    /// need not replay every commit; recorded as the table's delta.checkpointInterval, which
+    /// `append` honours (also when changed by another tool) [default: 10].
+    #[arg(long, value_name = "N", requires = "table", value_parser = clap::value_parser!(u64).range(1..))]
+    pub checkpoint_interval: Option<u64>,
     /// No progress bar and no summary line.
     #[arg(long, short)]
     pub quiet: bool,
@@ -437,7 +442,7 @@ fn report_commit(commit: &table::TableCommit, table: &std::path::Path, quiet: bo
         );
     } else if !quiet {
         eprintln!(
-            "committed version {} of the Delta table {}: {} events of {} ..= {} in {} files ({}) in {:.1} s",
+            "committed version {} of the Delta table {}: {} events of {} ..= {} in {} files ({}) in {:.1} s{}",
             commit.version,
             table.display(),
             with_thousands(commit.summary.rows),
@@ -446,6 +451,20 @@ fn report_commit(commit: &table::TableCommit, table: &std::path::Path, quiet: bo
             commit.summary.files.len(),
             human_bytes(commit.summary.bytes),
             commit.summary.elapsed.as_secs_f64(),
+            if commit.checkpoint.is_some() {
+                ", and its checkpoint"
+            } else {
+                ""
+            },
+        );
+    }
+    // Said even under --quiet: the version is committed, but readers
+    // replay its commits until the next checkpoint.
+    if let Some(why) = &commit.checkpoint_error {
+        eprintln!(
+            "warning: version {} is committed, but its checkpoint could not be written ({why}); \
+             readers read the same table from its commits",
+            commit.version
         );
     }
 }
@@ -474,7 +493,7 @@ fn run_generate(args: GenerateArgs, cancel: &Cancel) -> Result<(), Error> {
     }
     let bar = progress_bar(config.rows, args.quiet);
     if args.table.is_some() {
-        let commit = table::create_delta(config, &options, &Bar(bar.clone()), cancel);
+        let commit = table::create_delta(config, &options, args.checkpoint_interval, &Bar(bar.clone()), cancel);
         bar.finish_and_clear();
         report_commit(&commit?, &options.out, args.quiet);
         return Ok(());

@@ -8,7 +8,8 @@
 //! present.
 //!
 //! A Delta table (a `_delta_log/` and no manifest) is checked against its
-//! log instead: every file its versions add (and no later one removes) must
+//! log instead (its newest checkpoint and the commits after it): every file
+//! its versions add (and no later one removes) must
 //! be present with the size and row count the log gives, and no data file
 //! may be in a day folder that the log does not list (what an interrupted
 //! window leaves).
@@ -130,43 +131,26 @@ struct AddedByLog {
 }
 
 /// What the Delta table in `out` holds that its log says it should not.
+/// The log is read as a reader reads it: from the newest checkpoint and the
+/// commits after it.
 fn verify_table(out: &Path) -> Result<Vec<Problem>, Error> {
-    let log = out.join(crate::table::delta::LOG_FOLDER);
-    let unusable = |message: String| Error::Output {
+    let store = crate::table::store::LocalStore::new(out);
+    let state = crate::table::delta::read_log(&store, out, None)?.ok_or_else(|| Error::Output {
         path: out.to_path_buf(),
-        message,
-    };
-    let mut commits: Vec<String> = fs::read_dir(&log)
-        .map_err(|e| Error::io(&log, e))?
-        .filter_map(|entry| Some(entry.ok()?.file_name().to_string_lossy().into_owned()))
-        .filter(|name| name.len() == 25 && name.ends_with(".json") && name[..20].bytes().all(|b| b.is_ascii_digit()))
+        message: "has a _delta_log/ without commits; is it a Delta table?".into(),
+    })?;
+    let added: std::collections::BTreeMap<String, AddedByLog> = state
+        .files
+        .iter()
+        .map(|(name, add)| {
+            let rows = add["stats"]
+                .as_str()
+                .and_then(|stats| serde_json::from_str::<serde_json::Value>(stats).ok())
+                .and_then(|stats| stats["numRecords"].as_u64());
+            let bytes = add["size"].as_u64().unwrap_or_default();
+            (name.clone(), AddedByLog { bytes, rows })
+        })
         .collect();
-    commits.sort();
-    if commits.is_empty() {
-        return Err(unusable(
-            "has a _delta_log/ without commits; is it a Delta table?".into(),
-        ));
-    }
-    let mut added: std::collections::BTreeMap<String, AddedByLog> = std::collections::BTreeMap::new();
-    for commit in &commits {
-        let path = log.join(commit);
-        let text = fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
-        for line in text.lines().filter(|l| !l.trim().is_empty()) {
-            let action: serde_json::Value = serde_json::from_str(line)
-                .map_err(|e| unusable(format!("_delta_log/{commit} is not a Delta log entry ({e})")))?;
-            if let Some(add) = action.get("add") {
-                let name = add["path"].as_str().unwrap_or_default().to_string();
-                let rows = add["stats"]
-                    .as_str()
-                    .and_then(|stats| serde_json::from_str::<serde_json::Value>(stats).ok())
-                    .and_then(|stats| stats["numRecords"].as_u64());
-                let bytes = add["size"].as_u64().unwrap_or_default();
-                added.insert(name, AddedByLog { bytes, rows });
-            } else if let Some(remove) = action.get("remove") {
-                added.remove(remove["path"].as_str().unwrap_or_default());
-            }
-        }
-    }
     let mut problems = Vec::new();
     let mut problem = |path: &str, message: String| {
         problems.push(Problem {

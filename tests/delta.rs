@@ -389,3 +389,209 @@ fn verify_checks_a_table_against_its_log() {
         assert!(stdout.contains(needle), "{needle} in {stdout}");
     }
 }
+
+/// The actions of the checkpoint at `path`, one JSON object per row with
+/// its null columns left out, decoded by arrow's JSON writer.
+fn checkpoint_actions(path: &Path) -> Vec<Value> {
+    let mut writer = arrow::json::LineDelimitedWriter::new(Vec::new());
+    for batch in common::read_parquet(path) {
+        writer.write(&batch).unwrap();
+    }
+    writer.finish().unwrap();
+    let text = String::from_utf8(writer.into_inner()).unwrap();
+    text.lines().map(|line| serde_json::from_str(line).unwrap()).collect()
+}
+
+/// The checkpoints in `table`'s log, by version.
+fn checkpoints(table: &Path) -> Vec<u64> {
+    let mut versions: Vec<u64> = std::fs::read_dir(table.join("_delta_log"))
+        .unwrap()
+        .filter_map(|e| {
+            let name = e.unwrap().file_name().to_string_lossy().into_owned();
+            name.strip_suffix(".checkpoint.parquet")?.parse().ok()
+        })
+        .collect();
+    versions.sort_unstable();
+    versions
+}
+
+/// The version `_last_checkpoint` names.
+fn hinted(table: &Path) -> Value {
+    let text = std::fs::read_to_string(table.join("_delta_log/_last_checkpoint")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+fn verify_intact(table: &str) {
+    let out = run(&["verify", table]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && stdout.contains("intact"), "{stdout}");
+}
+
+/// Versions 10 and 20 of a table grown a day at a time are followed by
+/// checkpoints holding the table's state (the protocol, the newest metadata,
+/// every file with the size and statistics its commit gave), and
+/// `_last_checkpoint` names the newest; the commits and days are those of a
+/// table without checkpoints. `append` and `verify` read the log from its
+/// checkpoint: after a crash between a commit and its checkpoint, and after
+/// the commits before a checkpoint are cleaned away (as Spark's log
+/// retention does), both still work. An interval another writer records in
+/// the table is honoured.
+#[test]
+fn a_table_is_checkpointed_every_ten_versions_and_read_from_its_checkpoints() {
+    let tmp = tempfile::tempdir().unwrap();
+    let table = tmp.path().join("t");
+    let t = table.to_str().unwrap();
+    create(&table, "2026-03-02", "1");
+    for _ in 0..20 {
+        run_ok(&["append", t, "--days", "1", "--quiet"]);
+    }
+    assert_eq!(checkpoints(&table), [10, 20]);
+    let mut added = std::collections::BTreeMap::new();
+    for version in 0..=20 {
+        for add in of_kind(&actions(&table, version), "add") {
+            added.insert(add["path"].as_str().unwrap().to_string(), add.clone());
+        }
+    }
+    let hint = hinted(&table);
+    assert_eq!(hint["version"], 20);
+    assert_eq!(hint["numOfAddFiles"].as_u64(), Some(added.len() as u64));
+    let v20 = actions(&table, 20);
+    assert_eq!(
+        of_kind(&v20, "metaData")[0]["configuration"]["delta.checkpointInterval"],
+        "10"
+    );
+
+    let state = checkpoint_actions(&table.join("_delta_log/00000000000000000020.checkpoint.parquet"));
+    assert_eq!(hint["size"].as_u64(), Some(state.len() as u64));
+    assert_eq!(of_kind(&state, "protocol"), of_kind(&actions(&table, 0), "protocol"));
+    assert_eq!(of_kind(&state, "metaData"), of_kind(&v20, "metaData"));
+    let in_checkpoint: std::collections::BTreeMap<String, Value> = of_kind(&state, "add")
+        .into_iter()
+        .map(|add| (add["path"].as_str().unwrap().to_string(), add.clone()))
+        .collect();
+    assert_eq!(in_checkpoint, added, "the checkpoint's files are the commits' adds");
+    assert!(of_kind(&v20, "checkpoint").is_empty());
+
+    // The days are the bytes of one run of all 21.
+    let whole = tmp.path().join("whole");
+    let mut args = vec!["generate", "--start", "2026-03-02", "--days", "21", "--quiet"];
+    args.extend_from_slice(&WORLD);
+    args.extend_from_slice(&["--out", whole.to_str().unwrap()]);
+    run_ok(&args);
+    assert!(
+        day_files(&table) == day_files(&whole),
+        "the table's days differ from one run"
+    );
+
+    // A crash after committing version 20 and before its checkpoint: the
+    // table reads and grows the same.
+    let log = table.join("_delta_log");
+    std::fs::remove_file(log.join("00000000000000000020.checkpoint.parquet")).unwrap();
+    let mut earlier = hint.clone();
+    earlier["version"] = 10.into();
+    std::fs::write(log.join("_last_checkpoint"), earlier.to_string()).unwrap();
+    verify_intact(t);
+    run_ok(&["append", t, "--days", "1", "--quiet"]);
+    assert_eq!(of_kind(&actions(&table, 21), "add").len(), 1);
+    assert_eq!(checkpoints(&table), [10]);
+
+    // The commits a checkpoint covers removed: the log is read from it.
+    for version in 0..10 {
+        std::fs::remove_file(log.join(format!("{version:020}.json"))).unwrap();
+    }
+    verify_intact(t);
+    run_ok(&["append", t, "--days", "1", "--quiet"]);
+    let v22 = actions(&table, 22);
+    assert_eq!(
+        of_kind(&v22, "metaData")[0]["configuration"]["customerEvents.lastDay"],
+        "2026-03-24"
+    );
+    // Without the checkpoint too, the log cannot be read: the tool says so.
+    let checkpoint10 = log.join("00000000000000000010.checkpoint.parquet");
+    let kept = std::fs::read(&checkpoint10).unwrap();
+    std::fs::remove_file(&checkpoint10).unwrap();
+    let out = run(&["append", t, "--quiet"]);
+    let message = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{message}");
+    assert!(
+        message.contains("00000000000000000000.json") && message.contains("incomplete"),
+        "{message}"
+    );
+    std::fs::write(&checkpoint10, kept).unwrap();
+
+    // Another writer sets the interval to 4 in version 23: version 24 is
+    // checkpointed, and the interval is kept.
+    let mut metadata = of_kind(&v22, "metaData")[0].clone();
+    metadata["configuration"]["delta.checkpointInterval"] = "4".into();
+    std::fs::write(
+        log.join("00000000000000000023.json"),
+        format!(
+            "{}\n{}\n",
+            serde_json::json!({"commitInfo": {}}),
+            serde_json::json!({"metaData": metadata})
+        ),
+    )
+    .unwrap();
+    run_ok(&["append", t, "--days", "1", "--quiet"]);
+    assert_eq!(checkpoints(&table), [10, 24]);
+    assert_eq!(hinted(&table)["version"], 24);
+    assert_eq!(
+        of_kind(&actions(&table, 24), "metaData")[0]["configuration"]["delta.checkpointInterval"],
+        "4"
+    );
+    verify_intact(t);
+}
+
+/// `--checkpoint-interval` is recorded in the table; a table on an object
+/// store (`file://`, through the store's code path) is checkpointed as one
+/// in a folder, with the same actions.
+#[test]
+fn a_table_on_an_object_store_is_checkpointed_as_in_a_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (folder, objects) = (tmp.path().join("folder"), tmp.path().join("objects"));
+    std::fs::create_dir(&objects).unwrap();
+    let url = format!("file://{}", objects.display());
+    for table in [folder.to_str().unwrap(), url.as_str()] {
+        let mut args = vec![
+            "generate",
+            "--table",
+            "delta",
+            "--checkpoint-interval",
+            "2",
+            "--start",
+            "2026-03-02",
+            "--days",
+            "1",
+            "--quiet",
+        ];
+        args.extend_from_slice(&WORLD);
+        args.extend_from_slice(&["--out", table]);
+        run_ok(&args);
+        for _ in 0..3 {
+            run_ok(&["append", table, "--days", "1", "--quiet"]);
+        }
+    }
+    for table in [&folder, &objects] {
+        assert_eq!(checkpoints(table), [2]);
+        assert_eq!(hinted(table)["version"], 2);
+        assert_eq!(
+            of_kind(&actions(table, 0), "metaData")[0]["configuration"]["delta.checkpointInterval"],
+            "2"
+        );
+    }
+    let checkpoint = |table: &Path| {
+        let actions = checkpoint_actions(&table.join("_delta_log/00000000000000000002.checkpoint.parquet"));
+        settled(actions)
+    };
+    assert_eq!(checkpoint(&objects), checkpoint(&folder));
+    assert_eq!(of_kind(&checkpoint(&folder), "add").len(), 3);
+    // No temporary file is left in either log.
+    for table in [&folder, &objects] {
+        let hidden: Vec<String> = std::fs::read_dir(table.join("_delta_log"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with('.'))
+            .collect();
+        assert!(hidden.is_empty(), "{hidden:?}");
+    }
+}

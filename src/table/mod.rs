@@ -13,7 +13,10 @@
 //! part of the table. The table's writer lock keeps two runs of this tool
 //! from writing one table at once; against any other writer, the commit is
 //! the guard: of two writers racing for one version, one commit wins, the
-//! other removes the files it moved and fails.
+//! other removes the files it moved and fails. Every
+//! `delta.checkpointInterval` versions (10 unless the table says), the
+//! commit is followed by a checkpoint of the table's state, so that a table
+//! a year old is read from one Parquet file and a few commits.
 
 pub mod delta;
 pub mod store;
@@ -79,6 +82,12 @@ pub struct TableCommit {
     /// The files committed (the whole window's, relative to the table's
     /// root), or the part's run.
     pub summary: Summary,
+    /// The version checkpointed after the commit, when the table's
+    /// checkpoint interval divides it.
+    pub checkpoint: Option<u64>,
+    /// Why a checkpoint that was due could not be written (the version is
+    /// committed all the same, and the table reads the same without it).
+    pub checkpoint_error: Option<String>,
 }
 
 fn now_millis() -> i64 {
@@ -93,7 +102,9 @@ fn now_millis() -> i64 {
 /// file options, the schema version and the last day.
 ///
 /// With `options.part`, writes that part of the window into its staging
-/// folder; the last part to finish commits the version.
+/// folder; the last part to finish commits the version. The table is
+/// checkpointed every `checkpoint_interval` versions (recorded in its
+/// configuration as `delta.checkpointInterval`; `None`: Delta's default, 10).
 ///
 /// # Errors
 /// [`Error::Option`] for options a table cannot have (another format or
@@ -102,6 +113,7 @@ fn now_millis() -> i64 {
 pub fn create_delta(
     mut config: Config,
     options: &OutputOptions,
+    checkpoint_interval: Option<u64>,
     progress: &dyn Progress,
     cancel: &Cancel,
 ) -> Result<TableCommit, Error> {
@@ -152,10 +164,19 @@ pub fn create_delta(
         max_rows_per_file: options.max_rows_per_file,
         string_statistics: options.string_statistics,
     };
+    if checkpoint_interval == Some(0) {
+        return Err(Error::Option {
+            flag: "--checkpoint-interval",
+            message: "must be at least 1, e.g. --checkpoint-interval 10".into(),
+        });
+    }
     let metadata = TableMetadata {
         id: table_id(),
         created_time: now_millis(),
-        configuration: BTreeMap::new(),
+        configuration: checkpoint_interval
+            .map(|n| (delta::CHECKPOINT_INTERVAL_KEY.to_string(), n.to_string()))
+            .into_iter()
+            .collect(),
     };
     let first_day = config.start;
     write_window(
@@ -197,10 +218,18 @@ pub fn append_delta(
         message,
     };
     let store = open_store(table)?;
-    let state = delta::read_log(store.as_ref(), table)?.ok_or_else(|| {
+    let state = delta::read_log(store.as_ref(), table, None)?.ok_or_else(|| {
         refuse("has no Delta log (_delta_log/); create the table with `generate --table delta`".into())
     })?;
-    let recorded = &state.metadata.configuration;
+    let (reader, writer) = state.protocol_versions();
+    if reader > 1 || writer > 2 {
+        return Err(refuse(format!(
+            "its protocol (reader {reader}, writer {writer}) was upgraded by another tool; \
+             customer-events appends to reader 1 / writer 2 tables only"
+        )));
+    }
+    let metadata = state.table_metadata();
+    let recorded = &metadata.configuration;
     if recorded.get(delta::TOOL_KEY).map(String::as_str) != Some(TOOL) {
         return Err(refuse(format!(
             "was not written by {TOOL} (its metadata has no {}); append adds only to tables it created",
@@ -250,7 +279,7 @@ pub fn append_delta(
         threads,
         part,
         state.version + 1,
-        state.metadata,
+        metadata,
         first_day,
         progress,
         cancel,
@@ -359,6 +388,8 @@ fn write_window(
             staged_whole,
             days: (config.start, last_day),
             summary,
+            checkpoint: None,
+            checkpoint_error: None,
         })
     };
     if part.is_some() {
@@ -408,7 +439,12 @@ fn write_window(
             return Err(e);
         }
     }
-    let mut configuration = BTreeMap::new();
+    // What the table recorded is kept (a checkpoint interval a user set,
+    // say); this tool's keys describe the newest window.
+    let mut configuration = std::mem::take(&mut metadata.configuration);
+    configuration
+        .entry(delta::CHECKPOINT_INTERVAL_KEY.to_string())
+        .or_insert_with(|| delta::DEFAULT_CHECKPOINT_INTERVAL.to_string());
     configuration.insert(delta::TOOL_KEY.to_string(), TOOL.to_string());
     configuration.insert(TOOL_VERSION_KEY.to_string(), env!("CARGO_PKG_VERSION").to_string());
     configuration.insert(delta::SCHEMA_VERSION_KEY.to_string(), SCHEMA_VERSION.to_string());
@@ -439,6 +475,9 @@ fn write_window(
     if part.is_some() {
         store.remove_folder(&staging);
     }
+    // The version is committed: a checkpoint that cannot be written is
+    // reported, not an error (the table reads the same without it).
+    let checkpoint = delta::checkpoint_if_due(store, table, version, &metadata.configuration);
     drop((staged, lock));
     Ok(TableCommit {
         version,
@@ -446,6 +485,8 @@ fn write_window(
         staged_whole: true,
         days: (config.start, last_day),
         summary,
+        checkpoint: checkpoint.as_ref().ok().copied().flatten(),
+        checkpoint_error: checkpoint.err().map(|e| e.to_string()),
     })
 }
 

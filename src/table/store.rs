@@ -1,6 +1,7 @@
 //! The few file operations a table needs, behind one seam: for its log,
 //! read a file, write a file only if it does not exist yet (the commit of a
-//! version) and list a folder; for a window's data, the statistics of a
+//! version, a checkpoint), replace a file whole (the checkpoint hint) and
+//! list a folder; for a window's data, the statistics of a
 //! staged file, moving a staged day folder into the table, and removing
 //! what a window that did not commit left. [`LocalStore`] implements them on
 //! a local folder (a rename moves a folder), [`ObjectTableStore`] under a
@@ -38,6 +39,13 @@ pub trait TableStore {
     /// # Errors
     /// [`Error::Io`] when it cannot be written.
     fn put_if_absent(&self, path: &str, bytes: &[u8]) -> Result<bool, Error>;
+
+    /// Writes `bytes` to `path`, replacing what is there; a reader sees the
+    /// old bytes or the new, never part of them (`_last_checkpoint`).
+    ///
+    /// # Errors
+    /// [`Error::Io`] when it cannot be written.
+    fn put(&self, path: &str, bytes: &[u8]) -> Result<(), Error>;
 
     /// The names of the files directly in folder `prefix` (empty when the
     /// folder does not exist), sorted.
@@ -102,6 +110,31 @@ impl LocalStore {
         &self.root
     }
 
+    /// Writes `bytes` to a hidden file beside `path`, synced: the temporary
+    /// file's path and `path`, both under the root.
+    fn staged_bytes(&self, path: &str, bytes: &[u8]) -> Result<(PathBuf, PathBuf), Error> {
+        let path = self.root.join(path);
+        let parent = path.parent().unwrap_or(&self.root);
+        fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+        let name = path
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let temp = parent.join(format!(".{name}.{}-{nanos}.tmp", std::process::id()));
+        let written = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temp)
+            .and_then(|mut file| file.write_all(bytes).and_then(|()| file.sync_all()));
+        if let Err(e) = written {
+            let _ = fs::remove_file(&temp);
+            return Err(Error::io(temp, e));
+        }
+        Ok((temp, path))
+    }
+
     /// The sorted names in `folder` (only its files when `files_only`);
     /// empty when it does not exist.
     fn names_in(&self, folder: &str, files_only: bool) -> Result<Vec<String>, Error> {
@@ -134,23 +167,26 @@ impl TableStore for LocalStore {
     }
 
     fn put_if_absent(&self, path: &str, bytes: &[u8]) -> Result<bool, Error> {
-        let path = self.root.join(path);
-        if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+        // The bytes go to a hidden file of this run first; a hard link then
+        // gives them the name only if nothing has it (the file system
+        // refuses a second creator), so a reader, or a crash, never meets a
+        // partly written commit or checkpoint.
+        let (temp, path) = self.staged_bytes(path, bytes)?;
+        let linked = fs::hard_link(&temp, &path);
+        let _ = fs::remove_file(&temp);
+        match linked {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+            Err(e) => Err(Error::io(path, e)),
         }
-        // create_new is the put-if-absent: the file system refuses a second
-        // creator. The bytes are written and synced before anyone could
-        // rely on them only by the reader retrying a torn read; a log entry
-        // is small, written in one call.
-        let mut file = match fs::OpenOptions::new().write(true).create_new(true).open(&path) {
-            Ok(file) => file,
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Ok(false),
-            Err(e) => return Err(Error::io(path, e)),
-        };
-        file.write_all(bytes)
-            .and_then(|()| file.sync_all())
-            .map_err(|e| Error::io(&path, e))?;
-        Ok(true)
+    }
+
+    fn put(&self, path: &str, bytes: &[u8]) -> Result<(), Error> {
+        let (temp, path) = self.staged_bytes(path, bytes)?;
+        fs::rename(&temp, &path).map_err(|e| {
+            let _ = fs::remove_file(&temp);
+            Error::io(&path, e)
+        })
     }
 
     fn list(&self, prefix: &str) -> Result<Vec<String>, Error> {
@@ -227,6 +263,11 @@ impl TableStore for ObjectTableStore {
 
     fn put_if_absent(&self, path: &str, bytes: &[u8]) -> Result<bool, Error> {
         self.output.create(path, bytes)
+    }
+
+    fn put(&self, path: &str, bytes: &[u8]) -> Result<(), Error> {
+        // An object appears whole when its PUT completes.
+        self.output.put(path, bytes)
     }
 
     fn list(&self, prefix: &str) -> Result<Vec<String>, Error> {
@@ -427,5 +468,18 @@ mod tests {
         assert_eq!(store.read("_log/0.json").unwrap().unwrap(), b"first");
         assert_eq!(store.read("_log/1.json").unwrap(), None);
         assert_eq!(store.list("_log").unwrap(), ["0.json"]);
+    }
+
+    /// Log files are created whole and replaced whole: no temporary file is
+    /// left, and a replacement leaves the new bytes.
+    #[test]
+    fn put_replaces_whole_and_leaves_no_temporary_file() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = LocalStore::new(tmp.path());
+        store.put("_log/_last", b"old").unwrap();
+        store.put("_log/_last", b"new").unwrap();
+        assert!(store.put_if_absent("_log/1.json", b"one").unwrap());
+        assert_eq!(store.read("_log/_last").unwrap().unwrap(), b"new");
+        assert_eq!(store.entries("_log").unwrap(), ["1.json", "_last"]);
     }
 }
