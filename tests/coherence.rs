@@ -1,5 +1,5 @@
-//! Dataset-level checks of every coherence rule of the README's "What the
-//! data guarantees", over the Arrow batches the Parquet writer encodes.
+//! Dataset-level checks of every coherence rule of "What the data
+//! guarantees" (docs/data.md), over the Arrow batches the Parquet writer encodes.
 //! Each rule is one assertion that names the rule when it fails; the same
 //! checks run over random seeds and configs.
 
