@@ -2,7 +2,7 @@
 //! generates. Run with `UPDATE_SCHEMAS=1` to rewrite the files after a
 //! deliberate schema change.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -2,7 +2,7 @@
 //! to an uninterrupted run; a resume of another config, of a complete
 //! dataset or of a folder without a journal is refused.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::{Command, Stdio};

@@ -6,7 +6,7 @@
 //! by their offset index. The comparison itself is `parquet-chunks`'
 //! (`parquet-chunks/tests/common/mod.rs`).
 
-#[path = "../parquet-chunks/tests/common/mod.rs"]
+#[path = "../../parquet-chunks/tests/common/mod.rs"]
 mod parity;
 
 use std::sync::Arc;

@@ -3,7 +3,7 @@
 //! written with `--events-per-day` make one history: the same `event_date=`
 //! folders, byte for byte, as one run of both, and no event id twice.
 
-mod common;
+use crate::common;
 
 use std::collections::HashSet;
 use std::path::Path;

@@ -3,7 +3,7 @@
 //! files written, the appended days are the bytes of one longer run, and
 //! tables written by others are refused.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

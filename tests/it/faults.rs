@@ -3,7 +3,7 @@
 //! options and a full disk. Each test checks what the user sees (exit code,
 //! message) and what is left on disk.
 
-mod common;
+use crate::common;
 
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};

@@ -2,7 +2,7 @@
 //! Parquet, the normalized layout's keys always resolve, every form is
 //! deterministic across thread counts, and `null:` writes nothing.
 
-mod common;
+use crate::common;
 
 use std::collections::HashSet;
 use std::fs::File;

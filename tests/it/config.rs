@@ -4,7 +4,7 @@
 //! anything is written, and no mutation of the default config makes the
 //! parser panic or print more than one line.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -1,7 +1,7 @@
 //! The command line end to end: output layout, schema, row counts,
 //! determinism across threads and seeds, bad input, and `sample`.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -2,7 +2,7 @@
 //! write exactly a single run's files, whatever order they run in and
 //! wherever, and the commit makes the folder equal a single run's.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

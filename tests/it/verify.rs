@@ -1,7 +1,7 @@
 //! `customer-events verify`: passes on fresh datasets of every format and
 //! names each kind of damage on its own line, with exit code 1.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::Path;

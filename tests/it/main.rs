@@ -1,0 +1,21 @@
+//! The integration tests, built as one binary so that the suite links once:
+//! each module checks one area through the built `customer-events` binary or
+//! the library, and `common` holds what they share (running the binary,
+//! reading its Parquet back).
+
+mod common;
+
+mod cli;
+mod coherence;
+mod config;
+mod delta;
+mod faults;
+mod formats;
+mod json_agreement;
+mod parquet_parity;
+mod parts;
+mod resume;
+mod schemas;
+mod sink_seam;
+mod timeline;
+mod verify;
