@@ -543,15 +543,20 @@ fn a_table_is_checkpointed_every_ten_versions_and_read_from_its_checkpoints() {
 }
 
 /// `--checkpoint-interval` is recorded in the table; a table on an object
-/// store (`file://`, through the store's code path) is checkpointed as one
-/// in a folder, with the same actions.
+/// store (`file://`, through the store's code path), and one whose version 2
+/// is written in parts (the finishing part commits, then checkpoints), are
+/// checkpointed as one in a folder, with the same actions.
 #[test]
 fn a_table_on_an_object_store_is_checkpointed_as_in_a_folder() {
     let tmp = tempfile::tempdir().unwrap();
-    let (folder, objects) = (tmp.path().join("folder"), tmp.path().join("objects"));
+    let (folder, objects, parts) = (
+        tmp.path().join("folder"),
+        tmp.path().join("objects"),
+        tmp.path().join("parts"),
+    );
     std::fs::create_dir(&objects).unwrap();
     let url = format!("file://{}", objects.display());
-    for table in [folder.to_str().unwrap(), url.as_str()] {
+    for table in [folder.to_str().unwrap(), url.as_str(), parts.to_str().unwrap()] {
         let mut args = vec![
             "generate",
             "--table",
@@ -567,11 +572,20 @@ fn a_table_on_an_object_store_is_checkpointed_as_in_a_folder() {
         args.extend_from_slice(&WORLD);
         args.extend_from_slice(&["--out", table]);
         run_ok(&args);
-        for _ in 0..3 {
-            run_ok(&["append", table, "--days", "1", "--quiet"]);
+        // Version 2 is two days (a part writes whole files: one a day here).
+        for days in ["1", "2", "1"] {
+            if days == "2" && table == parts.to_str().unwrap() {
+                for part in ["2", "1"] {
+                    run_ok(&[
+                        "append", table, "--days", days, "--parts", "2", "--part", part, "--quiet",
+                    ]);
+                }
+            } else {
+                run_ok(&["append", table, "--days", days, "--quiet"]);
+            }
         }
     }
-    for table in [&folder, &objects] {
+    for table in [&folder, &objects, &parts] {
         assert_eq!(checkpoints(table), [2]);
         assert_eq!(hinted(table)["version"], 2);
         assert_eq!(
@@ -584,9 +598,10 @@ fn a_table_on_an_object_store_is_checkpointed_as_in_a_folder() {
         settled(actions)
     };
     assert_eq!(checkpoint(&objects), checkpoint(&folder));
-    assert_eq!(of_kind(&checkpoint(&folder), "add").len(), 3);
-    // No temporary file is left in either log.
-    for table in [&folder, &objects] {
+    assert_eq!(checkpoint(&parts), checkpoint(&folder));
+    assert_eq!(of_kind(&checkpoint(&folder), "add").len(), 4);
+    // No temporary file is left in any log.
+    for table in [&folder, &objects, &parts] {
         let hidden: Vec<String> = std::fs::read_dir(table.join("_delta_log"))
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
