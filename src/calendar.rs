@@ -17,6 +17,7 @@
 use chrono::{Datelike, NaiveDate, Offset, TimeZone};
 
 use crate::config::Config;
+pub use crate::config::{ROW_IN_DAY_BITS, weekday_factor};
 use crate::model::Micros;
 use crate::rng::{KeyedRng, Weighted};
 use crate::users::{Zone, apportion};
@@ -25,26 +26,12 @@ use crate::users::{Zone, apportion};
 const SLOTS: usize = 48;
 const SLOT_MICROS: i64 = 30 * 60 * 1_000_000;
 const DAY_MICROS: i64 = 24 * 60 * 60 * 1_000_000;
-/// Bits of a row's index within its day in its key ([`Day::key`]); the day
-/// (days from 0001-01-01, below 2^22 up to 9999-12-31) takes the bits above,
-/// so keys stay below 2^56 and a search's key (× 64 searches) below 2^62,
-/// where [`Uuid::derive`](crate::model::Uuid::derive) is a bijection.
-pub const ROW_IN_DAY_BITS: u32 = 34;
 
 /// Relative viewing by local hour: a trough at 4:00, a peak at 21:00.
 pub const LOCAL_HOUR_CURVE: [f64; 24] = [
     0.40, 0.24, 0.14, 0.09, 0.08, 0.10, 0.18, 0.30, 0.38, 0.42, 0.46, 0.52, 0.58, 0.58, 0.56, 0.60, 0.70, 0.85, 1.05,
     1.30, 1.55, 1.65, 1.40, 0.85,
 ];
-
-/// The weekday factor of a local date: more viewing on Friday and the weekend.
-pub fn weekday_factor(date: NaiveDate) -> f64 {
-    match date.weekday() {
-        chrono::Weekday::Fri => 1.1,
-        chrono::Weekday::Sat | chrono::Weekday::Sun => 1.3,
-        _ => 1.0,
-    }
-}
 
 /// One UTC day of the dataset.
 #[derive(Debug)]

@@ -4,8 +4,9 @@
 
 use std::sync::{Arc, OnceLock};
 
-use arrow::array::{ArrayRef, StringArray};
+use arrow::array::StringArray;
 
+use crate::columns::{CatalogVocabularies, uuid_column};
 use crate::model::{Content, Uuid};
 use crate::rng::{KeyedRng, Stream, Weighted};
 use crate::vocab::content::{
@@ -63,17 +64,6 @@ pub struct Catalog {
 /// into [`CatalogVocabularies`] (about 9 MiB of id text, and a key remap of
 /// a MiB per column chunk); a larger catalog writes them as text.
 pub const KEYED_ENTRIES_MAX: usize = 1 << 18;
-
-/// The catalog's ids (as UUID text) and titles as Arrow arrays, by entry
-/// index: the dictionaries of the content id and title columns written as
-/// keys.
-#[derive(Debug)]
-pub struct CatalogVocabularies {
-    /// Each entry's id as canonical UUID text.
-    pub ids: ArrayRef,
-    /// Each entry's title.
-    pub titles: ArrayRef,
-}
 
 /// What a search query names.
 #[derive(Clone, Copy, Debug)]
@@ -183,7 +173,7 @@ impl Catalog {
                     let ids: Vec<Uuid> = self.entries.iter().map(|e| e.id).collect();
                     let titles: StringArray = self.entries.iter().map(|e| Some(slice(&self.titles, e))).collect();
                     CatalogVocabularies {
-                        ids: crate::columns::uuid_column(&ids),
+                        ids: uuid_column(&ids),
                         titles: Arc::new(titles),
                     }
                 })

@@ -25,7 +25,6 @@ use arrow::array::{
 use arrow::buffer::{BooleanBuffer, Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow::datatypes::{ArrowDictionaryKeyType, DataType, Field, Schema, SchemaRef, UInt16Type, UInt32Type};
 
-use crate::catalog::CatalogVocabularies;
 use crate::error::Error;
 use crate::model::{AppVersion, Bandwidth, Content, Event, Location, OsVersion, Subscription, Uuid};
 use crate::schema::{event_schema, list_item, struct_fields};
@@ -37,13 +36,24 @@ use crate::vocab::{
 };
 
 /// The shape of the string columns of words and catalog entities.
+/// The catalog's ids (as UUID text) and titles as Arrow arrays, by entry
+/// index: the dictionaries of the content id and title columns written as
+/// keys.
+#[derive(Debug)]
+pub struct CatalogVocabularies {
+    /// Each entry's id as canonical UUID text.
+    pub ids: ArrayRef,
+    /// Each entry's title.
+    pub titles: ArrayRef,
+}
+
 #[derive(Clone, Copy, Debug)]
 pub enum Strings<'a> {
     /// Utf8 columns, as [`event_schema`] declares them.
     Text,
     /// Dictionary columns: keys into each word's [`Vocabulary`], and into
     /// the catalog's ids and titles when it has them (a catalog of at most
-    /// [`KEYED_ENTRIES_MAX`](crate::catalog::KEYED_ENTRIES_MAX) entries).
+    /// `catalog::KEYED_ENTRIES_MAX` entries).
     Keys(Option<&'a CatalogVocabularies>),
 }
 

@@ -43,8 +43,24 @@ pub const FIRST_DAY: NaiveDate = NaiveDate::from_ymd_opt(1, 1, 1).expect("a vali
 /// (or by `start`, when a run begins earlier and sets no `epoch`).
 pub const DEFAULT_EPOCH: NaiveDate = NaiveDate::from_ymd_opt(2026, 1, 1).expect("a valid date");
 /// The most events one day can hold: a row's key within its day has
-/// [`ROW_IN_DAY_BITS`](crate::calendar::ROW_IN_DAY_BITS) bits.
-pub const MAX_ROWS_PER_DAY: u64 = (1 << crate::calendar::ROW_IN_DAY_BITS) - 1;
+/// [`ROW_IN_DAY_BITS`] bits.
+pub const MAX_ROWS_PER_DAY: u64 = (1 << ROW_IN_DAY_BITS) - 1;
+
+/// Bits of a row's index within its day in its key (the calendar's
+/// `Day::key`); the day (days from 0001-01-01, below 2^22 up to
+/// 9999-12-31) takes the bits above, so keys stay below 2^56 and a search's
+/// key (× 64 searches) below 2^62, where
+/// [`Uuid::derive`](crate::model::Uuid::derive) is a bijection.
+pub const ROW_IN_DAY_BITS: u32 = 34;
+
+/// The weekday factor of a local date: more viewing on Friday and the weekend.
+pub fn weekday_factor(date: NaiveDate) -> f64 {
+    match chrono::Datelike::weekday(&date) {
+        chrono::Weekday::Fri => 1.1,
+        chrono::Weekday::Sat | chrono::Weekday::Sun => 1.3,
+        _ => 1.0,
+    }
+}
 
 /// An inclusive range of list lengths.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -306,13 +322,13 @@ impl From<ConfigFile> for Config {
 }
 
 /// Events of `date` in a timeline of `events_per_day` on an average day: the
-/// weekly pattern ([`weekday_factor`](crate::calendar::weekday_factor) of
+/// weekly pattern ([`weekday_factor`] of
 /// the UTC date) scaled so that a week holds `7 × events_per_day`, rounded.
 /// A pure function of the date, so a day's volume does not depend on the
 /// window it is generated in.
 pub fn day_volume(events_per_day: u64, date: NaiveDate) -> u64 {
     // Factors in tenths: Monday to Thursday 10, Friday 11, weekend 13; a week sums to 77.
-    let tenths = (crate::calendar::weekday_factor(date) * 10.0).round() as u128;
+    let tenths = (weekday_factor(date) * 10.0).round() as u128;
     ((events_per_day as u128 * 7 * tenths * 2 + 77) / 154) as u64
 }
 

@@ -1,6 +1,6 @@
 //! Generation of one event: the only place where a row's values are decided.
 //! [`World::fill_event`] (through which the JSON output, the single-event API
-//! and the columnar builders all go) calls [`fill_event`] here.
+//! and the columnar builders all go) is defined here, over [`fill_event`].
 
 use crate::catalog::QueryKind;
 use crate::model::{
@@ -18,6 +18,33 @@ use crate::world::World;
 const SECOND: i64 = 1_000_000;
 /// How far back a search history reaches.
 const HISTORY_SPAN: i64 = 3 * 24 * 3600 * SECOND;
+
+impl World {
+    /// The event at global row `row` (in `0..rows()`), newly allocated.
+    ///
+    /// # Panics
+    /// If `row >= self.rows()`.
+    pub fn event(&self, row: u64) -> Event<'_> {
+        let mut event = Event::default();
+        self.fill_event(row, &mut event);
+        event
+    }
+
+    /// Overwrites `event` with the event at global row `row`, reusing its
+    /// lists' memory: the hot loop of every output path.
+    ///
+    /// # Panics
+    /// If `row >= self.rows()`.
+    #[inline]
+    pub fn fill_event<'w>(&'w self, row: u64, event: &mut Event<'w>) {
+        assert!(
+            row < self.config.rows,
+            "row {row} is outside the dataset's {} rows",
+            self.config.rows
+        );
+        fill_event(self, row, event);
+    }
+}
 
 /// Overwrites `event` with the event at global row `row` (below
 /// `world.rows()`) of `world`, reusing its lists' memory.

@@ -2,8 +2,9 @@
 //! catalog, the user universe, the calendar and the distributions), built
 //! once from a [`Config`] and then only read, by any number of workers; and
 //! the ways to read rows out of it: one event ([`World::event`],
-//! [`World::fill_event`], whose values `event` decides) or an Arrow batch of a
-//! row range ([`World::record_batch`]).
+//! [`World::fill_event`], defined beside the generation of an event in
+//! `event`, which decides its values) or an Arrow batch of a row range
+//! ([`World::record_batch`]).
 
 use std::ops::Range;
 
@@ -14,7 +15,6 @@ use crate::catalog::Catalog;
 use crate::columns::EventColumns;
 use crate::config::{Config, MAX_ROWS_PER_DAY};
 use crate::error::Error;
-use crate::event;
 use crate::model::Event;
 use crate::rng::{Weighted, Zipf};
 use crate::users::Population;
@@ -92,31 +92,6 @@ impl World {
     /// The days and their row ranges.
     pub fn calendar(&self) -> &Calendar {
         &self.calendar
-    }
-
-    /// The event at global row `row` (in `0..rows()`), newly allocated.
-    ///
-    /// # Panics
-    /// If `row >= self.rows()`.
-    pub fn event(&self, row: u64) -> Event<'_> {
-        let mut event = Event::default();
-        self.fill_event(row, &mut event);
-        event
-    }
-
-    /// Overwrites `event` with the event at global row `row`, reusing its
-    /// lists' memory: the hot loop of every output path.
-    ///
-    /// # Panics
-    /// If `row >= self.rows()`.
-    #[inline]
-    pub fn fill_event<'w>(&'w self, row: u64, event: &mut Event<'w>) {
-        assert!(
-            row < self.config.rows,
-            "row {row} is outside the dataset's {} rows",
-            self.config.rows
-        );
-        event::fill_event(self, row, event);
     }
 
     /// The events of global rows `rows` as one Arrow batch of

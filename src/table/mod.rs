@@ -19,6 +19,7 @@
 //! a year old is read from one Parquet file and a few commits.
 
 pub mod delta;
+pub mod stats;
 pub mod store;
 
 use std::collections::BTreeMap;

@@ -21,7 +21,7 @@ use serde_json::Value;
 use crate::error::Error;
 use crate::sink::lock::{FolderLock, LOCK_FILE};
 use crate::sink::object::{ObjectOutput, StoreLock};
-use crate::table::delta;
+use crate::table::stats;
 
 /// Where a table's log lives. Paths are relative to the table's root and
 /// use `/`.
@@ -71,7 +71,7 @@ pub trait TableStore {
     /// [`Error::Output`] naming the holder when another run holds it.
     fn lock(&self) -> Result<Box<dyn std::any::Any>, Error>;
 
-    /// The Delta statistics of the Parquet file `path` (see [`delta::file_stats`]).
+    /// The Delta statistics of the Parquet file `path` (see [`stats::file_stats`]).
     ///
     /// # Errors
     /// [`Error::Io`] or [`Error::Parquet`] when it cannot be read.
@@ -208,7 +208,7 @@ impl TableStore for LocalStore {
 
     fn file_stats(&self, path: &str) -> Result<Value, Error> {
         let path = self.root.join(path);
-        delta::file_stats(|| fs::File::open(&path).map_err(|e| Error::io(&path, e)))
+        stats::file_stats(|| fs::File::open(&path).map_err(|e| Error::io(&path, e)))
     }
 
     fn move_files(&self, from: &str, to: &str, _files: &[String]) -> Result<(), Error> {
@@ -316,7 +316,7 @@ impl TableStore for ObjectTableStore {
                 std::io::Error::new(std::io::ErrorKind::NotFound, "the staged object is gone"),
             )
         })?;
-        delta::file_stats(|| Ok(ObjectFile::new(Arc::clone(&self.output), path, size)))
+        stats::file_stats(|| Ok(ObjectFile::new(Arc::clone(&self.output), path, size)))
     }
 
     fn move_files(&self, from: &str, to: &str, files: &[String]) -> Result<(), Error> {
