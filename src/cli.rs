@@ -27,7 +27,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 /// Synthetic media-streaming customer events, as partitioned Parquet.
 #[derive(Debug, Parser)]
-#[command(name = "customer-events", version, about, long_about = None)]
+#[command(name = "customer-events", version, about, long_about = None, arg_required_else_help = true)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
