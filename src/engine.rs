@@ -39,7 +39,7 @@ use crate::sink::parquet::{Compression, ParquetFormat};
 use crate::sink::parts::{self, PartOf, Place};
 use crate::sink::{
     FileSlot, Format, Layout, Manifest, PartitionBy, Source, WrittenFile, crc32_text, finish_folder, lock_folder,
-    plan_files, prepare_folder,
+    markers_of, plan_files, prepare_folder, remove_staged,
 };
 use crate::world::World;
 
@@ -579,12 +579,13 @@ pub fn generate_with<F: FileFormat>(
             store_lock = Some(taken);
         }
         (Some(store), None) => store_lock = Some(object::prepare(store, options.overwrite)?),
-        (None, Some(part)) if !options.resume => {
-            let taken = lock_folder(&options.out, &lock_name(Some(part)), false)?;
-            parts::prepare_folder_for_part(&options.out, &run.slots, part, options.overwrite)?;
+        (None, Some(part)) => {
+            // A resume takes over the lock of a dead run of this part.
+            let taken = lock_folder(&options.out, &lock_name(Some(part)), options.resume)?;
+            parts::prepare_folder_for_part(&options.out, &run.slots, part, options.overwrite, options.resume)?;
             lock = Some(taken);
         }
-        (None, _) => lock = Some(prepare_folder(&options.out, options.overwrite, options.resume)?),
+        (None, None) => lock = Some(prepare_folder(&options.out, options.overwrite, options.resume)?),
     }
     if let Some(lock) = &lock {
         run.run_id = lock.run_id().to_string();
@@ -596,7 +597,7 @@ pub fn generate_with<F: FileFormat>(
     let output = serde_json::to_value(options).expect("options serialize");
     let identity = journal::identity(world.config(), &output);
     let done = if options.resume {
-        crate::resume::completed_slots(&options.out, &identity, &run.slots)?
+        crate::resume::completed_slots(&options.out, options.part, &identity, &run.slots)?
     } else {
         BTreeMap::new()
     };
@@ -605,11 +606,14 @@ pub fn generate_with<F: FileFormat>(
     let journal = if options.is_null() || store.is_some() {
         None
     } else {
-        if options.resume {
-            crate::resume::remove_staged(&options.out, &run.slots)?;
-        }
+        // Holding the lock of its files, the run removes what a killed run
+        // of the same files staged, so the dataset it completes is whole.
+        let markers = markers_of(options.part);
+        let own = run.slots.iter().flat_map(|s| &s.paths).chain(&markers);
+        remove_staged(&options.out, own.map(String::as_str))?;
         let kept: Vec<Entry> = done.values().flatten().cloned().collect();
-        Some(Journal::start(&options.out, &identity, &kept, &run.run_id)?)
+        let path = journal::path_of(options.part);
+        Some(Journal::start(&options.out, &path, &identity, &kept, &run.run_id)?)
     };
     let pool = thread_pool(options.effective_threads())?;
     let kept_rows = done
@@ -869,7 +873,7 @@ fn finish_manifest(
             (None, None) => finish_folder(&options.out, &manifest, run_id)?,
         }
         if store.is_none() {
-            journal::remove(&options.out)?;
+            journal::remove(&options.out, &journal::path_of(options.part))?;
         }
     }
     Ok(Summary {

@@ -282,3 +282,139 @@ fn parts_running_at_once_into_one_folder_equal_a_single_run() {
     }
     assert_eq!(tree(&parts), tree(&full));
 }
+
+/// Files part `k` of 3's journal in `out` lists as committed.
+fn journaled(out: &Path, k: u32) -> usize {
+    std::fs::read_to_string(out.join(format!("_parts/progress-{k:05}-of-00003.jsonl")))
+        .map(|text| text.lines().filter(|l| l.contains("\"crc32\"")).count())
+        .unwrap_or(0)
+}
+
+fn spawn_part(out: &Path, options: &[&str], k: u32, n: u32) -> std::process::Child {
+    let (k, n) = (k.to_string(), n.to_string());
+    std::process::Command::new(env!("CARGO_BIN_EXE_customer-events"))
+        .args(["generate", "--out", out.to_str().unwrap()])
+        .args(options)
+        .args(["--parts", &n, "--part", &k])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// The text between the first pair of backticks after `after` in `message`.
+fn quoted_after<'m>(message: &'m str, after: &str) -> &'m str {
+    let rest = &message[message
+        .find(after)
+        .unwrap_or_else(|| panic!("no {after:?} in {message}"))..];
+    rest.split('`')
+        .nth(1)
+        .unwrap_or_else(|| panic!("no command after {after:?} in {message}"))
+}
+
+/// Part 2 of 3 is killed (`kill -9`) while the three run at once into one
+/// folder; the other two finish meanwhile. Both ways out the refusal of
+/// part 2's stale lock names work, and each leaves the single run's bytes,
+/// which `verify` passes: `--resume` (part 2's own journal survived the
+/// others), and removing the lock then `--overwrite` (which also removes
+/// what the killed run staged).
+#[test]
+fn a_part_killed_while_the_others_finish_resumes_or_reruns_to_a_single_runs_bytes() {
+    const KILLED: &[&str] = &[
+        "--rows",
+        "600k",
+        "--days",
+        "3",
+        "--max-rows-per-file",
+        "10k",
+        "--threads",
+        "1",
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let (full, parts) = (dir.path().join("full"), dir.path().join("parts"));
+    generate(&full, KILLED, &["-q"]);
+    let mut running: Vec<_> = (1..=3).map(|k| spawn_part(&parts, KILLED, k, 3)).collect();
+    let started = std::time::Instant::now();
+    while journaled(&parts, 2) < 2 {
+        assert!(
+            running[1].try_wait().unwrap().is_none(),
+            "part 2 ended before it was killed"
+        );
+        assert!(started.elapsed().as_secs() < 300, "part 2 committed no file in time");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    running[1].kill().unwrap(); // SIGKILL
+    running[1].wait().unwrap();
+    for (k, child) in [(1, running.remove(0)), (3, running.remove(1))] {
+        let output = child.wait_with_output().unwrap();
+        assert!(output.status.success(), "part {k}: {}", stderr(&output));
+        assert!(
+            stderr(&output).contains(&format!("part {k} of 3 done")),
+            "{}",
+            stderr(&output)
+        );
+    }
+    assert!(!parts.join("_SUCCESS").exists(), "committed without part 2");
+    assert!(journaled(&parts, 2) >= 2, "the other parts removed part 2's journal");
+    // What the killed run had staged: its file in flight (planted if the
+    // kill fell between two files, so the rerun is always tested on one).
+    let full_tree = tree(&full);
+    let full_files = names(&full_tree);
+    let staged = |folder: &Path| names(&tree(folder)).iter().filter(|n| n.ends_with(".tmp")).count();
+    if staged(&parts) == 0 {
+        // Part 2's files: those the other parts' manifests do not list.
+        let others: String = [1, 3]
+            .map(|k| std::fs::read_to_string(parts.join(format!("_parts/part-{k:05}-of-00003.json"))).unwrap())
+            .concat();
+        let last = full_files
+            .iter()
+            .rfind(|n| n.ends_with(".parquet") && !others.contains(&format!("\"{n}\"")))
+            .unwrap();
+        let (folder, name) = last.rsplit_once('/').unwrap();
+        std::fs::write(parts.join(folder).join(format!(".{name}.deadbeef.tmp")), b"partial").unwrap();
+    }
+    let rerun = dir.path().join("rerun");
+    copy_tree(&parts, &rerun);
+
+    // A plain rerun of part 2 is refused: its lock is a dead run's.
+    for out in [&parts, &rerun] {
+        let refused = run(&[
+            &["generate", "--out", out.to_str().unwrap()][..],
+            KILLED,
+            &["--parts", "3", "--part", "2"],
+        ]
+        .concat());
+        assert_eq!(refused.status.code(), Some(2));
+        let message = stderr(&refused);
+        assert_eq!(message.trim().lines().count(), 1, "{message}");
+        assert!(
+            message.contains("--resume") && message.contains("--overwrite"),
+            "{message}"
+        );
+        if out == &rerun {
+            // The second way out: clear the lock as told, then --overwrite.
+            let lock = quoted_after(&message, "clear it with").strip_prefix("rm ").unwrap();
+            std::fs::remove_file(lock).unwrap();
+        }
+    }
+    let expected = full_tree.clone();
+    for (out, flag) in [(&parts, "--resume"), (&rerun, "--overwrite")] {
+        let done = run_ok(
+            &[
+                &["generate", "--out", out.to_str().unwrap()][..],
+                KILLED,
+                &["--parts", "3", "--part", "2", flag],
+            ]
+            .concat(),
+        );
+        assert!(
+            stderr(&done).contains(&format!("all 3 parts are in {}: committed", out.display())),
+            "{flag}: {}",
+            stderr(&done)
+        );
+        let got = tree(out);
+        assert_eq!(names(&got), names(&expected), "{flag}");
+        assert!(got == expected, "{flag}: bytes differ from a single run");
+        assert_eq!(staged(out), 0, "{flag}");
+    }
+}
