@@ -418,3 +418,70 @@ fn a_part_killed_while_the_others_finish_resumes_or_reruns_to_a_single_runs_byte
         assert_eq!(staged(out), 0, "{flag}");
     }
 }
+
+/// A part that leaves the commit to another says how to commit, with a
+/// command that works once the other parts' files are copied in.
+#[test]
+fn the_commit_advice_of_a_part_is_a_command_that_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let full = dir.path().join("full");
+    generate(&full, NESTED, &[]);
+    let first = dir.path().join("machine-1");
+    let told = run_ok(
+        &[
+            &["generate", "--out", first.to_str().unwrap()][..],
+            &NESTED[..NESTED.len() - 1],
+            &["--parts", "2", "--part", "1"],
+        ]
+        .concat(),
+    );
+    let command = quoted_after(&stderr(&told), "part 1 of 2 done").to_string();
+    assert_eq!(command, format!("customer-events commit {}", first.display()));
+    let second = dir.path().join("machine-2");
+    part(&second, NESTED, 2, 2);
+    copy_tree(&second, &first);
+    let args: Vec<&str> = command.split(' ').skip(1).collect();
+    let committed = run_ok(&args);
+    assert!(
+        stderr(&committed).contains("committed 2 parts"),
+        "{}",
+        stderr(&committed)
+    );
+    assert!(tree(&first) == tree(&full), "the commit differs from a single run");
+    run_ok(&["verify", first.to_str().unwrap()]);
+}
+
+/// On object storage (`file://` goes through the object store), the part
+/// that commits the dataset says so, and the one before it does not.
+#[test]
+fn the_part_that_commits_on_object_storage_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let (full, local) = (dir.path().join("full"), dir.path().join("store"));
+    generate(&full, NESTED, &[]);
+    let url = format!("file://{}", local.display());
+    let options = &NESTED[..NESTED.len() - 1];
+    let said = |k: &str| {
+        let output = run_ok(
+            &[
+                &["generate", "--out", url.as_str()][..],
+                options,
+                &["--parts", "2", "--part", k],
+            ]
+            .concat(),
+        );
+        stderr(&output)
+    };
+    let first = said("1");
+    assert!(
+        first.contains(&format!(
+            "part 1 of 2 done; once every part's files are in {url}, run `customer-events commit {url}`"
+        )),
+        "{first}"
+    );
+    let last = said("2");
+    assert!(last.contains(&format!("all 2 parts are in {url}: committed")), "{last}");
+    assert!(
+        tree(&local) == tree(&full),
+        "the parts on the store differ from a single run"
+    );
+}
