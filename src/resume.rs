@@ -47,10 +47,12 @@ pub fn completed_slots(
         && out.join(of.manifest_path()).exists()
     {
         return Err(refuse(format!(
-            "already holds the whole of part {} of {} ({}): nothing to resume; to write it again, use --overwrite instead of --resume",
+            "already holds the whole of part {} of {} ({}): nothing to resume; once every part is there, \
+             `customer-events commit {}` commits the dataset (to write the part again, use --overwrite instead of --resume)",
             of.part,
             of.parts,
-            of.manifest_path()
+            of.manifest_path(),
+            out.display()
         )));
     }
     let journal = journal::path_of(part);

@@ -152,6 +152,86 @@ fn commit_names_every_missing_part() {
         "{}",
         stderr(&refused)
     );
+    // As told: run them, then commit again.
+    assert!(stderr(&refused).contains("run them (generate --parts 6 --part K), then commit again"));
+    for k in [2, 5] {
+        part(&out, NESTED, k, 6);
+    }
+    run_ok(&["commit", out.to_str().unwrap()]);
+    let full = dir.path().join("full");
+    generate(&full, NESTED, &[]);
+    assert!(
+        tree(&out) == tree(&full),
+        "the committed parts differ from a single run"
+    );
+}
+
+/// What a part's `--resume` refuses it for, it names the command that
+/// works instead: a part never run has no journal (run it without
+/// `--resume`); a finished part has its manifest (`--overwrite` writes it
+/// again, the same; `commit` commits the dataset once every part is there,
+/// as when the last part died before its commit).
+#[test]
+fn a_parts_resume_refusals_name_commands_that_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let of_part = |k: &'static str, extra: &[&str]| {
+        run(&[
+            &["generate", "--out", out.to_str().unwrap()][..],
+            NESTED,
+            &["--parts", "3", "--part", k],
+            extra,
+        ]
+        .concat())
+    };
+    let with = |extra: &[&str]| of_part("1", extra);
+    let refused = with(&["--resume"]);
+    assert_eq!(refused.status.code(), Some(2));
+    let message = stderr(&refused);
+    assert_eq!(message.trim().lines().count(), 1, "{message}");
+    assert!(
+        message.contains("has no _parts/progress-00001-of-00003.jsonl journal")
+            && message.contains("run without --resume"),
+        "{message}"
+    );
+    let first = with(&[]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    let written = tree(&out);
+    assert!(
+        written
+            .iter()
+            .any(|(name, _)| name == "_parts/part-00001-of-00003.json")
+    );
+
+    let refused = with(&["--resume"]);
+    assert_eq!(refused.status.code(), Some(2));
+    let message = stderr(&refused);
+    assert_eq!(message.trim().lines().count(), 1, "{message}");
+    assert!(
+        message.contains("nothing to resume") && message.contains("use --overwrite instead of --resume"),
+        "{message}"
+    );
+    assert!(tree(&out) == written, "a refused resume changed the folder");
+    let again = with(&["--overwrite"]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert!(tree(&out) == written, "the part written again differs");
+
+    // Every part there but no commit: part 3 ran elsewhere and was copied in.
+    part(&out, NESTED, 2, 3);
+    let other = dir.path().join("other");
+    part(&other, NESTED, 3, 3);
+    copy_tree(&other, &out);
+    let refused = of_part("3", &["--resume"]);
+    assert_eq!(refused.status.code(), Some(2));
+    let command = quoted_after(&stderr(&refused), "nothing to resume").to_string();
+    assert_eq!(command, format!("customer-events commit {}", out.display()));
+    run_ok(&command.split(' ').skip(1).collect::<Vec<_>>());
+    let full = dir.path().join("full");
+    generate(&full, NESTED, &[]);
+    assert!(
+        tree(&out) == tree(&full),
+        "the committed parts differ from a single run"
+    );
 }
 
 #[test]
