@@ -248,13 +248,14 @@ pub fn temporary_path(final_path: &Path, run_id: &str) -> PathBuf {
     final_path.with_file_name(format!(".{name}.{run_id}.tmp"))
 }
 
-/// Whether `name` (a file name, no folder) is a staged name of the file
-/// named `of` ([`temporary_path`]): `.<of>.<run_id>.tmp`, or `.<of>.tmp`
-/// (older runs).
-pub fn is_staged_name_of(name: &str, of: &str) -> bool {
-    name.strip_prefix('.')
-        .and_then(|n| n.strip_suffix(".tmp"))
-        .is_some_and(|staged| staged == of || staged.strip_prefix(of).is_some_and(|rest| rest.starts_with('.')))
+/// The names of the files `name` (a file name, no folder) may be a staged
+/// name of ([`temporary_path`]): `X` for `.X.<run_id>.tmp` (a run id has
+/// no dot), or for `.X.tmp` (older runs); none when it is not staged.
+fn staged_targets(name: &str) -> impl Iterator<Item = &str> {
+    let inner = name.strip_prefix('.').and_then(|n| n.strip_suffix(".tmp"));
+    inner
+        .into_iter()
+        .flat_map(|inner| std::iter::once(inner).chain(inner.rsplit_once('.').map(|(target, _)| target)))
 }
 
 /// The files a run writes besides its data files, relative to the output
@@ -277,13 +278,14 @@ pub fn markers_of(part: Option<parts::PartOf>) -> Vec<String> {
 /// # Errors
 /// [`Error::Io`] when one cannot be removed.
 pub fn remove_staged<'a>(out: &Path, paths: impl IntoIterator<Item = &'a str>) -> Result<(), Error> {
-    let mut planned: std::collections::BTreeMap<&Path, Vec<&str>> = std::collections::BTreeMap::new();
+    let mut planned: std::collections::BTreeMap<&Path, std::collections::HashSet<&str>> =
+        std::collections::BTreeMap::new();
     for path in paths {
         let path = Path::new(path);
         let (Some(folder), Some(name)) = (path.parent(), path.file_name().and_then(|n| n.to_str())) else {
             continue;
         };
-        planned.entry(folder).or_default().push(name);
+        planned.entry(folder).or_default().insert(name);
     }
     for (folder, names) in planned {
         let Ok(entries) = fs::read_dir(out.join(folder)) else {
@@ -294,7 +296,7 @@ pub fn remove_staged<'a>(out: &Path, paths: impl IntoIterator<Item = &'a str>) -
             let Some(name) = file_name.to_str() else {
                 continue;
             };
-            if names.iter().any(|of| is_staged_name_of(name, of)) {
+            if staged_targets(name).any(|target| names.contains(target)) {
                 fs::remove_file(entry.path()).map_err(|e| Error::io(entry.path(), e))?;
             }
         }
