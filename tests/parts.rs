@@ -532,7 +532,8 @@ fn the_commit_advice_of_a_part_is_a_command_that_works() {
 }
 
 /// On object storage (`file://` goes through the object store), the part
-/// that commits the dataset says so, and the one before it does not.
+/// that commits the dataset says so, and the one before it does not; a
+/// `--resume` there is refused for `--overwrite`, which works.
 #[test]
 fn the_part_that_commits_on_object_storage_says_so() {
     let dir = tempfile::tempdir().unwrap();
@@ -552,6 +553,29 @@ fn the_part_that_commits_on_object_storage_says_so() {
         stderr(&output)
     };
     let first = said("1");
+    // --resume is for folders; the advice it gives instead works.
+    let refused = run(&[
+        &["generate", "--out", url.as_str()][..],
+        options,
+        &["--parts", "2", "--part", "1", "--resume"],
+    ]
+    .concat());
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        stderr(&refused).contains("run again with --overwrite"),
+        "{}",
+        stderr(&refused)
+    );
+    let written = tree(&local);
+    run_ok(
+        &[
+            &["generate", "--out", url.as_str()][..],
+            options,
+            &["--parts", "2", "--part", "1", "--overwrite"],
+        ]
+        .concat(),
+    );
+    assert!(tree(&local) == written, "part 1 written again differs");
     assert!(
         first.contains(&format!(
             "part 1 of 2 done; once every part's files are in {url}, run `customer-events commit {url}`"
