@@ -27,7 +27,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 /// Synthetic media-streaming customer events, as partitioned Parquet.
 #[derive(Debug, Parser)]
-#[command(name = "customer-events", version, about, long_about = None)]
+#[command(name = "customer-events", version, about, long_about = None, arg_required_else_help = true)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -498,9 +498,10 @@ fn run_generate(args: GenerateArgs, cancel: &Cancel) -> Result<(), Error> {
         report_commit(&commit?, &options.out, args.quiet);
         return Ok(());
     }
-    let summary = engine::generate(config, &options, &Bar(bar.clone()), cancel);
+    let outcome = engine::run(config, &options, &Bar(bar.clone()), cancel);
     bar.finish_and_clear();
-    let summary = summary?;
+    let outcome = outcome?;
+    let summary = &outcome.summary;
     if !args.quiet {
         let secs = summary.elapsed.as_secs_f64().max(1e-9);
         eprintln!(
@@ -520,12 +521,15 @@ fn run_generate(args: GenerateArgs, cancel: &Cancel) -> Result<(), Error> {
             with_thousands((summary.cells as f64 / secs) as u64),
         );
         if let Some(part) = options.part.filter(|_| !options.is_null()) {
-            if options.out.join("_SUCCESS").exists() {
+            if outcome.committed {
                 eprintln!("all {} parts are in {}: committed", part.parts, options.out.display());
             } else {
                 eprintln!(
-                    "part {} of {} done; once every part's files are in one folder, run `customer-events commit OUT`",
-                    part.part, part.parts
+                    "part {} of {} done; once every part's files are in {}, run `customer-events commit {}`",
+                    part.part,
+                    part.parts,
+                    options.out.display(),
+                    options.out.display()
                 );
             }
         }

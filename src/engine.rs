@@ -10,7 +10,8 @@
 //! worker hands a format the rows of a row group (as its [`Input`] asks) and
 //! gets an encoded group back; the writer hands it the groups in order and
 //! the destination of each file. [`generate`] picks the format of
-//! `--format`; [`generate_with`] takes any.
+//! `--format`; [`generate_with`] takes any; [`run`] and [`run_with`] also
+//! tell whether the run committed the dataset (a part may not).
 
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -39,7 +40,7 @@ use crate::sink::parquet::{Compression, ParquetFormat};
 use crate::sink::parts::{self, PartOf, Place};
 use crate::sink::{
     FileSlot, Format, Layout, Manifest, PartitionBy, Source, WrittenFile, crc32_text, finish_folder, lock_folder,
-    plan_files, prepare_folder,
+    markers_of, plan_files, prepare_folder, remove_staged,
 };
 use crate::world::World;
 
@@ -263,6 +264,18 @@ pub struct Summary {
     pub bytes: u64,
     /// Wall time.
     pub elapsed: Duration,
+}
+
+/// What a run wrote, and whether it completed the dataset ([`run`]).
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    /// What the run wrote.
+    pub summary: Summary,
+    /// Whether this run committed the dataset, wherever it is (a folder or
+    /// a prefix): wrote its `_manifest.json` and `_SUCCESS`. Always for a
+    /// whole run; for a part, when it was the last of them to finish and
+    /// merged them ([`crate::sink::parts::finish_part`]); never for `null:`.
+    pub committed: bool,
 }
 
 /// Progress reports: events and bytes written so far.
@@ -525,11 +538,25 @@ pub fn generate(
     progress: &dyn Progress,
     cancel: &Cancel,
 ) -> Result<Summary, Error> {
+    run(config, options, progress, cancel).map(|outcome| outcome.summary)
+}
+
+/// [`generate`], telling also whether the run committed the dataset (a
+/// part may leave that to another part).
+///
+/// # Errors
+/// As [`generate`].
+pub fn run(
+    config: Config,
+    options: &OutputOptions,
+    progress: &dyn Progress,
+    cancel: &Cancel,
+) -> Result<Outcome, Error> {
     match (options.format, options.layout) {
-        (Format::Parquet, _) => generate_with::<ParquetFormat>(config, options, progress, cancel),
-        (Format::Arrow, _) => generate_with::<IpcFormat>(config, options, progress, cancel),
-        (Format::Ndjson, Layout::Nested) => generate_with::<NdjsonEvents>(config, options, progress, cancel),
-        (Format::Ndjson, Layout::Normalized) => generate_with::<NdjsonBatches>(config, options, progress, cancel),
+        (Format::Parquet, _) => run_with::<ParquetFormat>(config, options, progress, cancel),
+        (Format::Arrow, _) => run_with::<IpcFormat>(config, options, progress, cancel),
+        (Format::Ndjson, Layout::Nested) => run_with::<NdjsonEvents>(config, options, progress, cancel),
+        (Format::Ndjson, Layout::Normalized) => run_with::<NdjsonBatches>(config, options, progress, cancel),
     }
 }
 
@@ -545,6 +572,19 @@ pub fn generate_with<F: FileFormat>(
     progress: &dyn Progress,
     cancel: &Cancel,
 ) -> Result<Summary, Error> {
+    run_with::<F>(config, options, progress, cancel).map(|outcome| outcome.summary)
+}
+
+/// [`generate_with`], telling also whether the run committed the dataset.
+///
+/// # Errors
+/// As [`generate_with`].
+pub fn run_with<F: FileFormat>(
+    config: Config,
+    options: &OutputOptions,
+    progress: &dyn Progress,
+    cancel: &Cancel,
+) -> Result<Outcome, Error> {
     let started = Instant::now();
     config.validate()?;
     let compression = options.validate(config.rows)?;
@@ -579,12 +619,13 @@ pub fn generate_with<F: FileFormat>(
             store_lock = Some(taken);
         }
         (Some(store), None) => store_lock = Some(object::prepare(store, options.overwrite)?),
-        (None, Some(part)) if !options.resume => {
-            let taken = lock_folder(&options.out, &lock_name(Some(part)), false)?;
-            parts::prepare_folder_for_part(&options.out, &run.slots, part, options.overwrite)?;
+        (None, Some(part)) => {
+            // A resume takes over the lock of a dead run of this part.
+            let taken = lock_folder(&options.out, &lock_name(Some(part)), options.resume)?;
+            parts::prepare_folder_for_part(&options.out, &run.slots, part, options.overwrite, options.resume)?;
             lock = Some(taken);
         }
-        (None, _) => lock = Some(prepare_folder(&options.out, options.overwrite, options.resume)?),
+        (None, None) => lock = Some(prepare_folder(&options.out, options.overwrite, options.resume)?),
     }
     if let Some(lock) = &lock {
         run.run_id = lock.run_id().to_string();
@@ -596,7 +637,7 @@ pub fn generate_with<F: FileFormat>(
     let output = serde_json::to_value(options).expect("options serialize");
     let identity = journal::identity(world.config(), &output);
     let done = if options.resume {
-        crate::resume::completed_slots(&options.out, &identity, &run.slots)?
+        crate::resume::completed_slots(&options.out, options.part, &identity, &run.slots)?
     } else {
         BTreeMap::new()
     };
@@ -605,11 +646,14 @@ pub fn generate_with<F: FileFormat>(
     let journal = if options.is_null() || store.is_some() {
         None
     } else {
-        if options.resume {
-            crate::resume::remove_staged(&options.out, &run.slots)?;
-        }
+        // Holding the lock of its files, the run removes what a killed run
+        // of the same files staged, so the dataset it completes is whole.
+        let markers = markers_of(options.part);
+        let own = run.slots.iter().flat_map(|s| &s.paths).chain(&markers);
+        remove_staged(&options.out, own.map(String::as_str))?;
         let kept: Vec<Entry> = done.values().flatten().cloned().collect();
-        Some(Journal::start(&options.out, &identity, &kept, &run.run_id)?)
+        let path = journal::path_of(options.part);
+        Some(Journal::start(&options.out, &path, &identity, &kept, &run.run_id)?)
     };
     let pool = thread_pool(options.effective_threads())?;
     let kept_rows = done
@@ -634,7 +678,7 @@ pub fn generate_with<F: FileFormat>(
     let mut by_slot = done;
     by_slot.extend(written);
     let entries: Vec<Entry> = by_slot.into_values().flatten().collect();
-    let summary = finish_manifest(
+    let outcome = finish_manifest(
         &world,
         options,
         store.as_deref(),
@@ -646,7 +690,7 @@ pub fn generate_with<F: FileFormat>(
     );
     // The writer's destinations are gone; the lock goes before the runtime.
     drop((lock, store_lock, run));
-    summary
+    outcome
 }
 
 /// A planned run: the tables' formats, the file slots and the row groups.
@@ -822,8 +866,9 @@ fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool, Error> {
     })
 }
 
-/// Writes the manifest and `_SUCCESS`, or a part's manifest, and removes
-/// the journal (not for `null:`); sums up the run of `rows` events.
+/// Writes the manifest and `_SUCCESS`, or a part's manifest (and the
+/// dataset's when it is the last part), and removes the journal (not for
+/// `null:`); sums up the run of `rows` events.
 #[allow(clippy::too_many_arguments)]
 fn finish_manifest(
     world: &World,
@@ -834,7 +879,8 @@ fn finish_manifest(
     rows: u64,
     started: Instant,
     run_id: &str,
-) -> Result<Summary, Error> {
+) -> Result<Outcome, Error> {
+    let mut committed = false;
     let null = options.is_null();
     let bytes = entries.iter().map(|e| e.file.bytes).sum();
     let cells = entries.iter().map(|e| e.cells).sum();
@@ -858,26 +904,33 @@ fn finish_manifest(
             Some(store) => Place::Store(store),
             None => Place::Folder(&options.out),
         };
-        match (options.part, store) {
-            (Some(part), _) => {
-                parts::finish_part(place, &manifest, part)?;
+        committed = match (options.part, store) {
+            (Some(part), _) => parts::finish_part(place, &manifest, part)?,
+            (None, Some(store)) => {
+                object::finish(
+                    store,
+                    &serde_json::to_string_pretty(&manifest).expect("manifest serializes"),
+                )?;
+                true
             }
-            (None, Some(store)) => object::finish(
-                store,
-                &serde_json::to_string_pretty(&manifest).expect("manifest serializes"),
-            )?,
-            (None, None) => finish_folder(&options.out, &manifest, run_id)?,
-        }
+            (None, None) => {
+                finish_folder(&options.out, &manifest, run_id)?;
+                true
+            }
+        };
         if store.is_none() {
-            journal::remove(&options.out)?;
+            journal::remove(&options.out, &journal::path_of(options.part))?;
         }
     }
-    Ok(Summary {
-        rows,
-        cells,
-        files,
-        bytes,
-        elapsed: started.elapsed(),
+    Ok(Outcome {
+        summary: Summary {
+            rows,
+            cells,
+            files,
+            bytes,
+            elapsed: started.elapsed(),
+        },
+        committed,
     })
 }
 

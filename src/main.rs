@@ -21,11 +21,16 @@ fn main() -> ExitCode {
             let _ = e.print();
             return ExitCode::SUCCESS;
         }
+        Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            // No arguments: the usage, on stderr.
+            let _ = e.print();
+            return ExitCode::from(2);
+        }
         Err(e) => {
-            let rendered = e.render().to_string();
-            let line = rendered.lines().next().unwrap_or("invalid arguments");
-            let line = line.strip_prefix("error: ").unwrap_or(line);
-            eprintln!("customer-events: error: {line} (see --help)");
+            eprintln!(
+                "customer-events: error: {} (see --help)",
+                one_line(&e.render().to_string())
+            );
             return ExitCode::from(2);
         }
     };
@@ -57,6 +62,34 @@ fn main() -> ExitCode {
                 _ => 1,
             })
         }
+    }
+}
+
+/// A clap error as one line: its message and the lines that belong to it
+/// (the valid values of a refused one, a missing argument's name, a tip),
+/// without the usage and the pointer to `--help` that follow a blank line.
+fn one_line(rendered: &str) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for line in rendered.lines().map(str::trim) {
+        if line.is_empty() {
+            break;
+        }
+        let line = line.strip_prefix("error: ").unwrap_or(line);
+        // `[possible values: a, b]` reads as `; possible values: a, b`.
+        let line = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')).unwrap_or(line);
+        parts.push(line.to_string());
+    }
+    let mut text = String::new();
+    for part in parts {
+        if !text.is_empty() {
+            text.push_str(if text.ends_with(':') { " " } else { "; " });
+        }
+        text.push_str(&part);
+    }
+    if text.is_empty() {
+        "invalid arguments".into()
+    } else {
+        text
     }
 }
 

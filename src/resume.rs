@@ -1,42 +1,64 @@
 //! `generate --resume`: which files of an interrupted run can be kept, and
 //! which slots of the plan are still to write.
 //!
-//! A run's journal ([`crate::sink::journal`]) lists every file it committed.
-//! Resuming checks that the journal was written by the same config and
-//! output options, keeps each slot whose files all match their journal
-//! entry on disk (size and a recomputed CRC-32), removes staged files left
-//! by the interrupted run, and writes the rest; the result is byte-identical
-//! to an uninterrupted run.
+//! A run's journal ([`crate::sink::journal`]; a part's own) lists every
+//! file it committed. Resuming checks that the journal was written by the
+//! same config and output options and keeps each slot whose files all match
+//! their journal entry on disk (size and a recomputed CRC-32); the engine
+//! removes the staged files the interrupted run left
+//! ([`crate::sink::remove_staged`]) and writes the rest; the result is
+//! byte-identical to an uninterrupted run.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::fs;
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde_json::Value;
 
 use crate::error::Error;
-use crate::sink::journal::{self, Entry, JOURNAL};
-use crate::sink::{FileSlot, crc32_text, file_checksum};
+use crate::sink::journal::{self, Entry};
+use crate::sink::parts::PartOf;
+use crate::sink::{FileSlot, SUCCESS_FILE, crc32_text, file_checksum};
 
-/// The complete slots of an interrupted run in `out`, by index in `slots`,
-/// with their journal entries in the slot's path order.
+/// The complete slots of an interrupted run in `out` (of part `part`, or
+/// of a whole run), by index in `slots`, with their journal entries in the
+/// slot's path order.
 ///
 /// # Errors
 /// [`Error::Output`] (exit 2) when there is nothing to resume: a complete
-/// dataset (`_SUCCESS`), no journal, or a journal of another config or
-/// output options (naming the first differing key); [`Error::Io`] when a
-/// file cannot be read.
-pub fn completed_slots(out: &Path, identity: &Value, slots: &[FileSlot]) -> Result<BTreeMap<usize, Vec<Entry>>, Error> {
+/// dataset (`_SUCCESS`), a complete part (its part manifest), no journal,
+/// or a journal of another config or output options (naming the first
+/// differing key); [`Error::Io`] when a file cannot be read.
+pub fn completed_slots(
+    out: &Path,
+    part: Option<PartOf>,
+    identity: &Value,
+    slots: &[FileSlot],
+) -> Result<BTreeMap<usize, Vec<Entry>>, Error> {
     let refuse = |message: String| Error::Output {
         path: out.to_path_buf(),
         message,
     };
-    if out.join("_SUCCESS").exists() {
-        return Err(refuse("holds a complete dataset (_SUCCESS): nothing to resume".into()));
-    }
-    let Some((recorded, entries)) = journal::read(out)? else {
+    if out.join(SUCCESS_FILE).exists() {
         return Err(refuse(format!(
-            "has no {JOURNAL} journal, so there is nothing to resume; run without --resume"
+            "holds a complete dataset ({SUCCESS_FILE}): nothing to resume"
+        )));
+    }
+    if let Some(of) = part
+        && out.join(of.manifest_path()).exists()
+    {
+        return Err(refuse(format!(
+            "already holds the whole of part {} of {} ({}): nothing to resume; once every part is there, \
+             `customer-events commit {}` commits the dataset (to write the part again, use --overwrite instead of --resume)",
+            of.part,
+            of.parts,
+            of.manifest_path(),
+            out.display()
+        )));
+    }
+    let journal = journal::path_of(part);
+    let Some((recorded, entries)) = journal::read(out, &journal)? else {
+        return Err(refuse(format!(
+            "has no {journal} journal, so there is nothing to resume; run without --resume"
         )));
     };
     if let Some(key) = first_difference(identity, &recorded, "") {
@@ -66,48 +88,6 @@ pub fn completed_slots(out: &Path, identity: &Value, slots: &[FileSlot]) -> Resu
 /// The indices of `slots` still to write: those not in `done`.
 pub fn pending_slots(slots: &[FileSlot], done: &BTreeMap<usize, Vec<Entry>>) -> Vec<usize> {
     (0..slots.len()).filter(|i| !done.contains_key(i)).collect()
-}
-
-/// Removes the staged files this tool left in `out` when interrupted: a
-/// hidden `.<name>.tmp` or `.<name>.<anything>.tmp` beside a planned file
-/// (or the manifest or journal) named `<name>`.
-///
-/// # Errors
-/// [`Error::Io`] when one cannot be removed.
-pub fn remove_staged(out: &Path, slots: &[FileSlot]) -> Result<(), Error> {
-    let mut planned: BTreeMap<&Path, BTreeSet<&str>> = BTreeMap::new();
-    for name in ["_manifest.json", "_SUCCESS", JOURNAL] {
-        planned.entry(Path::new("")).or_default().insert(name);
-    }
-    for path in slots.iter().flat_map(|s| &s.paths) {
-        let path = Path::new(path);
-        let (Some(folder), Some(name)) = (path.parent(), path.file_name().and_then(|n| n.to_str())) else {
-            continue;
-        };
-        planned.entry(folder).or_default().insert(name);
-    }
-    for (folder, names) in planned {
-        let Ok(entries) = fs::read_dir(out.join(folder)) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let file_name = entry.file_name();
-            let Some(staged) = file_name
-                .to_str()
-                .and_then(|n| n.strip_prefix('.'))
-                .and_then(|n| n.strip_suffix(".tmp"))
-            else {
-                continue;
-            };
-            let ours = names
-                .iter()
-                .any(|name| staged == *name || staged.strip_prefix(name).is_some_and(|rest| rest.starts_with('.')));
-            if ours {
-                fs::remove_file(entry.path()).map_err(|e| Error::io(entry.path(), e))?;
-            }
-        }
-    }
-    Ok(())
 }
 
 /// The dotted key of the first value that differs between `ours` and
@@ -165,29 +145,5 @@ mod tests {
         let slots = vec![slot(&["a"]), slot(&["b"]), slot(&["c"])];
         let done = BTreeMap::from([(1, Vec::new())]);
         assert_eq!(pending_slots(&slots, &done), vec![0, 2]);
-    }
-
-    #[test]
-    fn only_our_staged_files_are_removed() {
-        let dir = tempfile::tempdir().unwrap();
-        fs::create_dir(dir.path().join("day")).unwrap();
-        for name in [
-            "day/.part-00000.parquet.tmp",
-            "day/.part-00000.parquet.run42.tmp",
-            "day/.part-00009.parquet.tmp",
-            "day/.notes.tmp",
-            "day/part-00000.parquet",
-            "._manifest.json.tmp",
-        ] {
-            fs::write(dir.path().join(name), b"x").unwrap();
-        }
-        remove_staged(dir.path(), &[slot(&["day/part-00000.parquet"])]).unwrap();
-        let mut left: Vec<String> = fs::read_dir(dir.path().join("day"))
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        left.sort();
-        assert_eq!(left, [".notes.tmp", ".part-00009.parquet.tmp", "part-00000.parquet"]);
-        assert!(!dir.path().join("._manifest.json.tmp").exists());
     }
 }

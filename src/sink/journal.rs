@@ -5,6 +5,12 @@
 //! An interrupted run (even `kill -9`) so loses at most the files in flight,
 //! and `generate --resume` knows which files it can keep. A complete run
 //! removes the journal after writing `_manifest.json` and `_SUCCESS`.
+//!
+//! Part K of N (`--parts N --part K`) keeps its own journal,
+//! `_parts/progress-0000K-of-0000N.jsonl` ([`path_of`]), so parts writing
+//! into one folder at once never replace or remove each other's, and a
+//! killed part resumes from its own; it goes when the part has written its
+//! part manifest (or with `_parts/` when the dataset is committed).
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
@@ -14,11 +20,18 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::WrittenFile;
+use super::parts::PartOf;
 use crate::config::Config;
 use crate::error::Error;
 
-/// The journal's name in the output folder.
+/// The journal's name in the output folder (of a whole run).
 pub const JOURNAL: &str = "_progress.jsonl";
+
+/// The journal of a run, relative to the output folder: [`JOURNAL`] for a
+/// whole run, [`PartOf::journal_path`] for a part.
+pub fn path_of(part: Option<PartOf>) -> String {
+    part.map_or_else(|| JOURNAL.to_string(), PartOf::journal_path)
+}
 
 /// A committed file, as the journal records it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -52,14 +65,15 @@ pub struct Journal {
 }
 
 impl Journal {
-    /// Starts the journal in `out`: the `identity` line, then the `kept`
-    /// entries of a resumed run, written under run `run_id`'s temporary name and renamed
-    /// over any earlier journal, then opened for appending.
+    /// Starts the journal `relative` ([`path_of`]) in `out`: the `identity`
+    /// line, then the `kept` entries of a resumed run, written under run
+    /// `run_id`'s temporary name and renamed over any earlier journal, then
+    /// opened for appending.
     ///
     /// # Errors
     /// [`Error::Io`] when it cannot be written.
-    pub fn start(out: &Path, identity: &Value, kept: &[Entry], run_id: &str) -> Result<Self, Error> {
-        let path = out.join(JOURNAL);
+    pub fn start(out: &Path, relative: &str, identity: &Value, kept: &[Entry], run_id: &str) -> Result<Self, Error> {
+        let path = out.join(relative);
         let mut text = serde_json::to_string(identity).expect("identity serializes");
         text.push('\n');
         for entry in kept {
@@ -95,15 +109,15 @@ impl Journal {
     }
 }
 
-/// The journal of `out`: its identity line and its entries (a later entry
-/// for a path replaces an earlier one; a line cut short by a kill is
-/// skipped). `None` when there is no journal.
+/// The journal `relative` ([`path_of`]) of `out`: its identity line and
+/// its entries (a later entry for a path replaces an earlier one; a line
+/// cut short by a kill is skipped). `None` when there is no journal.
 ///
 /// # Errors
 /// [`Error::Io`] when it cannot be read; [`Error::Output`] when its first
 /// line is not a run's identity.
-pub fn read(out: &Path) -> Result<Option<(Value, Vec<Entry>)>, Error> {
-    let path = out.join(JOURNAL);
+pub fn read(out: &Path, relative: &str) -> Result<Option<(Value, Vec<Entry>)>, Error> {
+    let path = out.join(relative);
     let text = match fs::read_to_string(&path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -116,7 +130,7 @@ pub fn read(out: &Path) -> Result<Option<(Value, Vec<Entry>)>, Error> {
         .filter(Value::is_object)
         .ok_or_else(|| Error::Output {
             path: out.to_path_buf(),
-            message: format!("{JOURNAL} does not start with a run's config; remove the folder or use --overwrite"),
+            message: format!("{relative} does not start with a run's config; remove the folder or use --overwrite"),
         })?;
     let mut entries: Vec<Entry> = Vec::new();
     for entry in lines.filter_map(|line| serde_json::from_str::<Entry>(line).ok()) {
@@ -126,12 +140,12 @@ pub fn read(out: &Path) -> Result<Option<(Value, Vec<Entry>)>, Error> {
     Ok(Some((identity, entries)))
 }
 
-/// Removes the journal of `out` (a run is complete).
+/// Removes the journal `relative` of `out` (its run is complete).
 ///
 /// # Errors
 /// [`Error::Io`] when it exists and cannot be removed.
-pub fn remove(out: &Path) -> Result<(), Error> {
-    let path = out.join(JOURNAL);
+pub fn remove(out: &Path, relative: &str) -> Result<(), Error> {
+    let path = out.join(relative);
     match fs::remove_file(&path) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::io(&path, e)),
         _ => Ok(()),
@@ -158,16 +172,16 @@ mod tests {
     fn entries_read_back_with_later_lines_winning_and_torn_lines_skipped() {
         let dir = tempfile::tempdir().unwrap();
         let identity = serde_json::json!({"config": {"seed": 1}});
-        let mut journal = Journal::start(dir.path(), &identity, &[entry("a", 1)], "run1").unwrap();
+        let mut journal = Journal::start(dir.path(), JOURNAL, &identity, &[entry("a", 1)], "run1").unwrap();
         journal.record(&entry("b", 2)).unwrap();
         journal.record(&entry("a", 3)).unwrap();
         drop(journal);
         let mut file = OpenOptions::new().append(true).open(dir.path().join(JOURNAL)).unwrap();
         file.write_all(b"{\"path\":\"c\",\"ro").unwrap();
-        let (read_identity, entries) = read(dir.path()).unwrap().unwrap();
+        let (read_identity, entries) = read(dir.path(), JOURNAL).unwrap().unwrap();
         assert_eq!(read_identity, identity);
         assert_eq!(entries, vec![entry("b", 2), entry("a", 3)]);
-        remove(dir.path()).unwrap();
-        assert!(read(dir.path()).unwrap().is_none());
+        remove(dir.path(), JOURNAL).unwrap();
+        assert!(read(dir.path(), JOURNAL).unwrap().is_none());
     }
 }

@@ -248,13 +248,69 @@ pub fn temporary_path(final_path: &Path, run_id: &str) -> PathBuf {
     final_path.with_file_name(format!(".{name}.{run_id}.tmp"))
 }
 
+/// The names of the files `name` (a file name, no folder) may be a staged
+/// name of ([`temporary_path`]): `X` for `.X.<run_id>.tmp` (a run id has
+/// no dot), or for `.X.tmp` (older runs); none when it is not staged.
+fn staged_targets(name: &str) -> impl Iterator<Item = &str> {
+    let inner = name.strip_prefix('.').and_then(|n| n.strip_suffix(".tmp"));
+    inner
+        .into_iter()
+        .flat_map(|inner| std::iter::once(inner).chain(inner.rsplit_once('.').map(|(target, _)| target)))
+}
+
+/// The files a run writes besides its data files, relative to the output
+/// folder: a whole run's `_manifest.json`, `_SUCCESS` and journal; part
+/// K's own part manifest and journal (`_manifest.json` and `_SUCCESS` are
+/// the commit's).
+pub fn markers_of(part: Option<parts::PartOf>) -> Vec<String> {
+    match part {
+        None => vec![MANIFEST_FILE.into(), SUCCESS_FILE.into(), journal::JOURNAL.into()],
+        Some(of) => vec![of.manifest_path(), of.journal_path()],
+    }
+}
+
+/// Removes the files staged under the names of `paths` (relative to
+/// `out`; [`temporary_path`]) by any run: what a killed run writing the
+/// same files left behind. Only the run that holds the lock of those paths
+/// (a whole run's, or part K's own) calls it, so no live run is writing
+/// them, and no other file is touched.
+///
+/// # Errors
+/// [`Error::Io`] when one cannot be removed.
+pub fn remove_staged<'a>(out: &Path, paths: impl IntoIterator<Item = &'a str>) -> Result<(), Error> {
+    let mut planned: std::collections::BTreeMap<&Path, std::collections::HashSet<&str>> =
+        std::collections::BTreeMap::new();
+    for path in paths {
+        let path = Path::new(path);
+        let (Some(folder), Some(name)) = (path.parent(), path.file_name().and_then(|n| n.to_str())) else {
+            continue;
+        };
+        planned.entry(folder).or_default().insert(name);
+    }
+    for (folder, names) in planned {
+        let Ok(entries) = fs::read_dir(out.join(folder)) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let file_name = entry.file_name();
+            let Some(name) = file_name.to_str() else {
+                continue;
+            };
+            if staged_targets(name).any(|target| names.contains(target)) {
+                fs::remove_file(entry.path()).map_err(|e| Error::io(entry.path(), e))?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The manifest's file name.
 pub const MANIFEST_FILE: &str = "_manifest.json";
 /// The marker of a complete dataset.
 pub const SUCCESS_FILE: &str = "_SUCCESS";
-/// The journal of committed files (written by `--resume` runs); its lines
-/// with a `path` are files of this tool too.
-pub const PROGRESS_FILE: &str = "_progress.jsonl";
+/// The journal of committed files of a whole run; its lines with a `path`
+/// are files of this tool too.
+pub const PROGRESS_FILE: &str = journal::JOURNAL;
 
 /// Whether `name` is a folder this tool makes: a date partition or a table.
 fn is_our_folder(name: &str) -> bool {
@@ -514,4 +570,56 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8], run_id: &str) -> Resul
     let tmp = temporary_path(path, run_id);
     fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
     fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_staged_files_of_the_given_paths_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("day")).unwrap();
+        fs::create_dir_all(dir.path().join("_parts")).unwrap();
+        for name in [
+            "day/.part-00000.parquet.tmp",
+            "day/.part-00000.parquet.run42.tmp",
+            "day/.part-00009.parquet.tmp",
+            "day/.part-00000.parquet",
+            "day/.notes.tmp",
+            "day/part-00000.parquet",
+            "._manifest.json.run1.tmp",
+            "_parts/.progress-00002-of-00003.jsonl.run1.tmp",
+            "_parts/.part-00001-of-00003.json.run5.tmp",
+        ] {
+            fs::write(dir.path().join(name), b"x").unwrap();
+        }
+        let part = parts::PartOf::new(3, 2).unwrap();
+        let mut paths = vec!["day/part-00000.parquet".to_string()];
+        paths.extend(markers_of(Some(part)));
+        remove_staged(dir.path(), paths.iter().map(String::as_str)).unwrap();
+        let mut left: Vec<String> = Vec::new();
+        for folder in ["day", "_parts", ""] {
+            for entry in fs::read_dir(dir.path().join(folder)).unwrap() {
+                let entry = entry.unwrap();
+                if entry.file_type().unwrap().is_file() {
+                    left.push(format!("{folder}/{}", entry.file_name().to_string_lossy()));
+                }
+            }
+        }
+        left.sort();
+        // Another part's staged manifest, the commit's staged marker, other
+        // files' staged names and files that are not staged stay.
+        assert_eq!(
+            left,
+            [
+                "/._manifest.json.run1.tmp",
+                "_parts/.part-00001-of-00003.json.run5.tmp",
+                "day/.notes.tmp",
+                "day/.part-00000.parquet",
+                "day/.part-00009.parquet.tmp",
+                "day/part-00000.parquet",
+            ]
+        );
+    }
 }

@@ -165,6 +165,13 @@ impl PartOf {
     pub fn manifest_path(self) -> String {
         format!("{PARTS_FOLDER}/part-{:05}-of-{:05}.json", self.part, self.parts)
     }
+
+    /// The part's journal relative to the output folder,
+    /// `_parts/progress-0000K-of-0000N.jsonl` (see [`super::journal`]): each
+    /// part keeps its own, so a killed part resumes whatever the others did.
+    pub fn journal_path(self) -> String {
+        format!("{PARTS_FOLDER}/progress-{:05}-of-{:05}.jsonl", self.part, self.parts)
+    }
 }
 
 /// Where part k of n (0-based, `0..n`) starts in `rows` (the rows of each
@@ -223,11 +230,18 @@ pub fn slots_of_part(slots: Vec<FileSlot>, part: PartOf) -> Result<Vec<FileSlot>
 /// Makes `out` ready for part `part` writing `slots`: created if missing;
 /// other parts' files and manifests are left alone, but any of this part's
 /// own files or its part manifest is refused, unless `overwrite`, which
-/// removes them (and the markers of a committed dataset, which is no longer whole).
+/// removes them (and the markers of a committed dataset, which is no longer
+/// whole), or `resume`, which keeps them for the journal to check.
 ///
 /// # Errors
 /// [`Error::Output`] naming the folder or the file.
-pub fn prepare_folder_for_part(out: &Path, slots: &[FileSlot], part: PartOf, overwrite: bool) -> Result<(), Error> {
+pub fn prepare_folder_for_part(
+    out: &Path,
+    slots: &[FileSlot],
+    part: PartOf,
+    overwrite: bool,
+    resume: bool,
+) -> Result<(), Error> {
     let output_error = |message: String| Error::Output {
         path: out.to_path_buf(),
         message,
@@ -237,7 +251,7 @@ pub fn prepare_folder_for_part(out: &Path, slots: &[FileSlot], part: PartOf, ove
     }
     let manifest = part.manifest_path();
     let (own, markers) = paths_of_part(slots, &manifest, overwrite);
-    for relative in own.chain(markers) {
+    for relative in own.chain(markers).filter(|_| !resume) {
         let path = out.join(relative);
         if !path.exists() {
             continue;
@@ -645,6 +659,8 @@ mod tests {
         assert!(PartOf::new(0, 0).is_err());
         let of = PartOf::new(8, 5).unwrap();
         assert_eq!(of.manifest_path(), "_parts/part-00005-of-00008.json");
+        assert_eq!(of.journal_path(), "_parts/progress-00005-of-00008.jsonl");
+        assert_eq!(parse_manifest_name("progress-00005-of-00008.jsonl"), None);
         assert_eq!(parse_manifest_name("part-00005-of-00008.json"), Some(of));
         assert_eq!(parse_manifest_name("part-00009-of-00008.json"), None);
         assert_eq!(parse_manifest_name(".part-00005-of-00008.json.tmp"), None);

@@ -263,6 +263,62 @@ fn bad_input_is_refused_without_writing() {
     }
 }
 
+/// A refused named value lists the valid ones, on one line, like a refused
+/// codec does.
+#[test]
+fn a_refused_named_value_lists_the_valid_ones() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("never");
+    let out_s = out.to_str().unwrap();
+    let cases: Vec<(Vec<&str>, &[&str])> = vec![
+        (
+            vec!["generate", "--out", out_s, "--format", "x"],
+            &["parquet", "ndjson", "arrow"],
+        ),
+        (
+            vec!["generate", "--out", out_s, "--layout", "x"],
+            &["nested", "normalized"],
+        ),
+        (
+            vec!["generate", "--out", out_s, "--partition-by", "x"],
+            &["date", "none"],
+        ),
+        (vec!["generate", "--out", out_s, "--table", "x"], &["delta"]),
+        (
+            vec!["generate", "--out", out_s, "--compression", "bogus"],
+            &["snappy", "zstd", "gzip"],
+        ),
+        (
+            vec!["schema", "--format", "x"],
+            &["arrow", "duckdb", "spark-ddl", "avro", "json-schema"],
+        ),
+    ];
+    for (args, valid) in cases {
+        let result = run(&args);
+        let stderr = String::from_utf8_lossy(&result.stderr);
+        assert_eq!(result.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{args:?}: {stderr}");
+        for value in valid {
+            assert!(stderr.contains(value), "{args:?} does not list {value}: {stderr}");
+        }
+        assert!(!out.exists(), "{args:?} created the output folder");
+    }
+}
+
+/// Without arguments the tool prints its usage and subcommands (exit 2,
+/// like any other wrong command line), not an error line.
+#[test]
+fn no_arguments_print_the_usage() {
+    let result = run(&[]);
+    assert_eq!(result.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert!(stderr.contains("Usage: customer-events"), "{stderr}");
+    for command in ["generate", "sample", "commit", "verify"] {
+        assert!(stderr.contains(command), "the usage does not list {command}: {stderr}");
+    }
+    assert!(!stderr.contains("error:"), "{stderr}");
+}
+
 #[test]
 fn output_folder_rules() {
     let tmp = tempfile::tempdir().unwrap();

@@ -152,6 +152,86 @@ fn commit_names_every_missing_part() {
         "{}",
         stderr(&refused)
     );
+    // As told: run them, then commit again.
+    assert!(stderr(&refused).contains("run them (generate --parts 6 --part K), then commit again"));
+    for k in [2, 5] {
+        part(&out, NESTED, k, 6);
+    }
+    run_ok(&["commit", out.to_str().unwrap()]);
+    let full = dir.path().join("full");
+    generate(&full, NESTED, &[]);
+    assert!(
+        tree(&out) == tree(&full),
+        "the committed parts differ from a single run"
+    );
+}
+
+/// What a part's `--resume` refuses it for, it names the command that
+/// works instead: a part never run has no journal (run it without
+/// `--resume`); a finished part has its manifest (`--overwrite` writes it
+/// again, the same; `commit` commits the dataset once every part is there,
+/// as when the last part died before its commit).
+#[test]
+fn a_parts_resume_refusals_name_commands_that_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let of_part = |k: &'static str, extra: &[&str]| {
+        run(&[
+            &["generate", "--out", out.to_str().unwrap()][..],
+            NESTED,
+            &["--parts", "3", "--part", k],
+            extra,
+        ]
+        .concat())
+    };
+    let with = |extra: &[&str]| of_part("1", extra);
+    let refused = with(&["--resume"]);
+    assert_eq!(refused.status.code(), Some(2));
+    let message = stderr(&refused);
+    assert_eq!(message.trim().lines().count(), 1, "{message}");
+    assert!(
+        message.contains("has no _parts/progress-00001-of-00003.jsonl journal")
+            && message.contains("run without --resume"),
+        "{message}"
+    );
+    let first = with(&[]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    let written = tree(&out);
+    assert!(
+        written
+            .iter()
+            .any(|(name, _)| name == "_parts/part-00001-of-00003.json")
+    );
+
+    let refused = with(&["--resume"]);
+    assert_eq!(refused.status.code(), Some(2));
+    let message = stderr(&refused);
+    assert_eq!(message.trim().lines().count(), 1, "{message}");
+    assert!(
+        message.contains("nothing to resume") && message.contains("use --overwrite instead of --resume"),
+        "{message}"
+    );
+    assert!(tree(&out) == written, "a refused resume changed the folder");
+    let again = with(&["--overwrite"]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert!(tree(&out) == written, "the part written again differs");
+
+    // Every part there but no commit: part 3 ran elsewhere and was copied in.
+    part(&out, NESTED, 2, 3);
+    let other = dir.path().join("other");
+    part(&other, NESTED, 3, 3);
+    copy_tree(&other, &out);
+    let refused = of_part("3", &["--resume"]);
+    assert_eq!(refused.status.code(), Some(2));
+    let command = quoted_after(&stderr(&refused), "nothing to resume").to_string();
+    assert_eq!(command, format!("customer-events commit {}", out.display()));
+    run_ok(&command.split(' ').skip(1).collect::<Vec<_>>());
+    let full = dir.path().join("full");
+    generate(&full, NESTED, &[]);
+    assert!(
+        tree(&out) == tree(&full),
+        "the committed parts differ from a single run"
+    );
 }
 
 #[test]
@@ -281,4 +361,231 @@ fn parts_running_at_once_into_one_folder_equal_a_single_run() {
         assert!(output.status.success(), "{}", stderr(&output));
     }
     assert_eq!(tree(&parts), tree(&full));
+}
+
+/// Files part `k` of 3's journal in `out` lists as committed.
+fn journaled(out: &Path, k: u32) -> usize {
+    std::fs::read_to_string(out.join(format!("_parts/progress-{k:05}-of-00003.jsonl")))
+        .map(|text| text.lines().filter(|l| l.contains("\"crc32\"")).count())
+        .unwrap_or(0)
+}
+
+fn spawn_part(out: &Path, options: &[&str], k: u32, n: u32) -> std::process::Child {
+    let (k, n) = (k.to_string(), n.to_string());
+    std::process::Command::new(env!("CARGO_BIN_EXE_customer-events"))
+        .args(["generate", "--out", out.to_str().unwrap()])
+        .args(options)
+        .args(["--parts", &n, "--part", &k])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// The text between the first pair of backticks after `after` in `message`.
+fn quoted_after<'m>(message: &'m str, after: &str) -> &'m str {
+    let rest = &message[message
+        .find(after)
+        .unwrap_or_else(|| panic!("no {after:?} in {message}"))..];
+    rest.split('`')
+        .nth(1)
+        .unwrap_or_else(|| panic!("no command after {after:?} in {message}"))
+}
+
+/// Part 2 of 3 is killed (`kill -9`) while the three run at once into one
+/// folder; the other two finish meanwhile. Both ways out the refusal of
+/// part 2's stale lock names work, and each leaves the single run's bytes,
+/// which `verify` passes: `--resume` (part 2's own journal survived the
+/// others), and removing the lock then `--overwrite` (which also removes
+/// what the killed run staged).
+#[test]
+fn a_part_killed_while_the_others_finish_resumes_or_reruns_to_a_single_runs_bytes() {
+    const KILLED: &[&str] = &[
+        "--rows",
+        "600k",
+        "--days",
+        "3",
+        "--max-rows-per-file",
+        "10k",
+        "--threads",
+        "1",
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let (full, parts) = (dir.path().join("full"), dir.path().join("parts"));
+    generate(&full, KILLED, &["-q"]);
+    let mut running: Vec<_> = (1..=3).map(|k| spawn_part(&parts, KILLED, k, 3)).collect();
+    let started = std::time::Instant::now();
+    while journaled(&parts, 2) < 2 {
+        assert!(
+            running[1].try_wait().unwrap().is_none(),
+            "part 2 ended before it was killed"
+        );
+        assert!(started.elapsed().as_secs() < 300, "part 2 committed no file in time");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    running[1].kill().unwrap(); // SIGKILL
+    running[1].wait().unwrap();
+    for (k, child) in [(1, running.remove(0)), (3, running.remove(1))] {
+        let output = child.wait_with_output().unwrap();
+        assert!(output.status.success(), "part {k}: {}", stderr(&output));
+        assert!(
+            stderr(&output).contains(&format!("part {k} of 3 done")),
+            "{}",
+            stderr(&output)
+        );
+    }
+    assert!(!parts.join("_SUCCESS").exists(), "committed without part 2");
+    assert!(journaled(&parts, 2) >= 2, "the other parts removed part 2's journal");
+    // What the killed run had staged: its file in flight (planted if the
+    // kill fell between two files, so the rerun is always tested on one).
+    let full_tree = tree(&full);
+    let full_files = names(&full_tree);
+    let staged = |folder: &Path| names(&tree(folder)).iter().filter(|n| n.ends_with(".tmp")).count();
+    if staged(&parts) == 0 {
+        // Part 2's files: those the other parts' manifests do not list.
+        let others: String = [1, 3]
+            .map(|k| std::fs::read_to_string(parts.join(format!("_parts/part-{k:05}-of-00003.json"))).unwrap())
+            .concat();
+        let last = full_files
+            .iter()
+            .rfind(|n| n.ends_with(".parquet") && !others.contains(&format!("\"{n}\"")))
+            .unwrap();
+        let (folder, name) = last.rsplit_once('/').unwrap();
+        std::fs::write(parts.join(folder).join(format!(".{name}.deadbeef.tmp")), b"partial").unwrap();
+    }
+    let rerun = dir.path().join("rerun");
+    copy_tree(&parts, &rerun);
+
+    // A plain rerun of part 2 is refused: its lock is a dead run's.
+    for out in [&parts, &rerun] {
+        let refused = run(&[
+            &["generate", "--out", out.to_str().unwrap()][..],
+            KILLED,
+            &["--parts", "3", "--part", "2"],
+        ]
+        .concat());
+        assert_eq!(refused.status.code(), Some(2));
+        let message = stderr(&refused);
+        assert_eq!(message.trim().lines().count(), 1, "{message}");
+        assert!(
+            message.contains("--resume") && message.contains("--overwrite"),
+            "{message}"
+        );
+        if out == &rerun {
+            // The second way out: clear the lock as told, then --overwrite.
+            let lock = quoted_after(&message, "clear it with").strip_prefix("rm ").unwrap();
+            std::fs::remove_file(lock).unwrap();
+        }
+    }
+    let expected = full_tree.clone();
+    for (out, flag) in [(&parts, "--resume"), (&rerun, "--overwrite")] {
+        let done = run_ok(
+            &[
+                &["generate", "--out", out.to_str().unwrap()][..],
+                KILLED,
+                &["--parts", "3", "--part", "2", flag],
+            ]
+            .concat(),
+        );
+        assert!(
+            stderr(&done).contains(&format!("all 3 parts are in {}: committed", out.display())),
+            "{flag}: {}",
+            stderr(&done)
+        );
+        let got = tree(out);
+        assert_eq!(names(&got), names(&expected), "{flag}");
+        assert!(got == expected, "{flag}: bytes differ from a single run");
+        assert_eq!(staged(out), 0, "{flag}");
+    }
+}
+
+/// A part that leaves the commit to another says how to commit, with a
+/// command that works once the other parts' files are copied in.
+#[test]
+fn the_commit_advice_of_a_part_is_a_command_that_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let full = dir.path().join("full");
+    generate(&full, NESTED, &[]);
+    let first = dir.path().join("machine-1");
+    let told = run_ok(
+        &[
+            &["generate", "--out", first.to_str().unwrap()][..],
+            &NESTED[..NESTED.len() - 1],
+            &["--parts", "2", "--part", "1"],
+        ]
+        .concat(),
+    );
+    let command = quoted_after(&stderr(&told), "part 1 of 2 done").to_string();
+    assert_eq!(command, format!("customer-events commit {}", first.display()));
+    let second = dir.path().join("machine-2");
+    part(&second, NESTED, 2, 2);
+    copy_tree(&second, &first);
+    let args: Vec<&str> = command.split(' ').skip(1).collect();
+    let committed = run_ok(&args);
+    assert!(
+        stderr(&committed).contains("committed 2 parts"),
+        "{}",
+        stderr(&committed)
+    );
+    assert!(tree(&first) == tree(&full), "the commit differs from a single run");
+    run_ok(&["verify", first.to_str().unwrap()]);
+}
+
+/// On object storage (`file://` goes through the object store), the part
+/// that commits the dataset says so, and the one before it does not; a
+/// `--resume` there is refused for `--overwrite`, which works.
+#[test]
+fn the_part_that_commits_on_object_storage_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let (full, local) = (dir.path().join("full"), dir.path().join("store"));
+    generate(&full, NESTED, &[]);
+    let url = format!("file://{}", local.display());
+    let options = &NESTED[..NESTED.len() - 1];
+    let said = |k: &str| {
+        let output = run_ok(
+            &[
+                &["generate", "--out", url.as_str()][..],
+                options,
+                &["--parts", "2", "--part", k],
+            ]
+            .concat(),
+        );
+        stderr(&output)
+    };
+    let first = said("1");
+    // --resume is for folders; the advice it gives instead works.
+    let refused = run(&[
+        &["generate", "--out", url.as_str()][..],
+        options,
+        &["--parts", "2", "--part", "1", "--resume"],
+    ]
+    .concat());
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        stderr(&refused).contains("run again with --overwrite"),
+        "{}",
+        stderr(&refused)
+    );
+    let written = tree(&local);
+    run_ok(
+        &[
+            &["generate", "--out", url.as_str()][..],
+            options,
+            &["--parts", "2", "--part", "1", "--overwrite"],
+        ]
+        .concat(),
+    );
+    assert!(tree(&local) == written, "part 1 written again differs");
+    assert!(
+        first.contains(&format!(
+            "part 1 of 2 done; once every part's files are in {url}, run `customer-events commit {url}`"
+        )),
+        "{first}"
+    );
+    let last = said("2");
+    assert!(last.contains(&format!("all 2 parts are in {url}: committed")), "{last}");
+    assert!(
+        tree(&local) == tree(&full),
+        "the parts on the store differ from a single run"
+    );
 }
