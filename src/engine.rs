@@ -33,7 +33,6 @@ use crate::sink::destination::{Destination, destination};
 use crate::sink::format::{Batches, Events, FileFormat, Input, KeyedBatches, TableSpec};
 use crate::sink::ipc::IpcFormat;
 use crate::sink::journal::{self, Entry, Journal};
-use crate::sink::lock::lock_name;
 use crate::sink::ndjson::{NdjsonBatches, NdjsonEvents};
 use crate::sink::object::{self, ObjectOutput};
 use crate::sink::parquet::{Compression, ParquetFormat};
@@ -53,9 +52,7 @@ pub const DEFAULT_MAX_ROWS_PER_FILE: u64 = 1_000_000;
 /// computation, page checks) and the buffers' allocation: 8,192 rows ran 10%
 /// slower, 65,536 no faster and with a third more memory.
 pub const SUB_BATCH_ROWS: u64 = 32_768;
-/// `--out null:` generates and encodes everything and writes nothing: it
-/// measures the tool without the disk.
-pub const NULL_OUTPUT: &str = "null:";
+pub use crate::sink::destination::NULL_OUTPUT;
 /// Most row groups a run plans (`rows / --row-group-rows`): the plan holds
 /// one entry per row group, so this bounds its memory (about 240 MB).
 pub const MAX_PLANNED_ROW_GROUPS: u64 = 10_000_000;
@@ -614,14 +611,14 @@ pub fn run_with<F: FileFormat>(
     match (&store, options.part) {
         _ if options.is_null() => {}
         (Some(store), Some(part)) => {
-            let taken = object::StoreLock::acquire(store, &lock_name(Some(part)))?;
+            let taken = object::StoreLock::acquire(store, &part.lock_name())?;
             parts::prepare_prefix_for_part(store, &run.slots, part, options.overwrite)?;
             store_lock = Some(taken);
         }
         (Some(store), None) => store_lock = Some(object::prepare(store, options.overwrite)?),
         (None, Some(part)) => {
             // A resume takes over the lock of a dead run of this part.
-            let taken = lock_folder(&options.out, &lock_name(Some(part)), options.resume)?;
+            let taken = lock_folder(&options.out, &part.lock_name(), options.resume)?;
             parts::prepare_folder_for_part(&options.out, &run.slots, part, options.overwrite, options.resume)?;
             lock = Some(taken);
         }

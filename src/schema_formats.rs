@@ -325,3 +325,32 @@ fn json_schema(schema: &Schema) -> Value {
     root["title"] = json!("customer-events event (schema v1)");
     root
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sink::{Format, Layout, PartitionBy};
+
+    /// Every value parses back from its name and prints as it, and names are unique.
+    fn round_trips<T: Choice + PartialEq + std::fmt::Debug + std::fmt::Display + std::str::FromStr<Err = String>>() {
+        for &value in T::ALL {
+            assert_eq!(value.name().parse::<T>(), Ok(value));
+            assert_eq!(value.to_string(), value.name());
+            assert!(!value.description().is_empty());
+            assert_eq!(T::ALL.iter().filter(|v| v.name() == value.name()).count(), 1);
+        }
+    }
+
+    #[test]
+    fn choices_round_trip_through_their_names() {
+        round_trips::<Format>();
+        round_trips::<Layout>();
+        round_trips::<PartitionBy>();
+        round_trips::<SchemaFormat>();
+        assert_eq!(
+            "Parquet".parse::<Format>(),
+            Err("unknown format `Parquet`; use parquet, ndjson, arrow".to_string())
+        );
+        assert_eq!("spark-ddl".parse::<SchemaFormat>(), Ok(SchemaFormat::SparkDdl));
+    }
+}

@@ -16,6 +16,10 @@ use std::path::{Path, PathBuf};
 use super::temporary_path;
 use crate::error::Error;
 
+/// `--out null:` generates and encodes everything and writes nothing: it
+/// measures the tool without the disk.
+pub const NULL_OUTPUT: &str = "null:";
+
 /// What a committed file is: its size and the CRC-32 (IEEE, as zlib's
 /// `crc32`) of its bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,13 +46,13 @@ pub trait Destination: Write + Send {
 }
 
 /// The destination of `relative` (a path of the file plan) under `out`:
-/// a [`Null`] for [`crate::engine::NULL_OUTPUT`], a [`LocalFile`] staged
+/// a [`Null`] for [`NULL_OUTPUT`], a [`LocalFile`] staged
 /// under a name carrying `run_id` otherwise.
 ///
 /// # Errors
 /// [`Error::Io`] when the file cannot be created.
 pub fn destination(out: &Path, relative: &str, run_id: &str) -> Result<Box<dyn Destination>, Error> {
-    if out.as_os_str() == crate::engine::NULL_OUTPUT {
+    if out.as_os_str() == NULL_OUTPUT {
         return Ok(Box::new(Null::new(relative)));
     }
     Ok(Box::new(LocalFile::create(&out.join(relative), run_id)?))
@@ -160,7 +164,7 @@ impl Null {
     /// A null destination standing for `relative`.
     pub fn new(relative: &str) -> Self {
         Self {
-            location: Path::new(crate::engine::NULL_OUTPUT).join(relative),
+            location: Path::new(NULL_OUTPUT).join(relative),
             bytes: 0,
             checksum: crc32fast::Hasher::new(),
         }

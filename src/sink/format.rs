@@ -13,14 +13,14 @@
 //! [`Events`].
 //!
 //! Adding a format is one file that implements [`FileFormat`], plus its arm
-//! in [`crate::engine::generate`].
+//! in the engine's `generate`.
 
 use std::ops::Range;
 
 use arrow::datatypes::SchemaRef;
 
+use super::compression::Compression;
 use super::destination::{Committed, Destination};
-use super::parquet::Compression;
 use super::{Layout, Source};
 use crate::error::Error;
 use crate::world::World;

@@ -55,17 +55,6 @@ impl Default for LockHolder {
     }
 }
 
-/// The lock's name for a run: [`LOCK_FILE`] for a whole run, and for part
-/// K of N its own `.customer-events.part-0000K-of-0000N.lock`, so the parts
-/// of a dataset write into one folder or prefix at once (their files never
-/// overlap) while a second run of the same part is refused.
-pub fn lock_name(part: Option<super::parts::PartOf>) -> String {
-    match part {
-        None => LOCK_FILE.to_string(),
-        Some(of) => format!(".customer-events.part-{:05}-of-{:05}.lock", of.part, of.parts),
-    }
-}
-
 /// Whether `name` (a file at the top of an output folder) is a lock of this tool.
 pub fn is_lock_name(name: &str) -> bool {
     name == LOCK_FILE || (name.starts_with(".customer-events.part-") && name.ends_with(".lock"))
@@ -92,7 +81,7 @@ impl FolderLock {
         Self::acquire_named(out, LOCK_FILE, take_stale)
     }
 
-    /// Takes the lock `name` of `out` (see [`lock_name`]), as [`FolderLock::acquire`].
+    /// Takes the lock `name` of `out` ([`LOCK_FILE`], or a part's own lock), as [`FolderLock::acquire`].
     ///
     /// # Errors
     /// As [`FolderLock::acquire`].

@@ -9,6 +9,7 @@
 //! into [`parts`] has each part write its own manifest under `_parts/`,
 //! merged into `_manifest.json` by a commit.
 
+pub mod compression;
 pub mod destination;
 pub mod format;
 pub mod ipc;
@@ -427,7 +428,7 @@ fn plan_removal(out: &Path) -> Result<Removal, String> {
     Ok(removal)
 }
 
-/// Creates `out` if missing and takes its lock `name` ([`lock::lock_name`]:
+/// Creates `out` if missing and takes its lock `name` ([`PartOf::lock_name`](parts::PartOf::lock_name):
 /// refused while another run holds it; a dead run's lock is taken over only
 /// with `take_stale`, for `--resume`), before anything in it is read or written.
 ///

@@ -572,7 +572,7 @@ pub struct StoreLock {
 }
 
 impl StoreLock {
-    /// Takes the lock `name` (see [`super::lock::lock_name`]) of the prefix.
+    /// Takes the lock `name` (see [`PartOf::lock_name`](super::parts::PartOf::lock_name)) of the prefix.
     ///
     /// # Errors
     /// [`Error::Output`] naming the holder (and how to clear a dead run's

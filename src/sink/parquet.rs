@@ -9,7 +9,6 @@
 //! the thread count.
 
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 use std::sync::Arc;
 
 use arrow::array::RecordBatch;
@@ -19,73 +18,10 @@ use parquet::file::properties::{EnabledStatistics, WriterProperties, WriterVersi
 use parquet::file::writer::SerializedFileWriter;
 pub use parquet_chunks::{EncodedRowGroup, RowGroupInProgress};
 
+pub use super::compression::Compression;
 use super::destination::{Committed, Destination};
 use super::format::{FileFormat, KeyedBatches, TableSpec};
 use crate::error::Error;
-
-/// A Parquet compression codec, as given to `--compression`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Compression {
-    /// No compression.
-    None,
-    /// Snappy (the default: fast, read everywhere).
-    Snappy,
-    /// Zstandard at a level (1..=22).
-    Zstd(i32),
-    /// LZ4 (the `LZ4_RAW` codec).
-    Lz4,
-    /// Gzip at a level (0..=9).
-    Gzip(u32),
-}
-
-impl FromStr for Compression {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        let lower = s.trim().to_ascii_lowercase();
-        let (name, level) = match lower.split_once('(') {
-            Some((name, rest)) => {
-                let digits = rest
-                    .strip_suffix(')')
-                    .ok_or_else(|| format!("`{s}` is missing its closing `)`"))?;
-                let level: i32 = digits
-                    .trim()
-                    .parse()
-                    .map_err(|_| format!("`{digits}` is not a level number"))?;
-                (name.to_string(), Some(level))
-            }
-            None => (lower.clone(), None),
-        };
-        let compression = match (name.as_str(), level) {
-            ("none" | "uncompressed", None) => Compression::None,
-            ("snappy", None) => Compression::Snappy,
-            ("lz4", None) => Compression::Lz4,
-            ("zstd", None) => Compression::Zstd(1),
-            ("zstd", Some(l)) if (1..=22).contains(&l) => Compression::Zstd(l),
-            ("gzip", None) => Compression::Gzip(6),
-            ("gzip", Some(l)) if (0..=9).contains(&l) => Compression::Gzip(l as u32),
-            ("zstd" | "gzip", Some(l)) => return Err(format!("level {l} is out of range (zstd 1..=22, gzip 0..=9)")),
-            _ => {
-                return Err(format!(
-                    "unknown compression `{s}`; use snappy, zstd, zstd(N), lz4, gzip, gzip(N) or none"
-                ));
-            }
-        };
-        Ok(compression)
-    }
-}
-
-impl std::fmt::Display for Compression {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Compression::None => write!(f, "none"),
-            Compression::Snappy => write!(f, "snappy"),
-            Compression::Zstd(l) => write!(f, "zstd({l})"),
-            Compression::Lz4 => write!(f, "lz4"),
-            Compression::Gzip(l) => write!(f, "gzip({l})"),
-        }
-    }
-}
 
 impl Compression {
     pub(crate) fn codec(self) -> Codec {

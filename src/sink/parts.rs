@@ -140,6 +140,14 @@ pub struct PartOf {
 }
 
 impl PartOf {
+    /// The lock of this part's run, `.customer-events.part-0000K-of-0000N.lock`
+    /// (a whole run's is `LOCK_FILE`), so the parts of a dataset write into one
+    /// folder or prefix at once (their files never overlap) while a second run
+    /// of the same part is refused.
+    pub fn lock_name(self) -> String {
+        format!(".customer-events.part-{:05}-of-{:05}.lock", self.part, self.parts)
+    }
+
     /// Part `part` of `parts`.
     ///
     /// # Errors
