@@ -30,7 +30,7 @@ use crate::model::Event;
 use crate::normalize::{content_batch, content_schema, event_table_schemas, split, users_batch, users_schema};
 use crate::schema::event_schema;
 use crate::sink::destination::{Destination, destination};
-use crate::sink::format::{Batches, Events, FileFormat, Input, KeyedBatches, TableSpec};
+use crate::sink::format::{Batches, Events, FileFormat, Input, KeyedBatches, KnownFormat, TableSpec};
 use crate::sink::ipc::IpcFormat;
 use crate::sink::journal::{self, Entry, Journal};
 use crate::sink::ndjson::{NdjsonBatches, NdjsonEvents};
@@ -38,8 +38,8 @@ use crate::sink::object::{self, ObjectOutput};
 use crate::sink::parquet::{Compression, ParquetFormat};
 use crate::sink::parts::{self, PartOf, Place};
 use crate::sink::{
-    FileSlot, Format, Layout, Manifest, PartitionBy, Source, WrittenFile, crc32_text, finish_folder, lock_folder,
-    markers_of, plan_files, prepare_folder, remove_staged,
+    FileSlot, Format, Layout, Manifest, PartitionBy, Source, WrittenFile, built_in_formats, crc32_text, finish_folder,
+    lock_folder, markers_of, plan_files, prepare_folder, remove_staged,
 };
 use crate::world::World;
 
@@ -73,7 +73,8 @@ pub struct OutputOptions {
     pub format: Format,
     /// Which tables.
     pub layout: Layout,
-    /// Compression; `None` picks the format's default (snappy for Parquet, none otherwise).
+    /// Compression; `None` picks the format's default
+    /// ([`FileFormat::DEFAULT_COMPRESSION`]: snappy for Parquet, none otherwise).
     #[serde(serialize_with = "display_compression")]
     pub compression: Option<Compression>,
     /// Rows per row group.
@@ -139,33 +140,24 @@ impl OutputOptions {
         self.out.as_os_str() == NULL_OUTPUT
     }
 
-    /// The compression to use, checked against the format.
+    /// The compression to use, checked against the format of `--format`.
     ///
     /// # Errors
     /// [`Error::Option`] naming `--compression` when the format cannot use it.
     pub fn resolved_compression(&self) -> Result<Compression, Error> {
-        let refuse = |allowed: &str| {
-            Err(Error::Option {
-                flag: "--compression",
-                message: format!(
-                    "{} cannot be used with --format {}; use {allowed}",
-                    self.compression.map(|c| c.to_string()).unwrap_or_default(),
-                    serde_json::to_value(self.format)
-                        .ok()
-                        .and_then(|v| v.as_str().map(String::from))
-                        .unwrap_or_default()
-                ),
-            })
-        };
-        match (self.format, self.compression) {
-            (Format::Parquet, None) => Ok(Compression::Snappy),
-            (_, None) => Ok(Compression::None),
-            (Format::Parquet, Some(c)) => Ok(c),
-            (Format::Ndjson, Some(c @ (Compression::None | Compression::Gzip(_) | Compression::Zstd(_)))) => Ok(c),
-            (Format::Ndjson, Some(_)) => refuse("none, gzip, gzip(N), zstd or zstd(N)"),
-            (Format::Arrow, Some(c @ (Compression::None | Compression::Lz4 | Compression::Zstd(1)))) => Ok(c),
-            (Format::Arrow, Some(_)) => refuse("none, lz4 or zstd (Arrow IPC compression has no level)"),
-        }
+        self.compression_for(&self.format.known())
+    }
+
+    /// The compression to use, checked against `format` (its codecs and
+    /// default are its own, [`FileFormat`]).
+    ///
+    /// # Errors
+    /// [`Error::Option`] naming `--compression` when the format cannot use it.
+    pub fn compression_for(&self, format: &KnownFormat) -> Result<Compression, Error> {
+        format.compression(self.compression).map_err(|message| Error::Option {
+            flag: "--compression",
+            message,
+        })
     }
 
     /// The most worker threads a run uses: `--threads`, capped at
@@ -188,8 +180,9 @@ impl OutputOptions {
         notes
     }
 
-    /// Checks the options for a dataset of `rows` events; returns the compression.
-    fn validate(&self, rows: u64) -> Result<Compression, Error> {
+    /// Checks the options for a dataset of `rows` events in `format`;
+    /// returns the compression.
+    fn validate(&self, rows: u64, format: &KnownFormat) -> Result<Compression, Error> {
         if self.row_group_rows == 0 {
             return Err(Error::Option {
                 flag: "--row-group-rows",
@@ -244,7 +237,7 @@ impl OutputOptions {
                 message: "must be at least 1 (leave it out to use every core)".into(),
             });
         }
-        self.resolved_compression()
+        self.compression_for(format)
     }
 }
 
@@ -584,7 +577,7 @@ pub fn run_with<F: FileFormat>(
 ) -> Result<Outcome, Error> {
     let started = Instant::now();
     config.validate()?;
-    let compression = options.validate(config.rows)?;
+    let compression = options.validate(config.rows, &options.format.known())?;
     let world = World::new(config)?;
     let slots = plan_files(
         &world,
@@ -622,7 +615,15 @@ pub fn run_with<F: FileFormat>(
             parts::prepare_folder_for_part(&options.out, &run.slots, part, options.overwrite, options.resume)?;
             lock = Some(taken);
         }
-        (None, None) => lock = Some(prepare_folder(&options.out, options.overwrite, options.resume)?),
+        (None, None) => {
+            let formats = built_in_formats();
+            lock = Some(prepare_folder(
+                &options.out,
+                options.overwrite,
+                options.resume,
+                &formats,
+            )?);
+        }
     }
     if let Some(lock) = &lock {
         run.run_id = lock.run_id().to_string();

@@ -1,9 +1,10 @@
 //! `customer-events verify OUT`: checks a dataset against its manifest.
 //!
 //! Every listed file must be present with its size and CRC-32, its footer or
-//! content readable with the manifest's row count (Parquet: the row groups'
-//! rows in the footer; Arrow IPC: the rows of its batches; NDJSON: the lines,
-//! decompressed), no file may be there that the manifest does not list
+//! content readable with the manifest's row count (counted by the format its
+//! extension names, [`FileFormat::count_rows`](crate::sink::format::FileFormat::count_rows):
+//! Parquet the row groups' rows in the footer, Arrow IPC the rows of its
+//! batches, NDJSON the lines, decompressed), no file may be there that the manifest does not list
 //! (other than `_manifest.json` and `_SUCCESS`), and `_SUCCESS` must be
 //! present.
 //!
@@ -16,14 +17,13 @@
 
 use std::collections::BTreeSet;
 use std::fmt;
-use std::fs::{self, File};
-use std::io::{BufReader, Read};
+use std::fs;
 use std::path::Path;
 
 use serde::Deserialize;
 
 use crate::error::Error;
-use crate::sink::{crc32_text, file_checksum};
+use crate::sink::{built_in_formats, crc32_text, file_checksum};
 
 /// One thing wrong with a dataset: the file (relative to the dataset's
 /// folder) and what is wrong with it.
@@ -63,9 +63,14 @@ struct ListedFile {
 /// # Errors
 /// [`Error::Output`] when `out` has no readable `_manifest.json`.
 pub fn verify(out: &Path) -> Result<Vec<Problem>, Error> {
+    let known = built_in_formats();
+    let count_rows = |path: &Path, name: &str| match known.iter().find(|f| f.names_file(name)) {
+        Some(format) => format.count_rows(path),
+        None => Err("not a file this tool writes (unknown extension)".to_string()),
+    };
     let manifest_path = out.join("_manifest.json");
     if !manifest_path.exists() && out.join(crate::table::delta::LOG_FOLDER).is_dir() {
-        return verify_table(out);
+        return verify_table(out, count_rows);
     }
     let unusable = |message: String| Error::Output {
         path: out.to_path_buf(),
@@ -133,7 +138,7 @@ struct AddedByLog {
 /// What the Delta table in `out` holds that its log says it should not.
 /// The log is read as a reader reads it: from the newest checkpoint and the
 /// commits after it.
-fn verify_table(out: &Path) -> Result<Vec<Problem>, Error> {
+fn verify_table(out: &Path, count_rows: impl Fn(&Path, &str) -> Result<u64, String>) -> Result<Vec<Problem>, Error> {
     let store = crate::table::store::LocalStore::new(out);
     let state = crate::table::delta::read_log(&store, out, None)?.ok_or_else(|| Error::Output {
         path: out.to_path_buf(),
@@ -185,50 +190,6 @@ fn verify_table(out: &Path) -> Result<Vec<Problem>, Error> {
         }
     }
     Ok(problems)
-}
-
-/// The rows of the data file at `path` (named `name` in the manifest), read
-/// as its extension says, or what is wrong with it.
-fn count_rows(path: &Path, name: &str) -> Result<u64, String> {
-    let open = || File::open(path).map_err(|e| format!("cannot be read: {e}"));
-    if name.ends_with(".parquet") {
-        use parquet::file::reader::FileReader;
-        let reader = parquet::file::serialized_reader::SerializedFileReader::new(open()?)
-            .map_err(|e| format!("unreadable Parquet footer: {e}"))?;
-        Ok(reader.metadata().row_groups().iter().map(|g| g.num_rows() as u64).sum())
-    } else if name.ends_with(".arrow") {
-        let reader = arrow::ipc::reader::FileReader::try_new(open()?, None)
-            .map_err(|e| format!("unreadable Arrow IPC footer: {e}"))?;
-        let mut rows = 0;
-        for batch in reader {
-            rows += batch
-                .map_err(|e| format!("unreadable Arrow IPC batch: {e}"))?
-                .num_rows() as u64;
-        }
-        Ok(rows)
-    } else if name.ends_with(".ndjson.gz") {
-        count_lines(flate2::read::MultiGzDecoder::new(BufReader::new(open()?)))
-    } else if name.ends_with(".ndjson.zst") {
-        let decoder = zstd::Decoder::new(open()?).map_err(|e| format!("unreadable zstd stream: {e}"))?;
-        count_lines(decoder)
-    } else if name.ends_with(".ndjson") {
-        count_lines(open()?)
-    } else {
-        Err("not a file this tool writes (unknown extension)".into())
-    }
-}
-
-/// The lines of an NDJSON stream: its newlines (every line ends in one).
-fn count_lines(mut reader: impl Read) -> Result<u64, String> {
-    let mut buffer = vec![0; 1 << 20];
-    let mut lines = 0;
-    loop {
-        match reader.read(&mut buffer) {
-            Ok(0) => return Ok(lines),
-            Ok(n) => lines += buffer[..n].iter().filter(|&&b| b == b'\n').count() as u64,
-            Err(e) => return Err(format!("cannot be decompressed: {e}")),
-        }
-    }
 }
 
 /// Every file under `out`, as a `/`-separated path relative to it, sorted.

@@ -20,6 +20,18 @@ pub enum Compression {
     Gzip(u32),
 }
 
+impl Compression {
+    /// One value of each codec (at its default level): the extension of a
+    /// format's files may depend on the codec, never on the level.
+    pub const ONE_OF_EACH: [Compression; 5] = [
+        Compression::None,
+        Compression::Snappy,
+        Compression::Zstd(1),
+        Compression::Lz4,
+        Compression::Gzip(6),
+    ];
+}
+
 impl FromStr for Compression {
     type Err = String;
 

@@ -12,10 +12,19 @@
 //! group and per file, and per row only for a format that takes
 //! [`Events`].
 //!
-//! Adding a format is one file that implements [`FileFormat`], plus its arm
-//! in the engine's `generate`.
+//! A format's type also says everything else the tool knows about its
+//! files: its name as the manifest records it ([`FileFormat::NAME`]), its
+//! codecs and their default, its extension for a codec, and how to count
+//! the rows of one of its files (for `verify`). [`KnownFormat`] is that
+//! knowledge without the encoder, as a value: `verify` and `--overwrite`'s
+//! recognition of staged files go through the list of the built-in
+//! formats, [`crate::sink::Format`].
+//!
+//! Adding a built-in format is one file that implements [`FileFormat`],
+//! plus its variant in that list and its arm in the engine's `run`.
 
 use std::ops::Range;
+use std::path::Path;
 
 use arrow::datatypes::SchemaRef;
 
@@ -52,8 +61,32 @@ pub trait FileFormat: Sized + Send + Sync {
     /// until it is written caps it to bound memory).
     const MAX_GROUP_ROWS: u64 = u64::MAX;
 
-    /// The file-name extension (without the dot) for `compression`.
+    /// The format's name, as the manifest records it (`output.format`)
+    /// and `--format` names a built-in format.
+    const NAME: &'static str;
+
+    /// The codec used when none is given.
+    const DEFAULT_COMPRESSION: Compression = Compression::None;
+
+    /// The codecs [`accepts`](FileFormat::accepts) takes, as a user writes
+    /// them (the refusal of another lists them).
+    const CODECS: &'static str = "none";
+
+    /// Whether the format can write with `compression`.
+    fn accepts(compression: Compression) -> bool {
+        compression == Compression::None
+    }
+
+    /// The file-name extension (without the dot) for `compression`; it may
+    /// depend on the codec, not on its level.
     fn extension(compression: Compression) -> &'static str;
+
+    /// The rows of one of its files at `path`, read back (`verify`), or
+    /// what is wrong with it.
+    ///
+    /// # Errors
+    /// A message saying why the file cannot be read.
+    fn count_rows(path: &Path) -> Result<u64, String>;
 
     /// The format of one table of a run.
     ///
@@ -100,6 +133,87 @@ pub trait FileFormat: Sized + Send + Sync {
     /// # Errors
     /// [`Error::Io`] or the format's own.
     fn close(&self, file: Self::File) -> Result<Committed, Error>;
+}
+
+/// A format as the rest of the tool knows it, without its encoder: its
+/// name, codecs, extensions and the row count of its files, taken from its
+/// [`FileFormat`] by [`KnownFormat::of`].
+#[derive(Clone, Copy, Debug)]
+pub struct KnownFormat {
+    name: &'static str,
+    default_compression: Compression,
+    codecs: &'static str,
+    accepts: fn(Compression) -> bool,
+    extension: fn(Compression) -> &'static str,
+    count_rows: fn(&Path) -> Result<u64, String>,
+}
+
+impl KnownFormat {
+    /// What the tool knows of format `F`.
+    pub const fn of<F: FileFormat>() -> Self {
+        Self {
+            name: F::NAME,
+            default_compression: F::DEFAULT_COMPRESSION,
+            codecs: F::CODECS,
+            accepts: F::accepts,
+            extension: F::extension,
+            count_rows: F::count_rows,
+        }
+    }
+
+    /// The format's name ([`FileFormat::NAME`]).
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The file-name extension for `compression` ([`FileFormat::extension`]).
+    pub fn extension(&self, compression: Compression) -> &'static str {
+        (self.extension)(compression)
+    }
+
+    /// The compression to write with: `asked`, or the format's default
+    /// when `None`.
+    ///
+    /// # Errors
+    /// A message naming the refused codec, the format and the codecs it takes.
+    pub fn compression(&self, asked: Option<Compression>) -> Result<Compression, String> {
+        match asked {
+            None => Ok(self.default_compression),
+            Some(c) if (self.accepts)(c) => Ok(c),
+            Some(c) => Err(format!(
+                "{c} cannot be used with --format {}; use {}",
+                self.name, self.codecs
+            )),
+        }
+    }
+
+    /// Every extension its files have, one per codec it accepts.
+    pub fn extensions(&self) -> Vec<&'static str> {
+        let mut extensions: Vec<&'static str> = Compression::ONE_OF_EACH
+            .into_iter()
+            .filter(|&c| (self.accepts)(c))
+            .map(self.extension)
+            .collect();
+        extensions.sort_unstable();
+        extensions.dedup();
+        extensions
+    }
+
+    /// Whether `name` (a file name or a path) is the name of one of its
+    /// files: it ends in one of its [`extensions`](Self::extensions).
+    pub fn names_file(&self, name: &str) -> bool {
+        self.extensions()
+            .iter()
+            .any(|e| name.strip_suffix(e).is_some_and(|stem| stem.ends_with('.')))
+    }
+
+    /// The rows of one of its files at `path` ([`FileFormat::count_rows`]).
+    ///
+    /// # Errors
+    /// A message saying why the file cannot be read.
+    pub fn count_rows(&self, path: &Path) -> Result<u64, String> {
+        (self.count_rows)(path)
+    }
 }
 
 /// The rows a format `F` is given at a time.

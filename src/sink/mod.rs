@@ -2,7 +2,9 @@
 //! Hive partition), the output folder's safety rules, and the manifest.
 //!
 //! [`format`](mod@format) is the seam between the engine and a file format, implemented
-//! by [`parquet`], [`ipc`] and [`ndjson`]; a format writes each file into a
+//! by [`parquet`], [`ipc`] and [`ndjson`]; [`Format`] is the one list of
+//! these built-in formats ([`Format::known`], [`built_in_formats`]), which
+//! `verify` and `--overwrite` read files by. A format writes each file into a
 //! [`destination`], which makes it appear only when complete (a local file
 //! is written under a hidden temporary name and renamed). `_SUCCESS` and
 //! `_manifest.json` are written last, after every file. A dataset split
@@ -32,6 +34,7 @@ use crate::normalize::{DIMENSION_TABLES, EVENT_TABLES};
 use crate::options::{Choice, choice_text};
 use crate::schema::PARTITION_COLUMN;
 use crate::world::World;
+use format::KnownFormat;
 use lock::FolderLock;
 
 /// How files are grouped into folders.
@@ -82,11 +85,7 @@ impl Choice for Format {
     const ALL: &'static [Self] = &[Format::Parquet, Format::Ndjson, Format::Arrow];
 
     fn name(self) -> &'static str {
-        match self {
-            Format::Parquet => "parquet",
-            Format::Ndjson => "ndjson",
-            Format::Arrow => "arrow",
-        }
+        self.known().name()
     }
 
     fn description(self) -> &'static str {
@@ -101,15 +100,28 @@ impl Choice for Format {
 choice_text!(Format);
 
 impl Format {
-    /// The file-name extension, with the compression's for NDJSON.
-    pub fn extension(self, compression: parquet::Compression) -> &'static str {
-        use format::FileFormat;
+    /// The built-in format's type, as the rest of the tool knows it: its
+    /// name, codecs, extensions and row count. (Both NDJSON types, of
+    /// events and of batches, know the same.)
+    pub const fn known(self) -> KnownFormat {
         match self {
-            Format::Parquet => parquet::ParquetFormat::extension(compression),
-            Format::Arrow => ipc::IpcFormat::extension(compression),
-            Format::Ndjson => ndjson::NdjsonBatches::extension(compression),
+            Format::Parquet => KnownFormat::of::<parquet::ParquetFormat>(),
+            Format::Ndjson => KnownFormat::of::<ndjson::NdjsonBatches>(),
+            Format::Arrow => KnownFormat::of::<ipc::IpcFormat>(),
         }
     }
+
+    /// The file-name extension, with the compression's for NDJSON.
+    pub fn extension(self, compression: parquet::Compression) -> &'static str {
+        self.known().extension(compression)
+    }
+}
+
+/// Every built-in format ([`Format::ALL`]), as the tool knows it: the list
+/// `verify` and `--overwrite` read files by, which a run or a caller extends
+/// with a format of its own ([`KnownFormat::of`]).
+pub fn built_in_formats() -> Vec<KnownFormat> {
+    Format::ALL.iter().map(|f| f.known()).collect()
 }
 
 /// Which tables are written.
@@ -321,12 +333,13 @@ fn is_our_folder(name: &str) -> bool {
 }
 
 /// Whether `name` is a staged file of this tool: `.<name>.<run_id>.tmp` or
-/// (older runs) `.<name>.tmp`, of a data file, the manifest or `_SUCCESS`.
-fn is_our_staged_file(name: &str) -> bool {
+/// (older runs) `.<name>.tmp`, of a data file of one of `formats`
+/// (`part-…` with one of its extensions), the manifest or `_SUCCESS`.
+fn is_our_staged_file(name: &str, formats: &[KnownFormat]) -> bool {
     let Some(inner) = name.strip_prefix('.').and_then(|n| n.strip_suffix(".tmp")) else {
         return false;
     };
-    (inner.starts_with("part-") && [".parquet", ".ndjson", ".arrow"].iter().any(|e| inner.contains(e)))
+    staged_targets(name).any(|target| target.starts_with("part-") && formats.iter().any(|f| f.names_file(target)))
         || inner.starts_with(MANIFEST_FILE)
         || inner.starts_with(SUCCESS_FILE)
         || inner == "customer-events-probe"
@@ -379,8 +392,9 @@ struct Removal {
 }
 
 /// Plans the removal of the earlier output in `out`, or names the first
-/// entry (at any depth) this tool did not write. Nothing is removed here.
-fn plan_removal(out: &Path) -> Result<Removal, String> {
+/// entry (at any depth) this tool did not write (staged files are this
+/// tool's when of one of `formats`). Nothing is removed here.
+fn plan_removal(out: &Path, formats: &[KnownFormat]) -> Result<Removal, String> {
     // Without a manifest only empty folders and staged files of this tool can go.
     let manifest = files_of_earlier_run(out);
     let no_manifest = manifest.is_none();
@@ -406,7 +420,7 @@ fn plan_removal(out: &Path) -> Result<Removal, String> {
             if kind.is_dir() && is_our_folder(&name) {
                 removal.folders.push(path.clone());
                 pending.push((path, format!("{relative}/")));
-            } else if kind.is_file() && (listed.contains(&relative) || is_our_staged_file(&name)) {
+            } else if kind.is_file() && (listed.contains(&relative) || is_our_staged_file(&name, formats)) {
                 removal.files.push(path);
             } else if no_manifest {
                 return Err(format!(
@@ -452,12 +466,14 @@ pub fn lock_folder(out: &Path, name: &str, take_stale: bool) -> Result<FolderLoc
 /// one an earlier run of this tool listed in its manifest (or staged),
 /// which are then removed with their folders, or `resume` (the caller
 /// checks the folder's journal), which keeps them. Foreign files at any
-/// depth refuse an overwrite before anything is removed.
+/// depth refuse an overwrite before anything is removed. Staged files are
+/// this tool's when they are of one of `formats` (the built-in ones and the
+/// run's own).
 ///
 /// # Errors
 /// [`Error::Output`] naming the folder (or the foreign file) and the fix;
 /// [`Error::Io`] when a listed file cannot be removed.
-pub fn prepare_folder(out: &Path, overwrite: bool, resume: bool) -> Result<FolderLock, Error> {
+pub fn prepare_folder(out: &Path, overwrite: bool, resume: bool, formats: &[KnownFormat]) -> Result<FolderLock, Error> {
     let output_error = |message: String| Error::Output {
         path: out.to_path_buf(),
         message,
@@ -476,7 +492,7 @@ pub fn prepare_folder(out: &Path, overwrite: bool, resume: bool) -> Result<Folde
                 "already holds files; pass --overwrite to replace them, or choose another --out".into(),
             ));
         }
-        let removal = plan_removal(out).map_err(output_error)?;
+        let removal = plan_removal(out, formats).map_err(output_error)?;
         for file in &removal.files {
             fs::remove_file(file).map_err(|e| Error::io(file, e))?;
         }
@@ -576,6 +592,36 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8], run_id: &str) -> Resul
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn staged_files_are_recognized_by_the_extensions_of_the_known_formats() {
+        let formats = built_in_formats();
+        for ours in [
+            ".part-00000.parquet.run42.tmp",
+            ".part-00000.parquet.tmp",
+            ".part-00003.arrow.run42.tmp",
+            ".part-00001.ndjson.tmp",
+            ".part-00001.ndjson.gz.run42.tmp",
+            ".part-00001.ndjson.zst.run42.tmp",
+            "._manifest.json.run42.tmp",
+            "._SUCCESS.tmp",
+        ] {
+            assert!(is_our_staged_file(ours, &formats), "{ours}");
+        }
+        for theirs in [
+            ".part-00000.txt.run42.tmp",
+            ".part-00000.ndjson.bz2.run42.tmp",
+            ".notes.parquet.run42.tmp",
+            "part-00000.parquet",
+            ".part-00000.parquet",
+        ] {
+            assert!(!is_our_staged_file(theirs, &formats), "{theirs}");
+        }
+        let ndjson = Format::Ndjson.known();
+        assert_eq!(ndjson.extensions(), ["ndjson", "ndjson.gz", "ndjson.zst"]);
+        assert_eq!(Format::Arrow.known().extensions(), ["arrow"]);
+        assert_eq!(Format::Parquet.known().extensions(), ["parquet"]);
+    }
 
     #[test]
     fn only_the_staged_files_of_the_given_paths_are_removed() {

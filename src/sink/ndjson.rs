@@ -6,10 +6,13 @@
 //! the same text as `sample`); the flat tables of the normalized layout from
 //! their Arrow batches with arrow-json ([`NdjsonBatches`]). Both write
 //! timestamps as [`TIMESTAMP_FORMAT`], so the two agree value for value.
+//! The format's codecs (none, gzip, zstd), its extensions (`.ndjson`,
+//! `.ndjson.gz`, `.ndjson.zst`) and the row count `verify` reads (the
+//! lines, decompressed) are its own too.
 
 use std::io::Write;
 use std::marker::PhantomData;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use std::sync::Arc;
 
@@ -223,11 +226,35 @@ impl<I: RenderLines> FileFormat for Ndjson<I> {
     type Group = Vec<u8>;
     type File = NdjsonFile;
 
+    const NAME: &'static str = "ndjson";
+    const CODECS: &'static str = "none, gzip, gzip(N), zstd or zstd(N)";
+
+    fn accepts(compression: Compression) -> bool {
+        matches!(
+            compression,
+            Compression::None | Compression::Gzip(_) | Compression::Zstd(_)
+        )
+    }
+
     fn extension(compression: Compression) -> &'static str {
         match compression {
             Compression::Gzip(_) => "ndjson.gz",
             Compression::Zstd(_) => "ndjson.zst",
             _ => "ndjson",
+        }
+    }
+
+    /// Its lines, decompressed as its extension says.
+    fn count_rows(path: &Path) -> Result<u64, String> {
+        let file = std::fs::File::open(path).map_err(|e| format!("cannot be read: {e}"))?;
+        let name = path.to_string_lossy();
+        if name.ends_with(".gz") {
+            count_lines(flate2::read::MultiGzDecoder::new(std::io::BufReader::new(file)))
+        } else if name.ends_with(".zst") {
+            let decoder = zstd::Decoder::new(file).map_err(|e| format!("unreadable zstd stream: {e}"))?;
+            count_lines(decoder)
+        } else {
+            count_lines(file)
         }
     }
 
@@ -264,6 +291,19 @@ impl<I: RenderLines> FileFormat for Ndjson<I> {
 
     fn close(&self, file: NdjsonFile) -> Result<Committed, Error> {
         file.finish()
+    }
+}
+
+/// The lines of an NDJSON stream: its newlines (every line ends in one).
+fn count_lines(mut reader: impl std::io::Read) -> Result<u64, String> {
+    let mut buffer = vec![0; 1 << 20];
+    let mut lines = 0;
+    loop {
+        match reader.read(&mut buffer) {
+            Ok(0) => return Ok(lines),
+            Ok(n) => lines += buffer[..n].iter().filter(|&&b| b == b'\n').count() as u64,
+            Err(e) => return Err(format!("cannot be decompressed: {e}")),
+        }
     }
 }
 

@@ -6,7 +6,8 @@
 //! in-memory column chunks by [`RowGroupEncoder`], whose chunk writers live
 //! in the `parquet-chunks` crate; one [`ParquetFile`] per output file
 //! appends them in row order. The bytes of a file therefore do not depend on
-//! the thread count.
+//! the thread count. The format takes every codec (snappy by default), and
+//! `verify` counts a file's rows from its footer.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -140,8 +141,26 @@ impl FileFormat for ParquetFormat {
     type Group = EncodedRowGroup;
     type File = ParquetFile;
 
+    const NAME: &'static str = "parquet";
+    const DEFAULT_COMPRESSION: Compression = Compression::Snappy;
+    const CODECS: &'static str = "snappy, zstd, zstd(N), lz4, gzip, gzip(N) or none";
+
+    /// Parquet takes every codec.
+    fn accepts(_: Compression) -> bool {
+        true
+    }
+
     fn extension(_: Compression) -> &'static str {
         "parquet"
+    }
+
+    /// The rows of the row groups in its footer.
+    fn count_rows(path: &Path) -> Result<u64, String> {
+        use parquet::file::reader::FileReader;
+        let file = std::fs::File::open(path).map_err(|e| format!("cannot be read: {e}"))?;
+        let reader = parquet::file::serialized_reader::SerializedFileReader::new(file)
+            .map_err(|e| format!("unreadable Parquet footer: {e}"))?;
+        Ok(reader.metadata().row_groups().iter().map(|g| g.num_rows() as u64).sum())
     }
 
     fn new(table: &TableSpec) -> Result<Self, Error> {
