@@ -551,8 +551,9 @@ pub fn run(
 }
 
 /// Generates the dataset of `config` into `options.out` in format `F`, which
-/// may be defined outside this crate. `options.format` then only decides
-/// which compressions are accepted and what the manifest names.
+/// may be defined outside this crate. `options.format` is not read: the
+/// codecs accepted, the files' extension, the name the manifest records and
+/// the staged files `--overwrite` recognizes are `F`'s own ([`FileFormat`]).
 ///
 /// # Errors
 /// As [`generate`], and the format's own.
@@ -577,7 +578,8 @@ pub fn run_with<F: FileFormat>(
 ) -> Result<Outcome, Error> {
     let started = Instant::now();
     config.validate()?;
-    let compression = options.validate(config.rows, &options.format.known())?;
+    let format = KnownFormat::of::<F>();
+    let compression = options.validate(config.rows, &format)?;
     let world = World::new(config)?;
     let slots = plan_files(
         &world,
@@ -616,7 +618,9 @@ pub fn run_with<F: FileFormat>(
             lock = Some(taken);
         }
         (None, None) => {
-            let formats = built_in_formats();
+            // Staged files of the built-in formats and of this run's own.
+            let mut formats = built_in_formats();
+            formats.push(format);
             lock = Some(prepare_folder(
                 &options.out,
                 options.overwrite,
@@ -632,7 +636,9 @@ pub fn run_with<F: FileFormat>(
         run.run_id = lock.run_id().to_string();
     }
     run.store = store.clone();
-    let output = serde_json::to_value(options).expect("options serialize");
+    // The manifest and the journal name the format written, `F`.
+    let mut output = serde_json::to_value(options).expect("options serialize");
+    output["format"] = F::NAME.into();
     let identity = journal::identity(world.config(), &output);
     let done = if options.resume {
         crate::resume::completed_slots(&options.out, options.part, &identity, &run.slots)?

@@ -4,7 +4,8 @@
 //! content readable with the manifest's row count (counted by the format its
 //! extension names, [`FileFormat::count_rows`](crate::sink::format::FileFormat::count_rows):
 //! Parquet the row groups' rows in the footer, Arrow IPC the rows of its
-//! batches, NDJSON the lines, decompressed), no file may be there that the manifest does not list
+//! batches, NDJSON the lines, decompressed; [`verify_with`] knows formats
+//! defined outside the crate too), no file may be there that the manifest does not list
 //! (other than `_manifest.json` and `_SUCCESS`), and `_SUCCESS` must be
 //! present.
 //!
@@ -23,6 +24,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use crate::error::Error;
+use crate::sink::format::KnownFormat;
 use crate::sink::{built_in_formats, crc32_text, file_checksum};
 
 /// One thing wrong with a dataset: the file (relative to the dataset's
@@ -58,12 +60,23 @@ struct ListedFile {
 }
 
 /// What the dataset in `out` holds that its manifest says it should not
-/// (empty when it is intact).
+/// (empty when it is intact). Files are read by the built-in formats.
 ///
 /// # Errors
 /// [`Error::Output`] when `out` has no readable `_manifest.json`.
 pub fn verify(out: &Path) -> Result<Vec<Problem>, Error> {
-    let known = built_in_formats();
+    verify_with(out, &[])
+}
+
+/// [`verify`], reading files of `formats` (e.g. `KnownFormat::of::<F>()`
+/// for a format `F` written with `engine::generate_with`) as well as of the
+/// built-in formats; a file is read by the first format, `formats` first,
+/// whose extension it has.
+///
+/// # Errors
+/// As [`verify`].
+pub fn verify_with(out: &Path, formats: &[KnownFormat]) -> Result<Vec<Problem>, Error> {
+    let known: Vec<KnownFormat> = formats.iter().copied().chain(built_in_formats()).collect();
     let count_rows = |path: &Path, name: &str| match known.iter().find(|f| f.names_file(name)) {
         Some(format) => format.count_rows(path),
         None => Err("not a file this tool writes (unknown extension)".to_string()),

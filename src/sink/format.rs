@@ -17,11 +17,13 @@
 //! codecs and their default, its extension for a codec, and how to count
 //! the rows of one of its files (for `verify`). [`KnownFormat`] is that
 //! knowledge without the encoder, as a value: `verify` and `--overwrite`'s
-//! recognition of staged files go through the list of the built-in
-//! formats, [`crate::sink::Format`].
+//! recognition of staged files go through a list of them (the built-in
+//! formats, [`crate::sink::Format`], plus the run's own or the caller's).
 //!
 //! Adding a built-in format is one file that implements [`FileFormat`],
-//! plus its variant in that list and its arm in the engine's `run`.
+//! plus its variant in that list and its arm in the engine's `run`; a format
+//! defined outside the crate needs neither (`engine::generate_with`,
+//! `verify::verify_with`).
 
 use std::ops::Range;
 use std::path::Path;

@@ -1,15 +1,19 @@
 //! The sink seam: a format defined here, outside the crate, written through
-//! the real engine (plan, workers, ordered writer, destinations, manifest).
+//! the real engine (plan, workers, ordered writer, destinations, manifest),
+//! and supported end to end: its manifest names it, `verify_with` counts its
+//! rows, `--overwrite` and `--resume` recognize the files its killed runs staged.
 
 use std::io::Write;
 use std::path::Path;
 
 use arrow::array::{AsArray, RecordBatch};
 use customer_events::Cancel;
+use customer_events::engine::Progress;
 use customer_events::engine::{OutputOptions, generate_with};
 use customer_events::sink::PartitionBy;
 use customer_events::sink::destination::{Committed, Destination};
-use customer_events::sink::format::{Batches, FileFormat, TableSpec};
+use customer_events::sink::format::{Batches, FileFormat, KnownFormat, TableSpec};
+use customer_events::verify::{verify, verify_with};
 use customer_events::{Compression, Config, Error, World};
 
 /// A CSV-ish format: a header line with the table's first column name, then
@@ -244,4 +248,162 @@ fn a_failing_format_leaves_no_file_and_no_manifest_only_the_journal() {
     assert_eq!(left, ["_progress.jsonl"]);
     let journal = std::fs::read_to_string(out.join("_progress.jsonl")).unwrap();
     assert_eq!(journal.lines().count(), 1, "{journal}");
+}
+
+/// The dataset `out` holds, as its manifest lists it: (path, rows, bytes, crc32).
+fn listed(out: &Path) -> Vec<(String, u64, u64, String)> {
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("_manifest.json")).unwrap()).unwrap();
+    manifest["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["rows"].as_u64().unwrap(),
+                f["bytes"].as_u64().unwrap(),
+                f["crc32"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_manifest_names_an_outside_format_and_verify_with_counts_its_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    generate_with::<FirstColumn>(config(), &options(&out), &(), &Cancel::new()).unwrap();
+
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("_manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["output"]["format"], "first-column");
+    assert_eq!(manifest["output"]["compression"], serde_json::Value::Null);
+    let files = listed(&out);
+    assert_eq!(files.len(), 3);
+    assert!(files.iter().all(|f| f.0.ends_with(".txt")), "{files:?}");
+
+    // Read by the format itself: intact.
+    let first_column = KnownFormat::of::<FirstColumn>();
+    assert_eq!(verify_with(&out, &[first_column]).unwrap(), []);
+    // The built-in formats alone cannot read its files.
+    let problems = verify(&out).unwrap();
+    assert_eq!(problems.len(), 3, "{problems:?}");
+    assert!(problems[0].message.contains("unknown extension"), "{problems:?}");
+
+    // Its count is the one the file holds: one value line less is one row less.
+    let path = out.join("part-00001.txt");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let (header, rest) = text.split_once('\n').unwrap();
+    let (_, rest) = rest.split_once('\n').unwrap();
+    std::fs::write(&path, format!("{header}\n{rest}")).unwrap();
+    let messages: Vec<String> = verify_with(&out, &[first_column])
+        .unwrap()
+        .into_iter()
+        .map(|p| p.to_string())
+        .collect();
+    assert!(
+        messages.contains(&"part-00001.txt: 1666 rows, the manifest says 1667".to_string()),
+        "{messages:?}"
+    );
+}
+
+#[test]
+fn an_outside_format_takes_only_its_own_codecs() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = OutputOptions {
+        compression: Some(Compression::Snappy),
+        ..options(&dir.path().join("out"))
+    };
+    // `options.format` is Parquet, which takes snappy; the run's format does not.
+    let error = generate_with::<FirstColumn>(config(), &options, &(), &Cancel::new()).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "--compression: snappy cannot be used with --format first-column; use none"
+    );
+}
+
+#[test]
+fn overwrite_removes_what_a_killed_run_of_an_outside_format_staged() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    generate_with::<FirstColumn>(config(), &options(&out), &(), &Cancel::new()).unwrap();
+    let written = listed(&out);
+    // What a run killed while writing the second file leaves.
+    std::fs::write(out.join(".part-00001.txt.deadrun.tmp"), b"event_id\npartial").unwrap();
+
+    let again = OutputOptions {
+        overwrite: true,
+        ..options(&out)
+    };
+    generate_with::<FirstColumn>(config(), &again, &(), &Cancel::new()).unwrap();
+    assert!(!out.join(".part-00001.txt.deadrun.tmp").exists());
+    assert_eq!(listed(&out), written);
+    assert_eq!(verify_with(&out, &[KnownFormat::of::<FirstColumn>()]).unwrap(), []);
+
+    // With no manifest at all, its staged files alone are still this tool's.
+    let bare = dir.path().join("bare");
+    std::fs::create_dir(&bare).unwrap();
+    std::fs::write(bare.join(".part-00000.txt.deadrun.tmp"), b"event_id\n").unwrap();
+    generate_with::<FirstColumn>(
+        config(),
+        &OutputOptions {
+            overwrite: true,
+            ..options(&bare)
+        },
+        &(),
+        &Cancel::new(),
+    )
+    .unwrap();
+    assert!(!bare.join(".part-00000.txt.deadrun.tmp").exists());
+    assert_eq!(listed(&bare), written);
+}
+
+/// Cancels its run once `after` rows are written.
+struct CancelAfter<'a> {
+    cancel: &'a Cancel,
+    after: u64,
+    rows: std::sync::atomic::AtomicU64,
+}
+
+impl Progress for CancelAfter<'_> {
+    fn advance(&self, rows: u64, _: u64) {
+        let total = self.rows.fetch_add(rows, std::sync::atomic::Ordering::SeqCst) + rows;
+        if total >= self.after {
+            self.cancel.cancel();
+        }
+    }
+}
+
+#[test]
+fn resume_removes_what_a_killed_run_of_an_outside_format_staged() {
+    let dir = tempfile::tempdir().unwrap();
+    let whole = dir.path().join("whole");
+    generate_with::<FirstColumn>(config(), &options(&whole), &(), &Cancel::new()).unwrap();
+
+    // A run stopped after its first file, then killed while staging the last.
+    let out = dir.path().join("out");
+    let cancel = Cancel::new();
+    let progress = CancelAfter {
+        cancel: &cancel,
+        after: 1_700,
+        rows: 0.into(),
+    };
+    let options_one = OutputOptions {
+        threads: Some(1),
+        ..options(&out)
+    };
+    generate_with::<FirstColumn>(config(), &options_one, &progress, &cancel).unwrap_err();
+    assert!(out.join("_progress.jsonl").exists());
+    assert!(out.join("part-00000.txt").exists());
+    std::fs::write(out.join(".part-00002.txt.deadrun.tmp"), b"event_id\npartial").unwrap();
+
+    let resume = OutputOptions {
+        resume: true,
+        ..options(&out)
+    };
+    generate_with::<FirstColumn>(config(), &resume, &(), &Cancel::new()).unwrap();
+    assert!(!out.join(".part-00002.txt.deadrun.tmp").exists());
+    assert_eq!(listed(&out), listed(&whole));
+    assert_eq!(verify_with(&out, &[KnownFormat::of::<FirstColumn>()]).unwrap(), []);
 }
