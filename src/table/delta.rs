@@ -402,19 +402,21 @@ pub fn checkpoint_schema() -> Schema {
 /// The Parquet bytes of a checkpoint of `state`, in [`checkpoint_schema`]:
 /// the actions, as JSON objects, decoded into its columns by arrow's JSON
 /// reader (fields it does not have are left out), written by the parquet
-/// crate with snappy pages.
+/// crate with snappy pages; and its rows (one per action), which
+/// `_last_checkpoint` records as its `size`.
 ///
 /// # Errors
 /// [`Error::Arrow`] or [`Error::Parquet`] when it cannot be encoded.
-pub fn checkpoint_bytes(state: &TableState) -> Result<Vec<u8>, Error> {
+pub fn checkpoint_bytes(state: &TableState) -> Result<(Vec<u8>, usize), Error> {
     use parquet::arrow::ArrowWriter;
     use parquet::basic::Compression;
     use parquet::file::properties::WriterProperties;
 
     let schema = std::sync::Arc::new(checkpoint_schema());
+    let actions = state.checkpoint_actions();
     let mut lines = Vec::new();
-    for action in state.checkpoint_actions() {
-        serde_json::to_writer(&mut lines, &action).expect("JSON values serialize");
+    for action in &actions {
+        serde_json::to_writer(&mut lines, action).expect("JSON values serialize");
         lines.push(b'\n');
     }
     let reader = arrow::json::ReaderBuilder::new(schema.clone())
@@ -425,7 +427,7 @@ pub fn checkpoint_bytes(state: &TableState) -> Result<Vec<u8>, Error> {
     for batch in reader {
         writer.write(&batch?)?;
     }
-    Ok(writer.into_inner()?)
+    Ok((writer.into_inner()?, actions.len()))
 }
 
 /// The actions of the checkpoint `bytes` (any classic checkpoint, this
@@ -481,7 +483,7 @@ pub fn write_checkpoint(store: &dyn TableStore, table: &Path, version: u64) -> R
         path: table.to_path_buf(),
         message: format!("has no version {version} to checkpoint"),
     })?;
-    let bytes = checkpoint_bytes(&state)?;
+    let (bytes, rows) = checkpoint_bytes(&state)?;
     store.put_if_absent(&checkpoint_path(version), &bytes)?;
     let hinted = store
         .read(LAST_CHECKPOINT)?
@@ -490,7 +492,7 @@ pub fn write_checkpoint(store: &dyn TableStore, table: &Path, version: u64) -> R
     if hinted.is_none_or(|hinted| hinted < version) {
         let hint = json!({
             "version": version,
-            "size": state.checkpoint_actions().len(),
+            "size": rows,
             "sizeInBytes": bytes.len(),
             "numOfAddFiles": state.files.len(),
         });
@@ -544,7 +546,7 @@ mod tests {
         }
         assert_eq!(state.files.len(), 1);
         let mut read = TableState::default();
-        for action in read_checkpoint(checkpoint_bytes(&state).unwrap()).unwrap() {
+        for action in read_checkpoint(checkpoint_bytes(&state).unwrap().0).unwrap() {
             read.apply(&action);
         }
         assert_eq!(read.protocol, state.protocol);
