@@ -66,7 +66,14 @@ impl Day {
     /// and the slot it falls in.
     #[inline]
     pub fn instant(&self, j: u64, rng: &mut KeyedRng) -> (Micros, usize) {
-        let u = (j as f64 + rng.unit()) / self.rows as f64;
+        self.instant_among(j, self.rows, rng)
+    }
+
+    /// The instant of item `j` of `n` spread over the day by its viewing
+    /// (stratified: item `j` falls at quantile `(j + u) / n`), and its slot.
+    #[inline]
+    pub fn instant_among(&self, j: u64, n: u64, rng: &mut KeyedRng) -> (Micros, usize) {
+        let u = (j as f64 + rng.unit()) / n as f64;
         let slot = (self.slot_cdf.partition_point(|&c| c <= u).max(1) - 1).min(SLOTS - 1);
         let (lo, hi) = (self.slot_cdf[slot], self.slot_cdf[slot + 1]);
         let within = if hi > lo {
@@ -76,6 +83,12 @@ impl Day {
         };
         let offset = ((slot as f64 + within) * SLOT_MICROS as f64) as i64;
         (Micros(self.start.0 + offset.min(DAY_MICROS - 1)), slot)
+    }
+
+    /// Midnight UTC at the end of the day, in microseconds since the epoch.
+    #[inline]
+    pub fn end(&self) -> i64 {
+        self.start.0 + DAY_MICROS
     }
 
     /// Draws the zone (index into the population's zones) of a row in `slot`.
@@ -170,7 +183,13 @@ impl Calendar {
     /// The day holding global row `row`.
     #[inline]
     pub fn day_of(&self, row: u64) -> &Day {
+        &self.days[self.index_of(row)]
+    }
+
+    /// The index of the day holding global row `row`.
+    #[inline]
+    pub fn index_of(&self, row: u64) -> usize {
         let i = self.days.partition_point(|d| d.first_row + d.rows <= row);
-        &self.days[i.min(self.days.len() - 1)]
+        i.min(self.days.len() - 1)
     }
 }

@@ -1,6 +1,11 @@
 //! The content catalog: a fixed set of titles whose every attribute is a pure
 //! function of (seed, content index), built once at start-up, plus the search
 //! index (result counts per query word) that makes search results plausible.
+//! A series entry opens a run of up to eight consecutive episodes of one
+//! season of one show (entries after it repeat its title, genre, provider,
+//! language and release year, episode + 1 each), drawn from the stream of
+//! the run's first index, so that a finished episode has a next one
+//! ([`Catalog::next_episode`]).
 
 use std::sync::{Arc, OnceLock};
 
@@ -65,6 +70,9 @@ pub struct Catalog {
 /// a MiB per column chunk); a larger catalog writes them as text.
 pub const KEYED_ENTRIES_MAX: usize = 1 << 18;
 
+/// Most consecutive episodes of one season in a row of the catalog.
+const MAX_EPISODE_RUN: i32 = 8;
+
 /// What a search query names.
 #[derive(Clone, Copy, Debug)]
 pub enum QueryKind {
@@ -88,44 +96,54 @@ impl Catalog {
         let mut noun_counts = vec![0u32; NOUNS.len()];
         let mut genre_counts = vec![0u32; GENRES.len()];
         let mut provider_counts = vec![0u32; PROVIDERS.len()];
-        for index in 0..size {
+        let mut index = 0;
+        while index < size {
             let mut rng = KeyedRng::new(seed, Stream::Content, index);
             let content_type = types.sample(&mut rng);
             let kind = &CONTENT_TYPES[content_type];
             let duration = rng.range_i32(kind.minutes.0, kind.minutes.1);
-            let (season, episode) = match kind.seasons {
+            // A series entry opens a run of consecutive episodes of one
+            // season of one show, so that a finished episode has a next one.
+            let (season, episode, run) = match kind.seasons {
                 Some((lo, hi)) => {
                     let season = rng.range_i32(lo, hi);
                     let episodes_in_season = rng.range_i32(kind.episodes.0, kind.episodes.1);
-                    (season, rng.range_i32(1, episodes_in_season))
+                    let episode = rng.range_i32(1, episodes_in_season);
+                    let more = (episodes_in_season - episode).min(MAX_EPISODE_RUN - 1);
+                    (season, episode, 1 + rng.range_i32(0, more) as u64)
                 }
-                None => (0, 0),
+                None => (0, 0, 1),
             };
             let genre = genre_for(kind.name, &mut rng);
             let provider = rng.below(PROVIDERS.len() as u32) as usize;
             let title_start = titles.len();
             let (noun, second_noun) = write_title(&mut rng, &mut titles);
-            noun_counts[noun] += 1;
-            if let Some(second) = second_noun.filter(|&n| n != noun) {
-                noun_counts[second] += 1;
+            let language = languages.sample(&mut rng) as u8;
+            let release_year = rng.range_i32(RELEASE_YEARS.0, RELEASE_YEARS.1) as u16;
+            for step in 0..run.min(size - index) {
+                noun_counts[noun] += 1;
+                if let Some(second) = second_noun.filter(|&n| n != noun) {
+                    noun_counts[second] += 1;
+                }
+                genre_counts[genre] += 1;
+                provider_counts[provider] += 1;
+                entries.push(CatalogEntry {
+                    id: Uuid::derive(seed, Stream::ContentId, index + step),
+                    title_start: title_start as u32,
+                    title_len: (titles.len() - title_start) as u16,
+                    content_type: content_type as u8,
+                    provider: provider as u8,
+                    genre: genre as u8,
+                    language,
+                    noun: noun as u8,
+                    season: season as u16,
+                    episode: (episode + step as i32) as u16,
+                    release_year,
+                    duration: duration as u16,
+                    same_title_count: 0,
+                });
             }
-            genre_counts[genre] += 1;
-            provider_counts[provider] += 1;
-            entries.push(CatalogEntry {
-                id: Uuid::derive(seed, Stream::ContentId, index),
-                title_start: title_start as u32,
-                title_len: (titles.len() - title_start) as u16,
-                content_type: content_type as u8,
-                provider: provider as u8,
-                genre: genre as u8,
-                language: languages.sample(&mut rng) as u8,
-                noun: noun as u8,
-                season: season as u16,
-                episode: episode as u16,
-                release_year: rng.range_i32(RELEASE_YEARS.0, RELEASE_YEARS.1) as u16,
-                duration: duration as u16,
-                same_title_count: 0,
-            });
+            index += run.min(size - index);
         }
         let mut catalog = Catalog {
             entries,
@@ -179,6 +197,18 @@ impl Catalog {
                 })
             })
             .as_ref()
+    }
+
+    /// The episode after entry `index` (same show and season, episode + 1),
+    /// when the catalog has it.
+    #[inline]
+    pub fn next_episode(&self, index: usize) -> Option<usize> {
+        let (this, next) = (self.entries.get(index)?, self.entries.get(index + 1)?);
+        (this.episode > 0
+            && next.title_start == this.title_start
+            && next.season == this.season
+            && next.episode == this.episode + 1)
+            .then_some(index + 1)
     }
 
     /// The entry at `index`.

@@ -574,11 +574,16 @@ fn run_sample(args: SampleArgs, cancel: &Cancel) -> Result<(), Error> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut event = Default::default();
+    let mut planned = world.plan_rows(0..0);
     for row in 0..world.rows() {
         if cancel.is_cancelled() {
             return Err(Error::Interrupted);
         }
-        world.fill_event(row, &mut event);
+        if row >= planned.first_row + planned.rows.len() as u64 {
+            let rows = row..world.rows().min(row + SAMPLE_PLAN_ROWS);
+            planned = world.plan_rows_until(rows, cancel).ok_or(Error::Interrupted)?;
+        }
+        world.fill_planned(&planned, (row - planned.first_row) as usize, &mut event);
         let written = serde_json::to_writer(&mut out, &event)
             .map_err(std::io::Error::from)
             .and_then(|_| out.write_all(b"\n"));
@@ -586,6 +591,9 @@ fn run_sample(args: SampleArgs, cancel: &Cancel) -> Result<(), Error> {
     }
     out.flush().map_err(|e| Error::io("stdout", e))
 }
+
+/// Rows `sample` plans at a time.
+const SAMPLE_PLAN_ROWS: u64 = 4_096;
 
 #[cfg(test)]
 mod tests {

@@ -90,6 +90,79 @@ pub struct EventMix {
     pub browse: f64,
 }
 
+/// Where a session goes after one of its events: relative weights of the
+/// next event's type (each also multiplied by the type's `event_mix`
+/// weight) and of ending the session.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Transition {
+    /// Weight of a `content_play` next.
+    pub content_play: f64,
+    /// Weight of a `search` next.
+    pub search: f64,
+    /// Weight of a `browse` next.
+    pub browse: f64,
+    /// Weight of ending the session.
+    pub end: f64,
+}
+
+impl Transition {
+    const fn new(content_play: f64, search: f64, browse: f64, end: f64) -> Self {
+        Self {
+            content_play,
+            search,
+            browse,
+            end,
+        }
+    }
+
+    /// The weights in event-type order (`content_play`, `search`, `browse`), then `end`.
+    pub fn weights(&self) -> [f64; 4] {
+        [self.content_play, self.search, self.browse, self.end]
+    }
+}
+
+/// How a user's events come in sessions: a Markov chain over the event
+/// types, the time between events, the idle time between sessions and the
+/// journeys that tie one event to the next.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionConfig {
+    /// Mean think time in seconds: from the end of an event (a play ends
+    /// `play_duration` after it starts) to the start of the next.
+    pub think_seconds: f64,
+    /// Least idle time, in minutes, between the end of a user's session and
+    /// the start of their next.
+    pub gap_minutes: f64,
+    /// Share of searches followed by a play of the title searched for.
+    pub search_to_play: f64,
+    /// Share of finished episodes followed by the next episode of the show.
+    pub binge: f64,
+    /// The first event's type (`end` must be 0).
+    pub first: Transition,
+    /// After a `browse`.
+    pub after_browse: Transition,
+    /// After a `search` (when it does not lead straight to a play).
+    pub after_search: Transition,
+    /// After a `content_play` (when it does not lead to the next episode).
+    pub after_content_play: Transition,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        Self {
+            think_seconds: 90.0,
+            gap_minutes: 30.0,
+            search_to_play: 0.3,
+            binge: 0.6,
+            first: Transition::new(0.5, 1.5, 2.0, 0.0),
+            after_browse: Transition::new(1.0, 1.0, 1.0, 0.12),
+            after_search: Transition::new(0.8, 1.0, 0.8, 0.1),
+            after_content_play: Transition::new(0.5, 0.8, 0.8, 0.3),
+        }
+    }
+}
+
 /// Share of each device type among users' devices. A key left out keeps its
 /// default weight.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -185,6 +258,8 @@ pub struct Config {
     pub recommendations: LengthRange,
     /// Searches in each event's history.
     pub search_history: LengthRange,
+    /// Sessions: the chain of event types, think time, gaps and journeys.
+    pub session: SessionConfig,
 }
 
 impl Default for Config {
@@ -211,6 +286,7 @@ impl Default for Config {
             actions: LengthRange::new(1, 5),
             recommendations: LengthRange::new(1, 5),
             search_history: LengthRange::new(1, 5),
+            session: SessionConfig::default(),
         }
     }
 }
@@ -242,6 +318,31 @@ struct ConfigFile {
     actions: Option<LengthRangeFile>,
     recommendations: Option<LengthRangeFile>,
     search_history: Option<LengthRangeFile>,
+    session: Option<SessionFile>,
+}
+
+/// The keys of a `[session]` table, each optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SessionFile {
+    think_seconds: Option<f64>,
+    gap_minutes: Option<f64>,
+    search_to_play: Option<f64>,
+    binge: Option<f64>,
+    first: Option<TransitionFile>,
+    after_browse: Option<TransitionFile>,
+    after_search: Option<TransitionFile>,
+    after_content_play: Option<TransitionFile>,
+}
+
+/// The keys of a `[session.first]` or `[session.after_…]` table, each optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TransitionFile {
+    content_play: Option<f64>,
+    search: Option<f64>,
+    browse: Option<f64>,
+    end: Option<f64>,
 }
 
 /// The keys of an `[event_mix]` table, each optional.
@@ -314,6 +415,26 @@ impl From<ConfigFile> for Config {
             if let Some(given) = given {
                 set(&mut range.min, given.min);
                 set(&mut range.max, given.max);
+            }
+        }
+        if let Some(session) = file.session {
+            let into = &mut config.session;
+            set(&mut into.think_seconds, session.think_seconds);
+            set(&mut into.gap_minutes, session.gap_minutes);
+            set(&mut into.search_to_play, session.search_to_play);
+            set(&mut into.binge, session.binge);
+            for (transition, given) in [
+                (&mut into.first, session.first),
+                (&mut into.after_browse, session.after_browse),
+                (&mut into.after_search, session.after_search),
+                (&mut into.after_content_play, session.after_content_play),
+            ] {
+                if let Some(given) = given {
+                    set(&mut transition.content_play, given.content_play);
+                    set(&mut transition.search, given.search);
+                    set(&mut transition.browse, given.browse);
+                    set(&mut transition.end, given.end);
+                }
             }
         }
         config.settle_rows();
@@ -551,8 +672,71 @@ impl Config {
                 );
             }
         }
+        self.session.validate(&self.event_mix)?;
         if self.recommendations.max as u64 >= self.catalog_size {
             return bad("recommendations.max", "must be below catalog_size".into());
+        }
+        Ok(())
+    }
+}
+
+impl SessionConfig {
+    /// Checks the chain and the times.
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming the `session.` key at fault.
+    fn validate(&self, mix: &EventMix) -> Result<(), Error> {
+        let bad = |key: &str, message: String| {
+            Err(Error::Config {
+                at: None,
+                key: format!("session.{key}"),
+                message,
+            })
+        };
+        if !(1.0..=3600.0).contains(&self.think_seconds) {
+            return bad(
+                "think_seconds",
+                format!("{} is outside 1 ..= 3600 seconds", self.think_seconds),
+            );
+        }
+        if !(0.0..=1440.0).contains(&self.gap_minutes) {
+            return bad(
+                "gap_minutes",
+                format!("{} is outside 0 ..= 1440 minutes", self.gap_minutes),
+            );
+        }
+        for (key, value) in [("search_to_play", self.search_to_play), ("binge", self.binge)] {
+            if !(0.0..=1.0).contains(&value) {
+                return bad(key, format!("{value} is outside 0 ..= 1"));
+            }
+        }
+        let types = [mix.content_play, mix.search, mix.browse];
+        for (name, transition) in [
+            ("first", &self.first),
+            ("after_browse", &self.after_browse),
+            ("after_search", &self.after_search),
+            ("after_content_play", &self.after_content_play),
+        ] {
+            let w = transition.weights();
+            check_weights(
+                &format!("session.{name}"),
+                &[
+                    ("content_play", w[0]),
+                    ("search", w[1]),
+                    ("browse", w[2]),
+                    ("end", w[3]),
+                ],
+            )?;
+            let next: f64 = (0..3).map(|t| w[t] * types[t]).sum();
+            if name == "first" && w[3] != 0.0 {
+                return bad("first.end", "must be 0: a session has at least one event".into());
+            }
+            if next <= 0.0 && name == "first" {
+                return bad(
+                    "first",
+                    "gives no event type a positive weight with event_mix; raise a weight there".into(),
+                );
+            }
         }
         Ok(())
     }
@@ -561,7 +745,7 @@ impl Config {
 /// The top-level keys, as an unknown key's message lists them.
 const TOP_LEVEL_KEYS: &str = "seed, rows, events_per_day, start, days, epoch, users, catalog_size, user_skew, content_skew, \
     completion_rate, [event_mix], [device_mix], [countries], [devices_per_user], [actions], \
-    [recommendations], [search_history]";
+    [recommendations], [search_history], [session]";
 
 /// Parses and validates a config's TOML `text`, read from `file` if given.
 fn parse_toml(text: &str, file: Option<&Path>) -> Result<Config, Error> {
@@ -641,7 +825,9 @@ fn describe(path: &str, message: &str) -> (String, String) {
             "write a whole number, e.g. 1000"
         }
         "event_mix" | "device_mix" | "countries" | "devices_per_user" | "actions" | "recommendations"
-        | "search_history" => "write it as a table, as `customer-events config --default` shows",
+        | "search_history" | "session" | "first" | "after_browse" | "after_search" | "after_content_play" => {
+            "write it as a table, as `customer-events config --default` shows"
+        }
         _ => "write a number, e.g. 0.25",
     };
     // Serde names the Rust type a table deserializes into.

@@ -41,6 +41,7 @@ use crate::sink::{
     FileSlot, Format, Layout, Manifest, PartitionBy, Source, WrittenFile, built_in_formats, crc32_text, finish_folder,
     lock_folder, markers_of, plan_files, prepare_folder, remove_staged,
 };
+use crate::sweep::PlannedRows;
 use crate::world::World;
 
 /// DuckDB's own row-group size: a good default for both DuckDB and Spark.
@@ -345,6 +346,7 @@ fn encode_group<F: FileFormat>(
     formats: &[F],
     source: Source,
     group: PlannedGroup,
+    planned: Option<&PlannedRows>,
     share: bool,
 ) -> Result<EncodedGroup<F::Group>, Error> {
     let mut building: Vec<(F::Building, u64)> = formats
@@ -352,7 +354,7 @@ fn encode_group<F: FileFormat>(
         .map(|f| Ok((f.start()?, 0)))
         .collect::<Result<_, Error>>()?;
     let rows = group.first..group.first + group.rows;
-    let (events, cells) = F::Input::produce(world, layout, source, rows, share, |tables_rows| {
+    let (events, cells) = F::Input::produce(world, layout, source, rows, planned, share, |tables_rows| {
         for ((format, (b, n)), rows) in formats.iter().zip(&mut building).zip(tables_rows) {
             *n += F::Input::count(rows);
             format.add(b, rows, share)?;
@@ -388,13 +390,14 @@ macro_rules! batch_input {
                 layout: Layout,
                 source: Source,
                 rows: Range<u64>,
+                planned: Option<&PlannedRows>,
                 share: bool,
                 add: A,
             ) -> Result<(u64, u64), Error>
             where
                 A: for<'a> FnMut(&[RecordBatch]) -> Result<(), Error> + Send,
             {
-                produce_batches(world, layout, source, rows, share, $keyed, add)
+                produce_batches(world, layout, source, rows, planned, share, $keyed, add)
             }
         }
     };
@@ -406,11 +409,13 @@ batch_input!(KeyedBatches, keyed: true);
 /// strings as keys if `keyed`). With `share`, sub-batch k + 1 is generated
 /// while sub-batch k is added, each half open to an idle worker; without
 /// it, k is added (and freed) before k + 1 is generated.
+#[allow(clippy::too_many_arguments)]
 fn produce_batches<A>(
     world: &World,
     layout: Layout,
     source: Source,
     rows: Range<u64>,
+    planned: Option<&PlannedRows>,
     share: bool,
     keyed: bool,
     mut add: A,
@@ -424,7 +429,7 @@ where
     while start < rows.end || pending.is_some() {
         let n = SUB_BATCH_ROWS.min(rows.end - start);
         let mut encode = || pending.take().map_or(Ok(()), |batches| add(&batches));
-        let generate = || (n > 0).then(|| sub_batch(world, layout, source, start..start + n, keyed));
+        let generate = || (n > 0).then(|| sub_batch(world, layout, source, start..start + n, planned, keyed));
         let (added, generated) = if share {
             rayon::join(encode, generate)
         } else {
@@ -455,6 +460,7 @@ impl Input for Events {
         layout: Layout,
         source: Source,
         rows: Range<u64>,
+        planned: Option<&PlannedRows>,
         _share: bool,
         mut add: A,
     ) -> Result<(u64, u64), Error>
@@ -469,8 +475,16 @@ impl Input for Events {
         }
         let mut cells = 0;
         let mut event = Event::default();
+        let own;
+        let planned = match planned {
+            Some(planned) => planned,
+            None => {
+                own = world.plan_rows(rows.clone());
+                &own
+            }
+        };
         for row in rows.clone() {
-            world.fill_event(row, &mut event);
+            world.fill_planned(planned, (row - planned.first_row) as usize, &mut event);
             cells += event_cells(&event);
             add(std::slice::from_ref(&event))?;
         }
@@ -479,13 +493,16 @@ impl Input for Events {
 }
 
 /// The batches (one per table of `source`) of `rows`, and their leaf values
-/// for the events table (0 for the dimension tables). With `keyed`, nested
-/// events have their strings of words and catalog entities as keys.
+/// for the events table (0 for the dimension tables), events filled from
+/// `planned` (which holds at least `rows`; planned here without it). With
+/// `keyed`, nested events have their strings of words and catalog entities
+/// as keys.
 fn sub_batch(
     world: &World,
     layout: Layout,
     source: Source,
     rows: Range<u64>,
+    planned: Option<&PlannedRows>,
     keyed: bool,
 ) -> Result<(Vec<RecordBatch>, u64), Error> {
     match source {
@@ -497,8 +514,16 @@ fn sub_batch(
             };
             let mut columns = EventColumns::new(strings, (rows.end - rows.start) as usize);
             let mut event = Event::default();
+            let own;
+            let planned = match planned {
+                Some(planned) => planned,
+                None => {
+                    own = world.plan_rows(rows.clone());
+                    &own
+                }
+            };
             for row in rows {
-                world.fill_event(row, &mut event);
+                world.fill_planned(planned, (row - planned.first_row) as usize, &mut event);
                 columns.push(&event);
             }
             let cells = columns.cells();
@@ -783,6 +808,7 @@ impl<'a, F: FileFormat> Run<'a, F> {
         };
         let (sender, receiver) = mpsc::sync_channel::<Sent<F::Group>>(window);
         let next = AtomicUsize::new(0);
+        let planning = Mutex::new(());
         let gate = Gate::default();
         std::thread::scope(|scope| {
             let gate = &gate;
@@ -799,8 +825,8 @@ impl<'a, F: FileFormat> Run<'a, F> {
             pool.scope(|workers| {
                 for _ in 0..pool.current_num_threads() {
                     let sender = sender.clone();
-                    let next = &next;
-                    workers.spawn(move |_| self.work(next, gate, window, pool.current_num_threads(), sender));
+                    let (next, planning) = (&next, &planning);
+                    workers.spawn(move |_| self.work(next, planning, gate, window, pool.current_num_threads(), sender));
                 }
             });
             drop(sender);
@@ -818,16 +844,29 @@ impl<'a, F: FileFormat> Run<'a, F> {
     fn work(
         &self,
         next: &AtomicUsize,
+        planning: &Mutex<()>,
         gate: &Gate,
         window: usize,
         threads: usize,
         sender: mpsc::SyncSender<Sent<F::Group>>,
     ) {
         loop {
-            let i = next.fetch_add(1, Ordering::Relaxed);
-            if i >= self.groups.len() {
-                break;
-            }
+            // A day's rows are planned in order (one sweep of its
+            // sessions): a worker claims a group and plans it in one step.
+            let (i, planned) = {
+                let _in_order = planning.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= self.groups.len() {
+                    break;
+                }
+                let group = self.groups[i];
+                let events = self.slots[group.slot].source == Source::Events && !self.cancel.is_cancelled();
+                let rows = group.first..group.first + group.rows;
+                (
+                    i,
+                    events.then(|| self.world.plan_rows_until(rows, self.cancel)).flatten(),
+                )
+            };
             if self.cancel.is_cancelled() {
                 // Wake every worker waiting for the writer: the run is over.
                 gate.stop();
@@ -842,7 +881,15 @@ impl<'a, F: FileFormat> Run<'a, F> {
             // these groups lend them parts of their own.
             let share = threads > 1 && i + threads >= self.groups.len();
             let formats = self.tables.of(source);
-            let encoded = encode_group(self.world, self.options.layout, formats, source, group, share);
+            let encoded = encode_group(
+                self.world,
+                self.options.layout,
+                formats,
+                source,
+                group,
+                planned.as_ref(),
+                share,
+            );
             let failed = encoded.is_err();
             // A closed channel means the writer stopped on an error; it reports it.
             if sender.send((i, encoded)).is_err() || failed {

@@ -1,13 +1,20 @@
-//! Generation of one event: the only place where a row's values are decided.
-//! [`World::fill_event`] (through which the JSON output, the single-event API
-//! and the columnar builders all go) is defined here, over [`fill_event`].
+//! Generation of one event from its plan: the only place where a row's
+//! values are decided. The row's session (`sweep`) fixed its time, user,
+//! type, content, play length and click; here come the device of the
+//! session, the playback and its actions, the recommendations around the
+//! click, and the search history (the session's own searches after the
+//! user's searches from before it). [`World::fill_planned`] (through which
+//! the JSON output, the single-event API and the columnar builders all go)
+//! is defined here, over [`fill_event`].
 
 use crate::catalog::QueryKind;
 use crate::model::{
     Bandwidth, Event, EventDetails, MAX_ACTIONS, MAX_RECOMMENDATIONS, MAX_SEARCH_HISTORY, Micros, Recommendation,
     Search, UserAction, Uuid,
 };
-use crate::rng::{KeyedRng, Stream};
+use crate::rng::{KeyedRng, Stream, mix64};
+use crate::session::{CONTENT_PLAY, MAX_SESSION_EVENTS, Step};
+use crate::sweep::{Planned, PlannedRows, SessionSearch};
 use crate::vocab::device::MAX_QUALITY;
 use crate::vocab::{
     ACTION_CHANGE_QUALITY, ACTION_COMPLETED, ACTION_PAUSE, ACTION_PLAYBACK_SPEED, ACTION_TYPE, ALGORITHM, ALGORITHMS,
@@ -31,52 +38,56 @@ impl World {
     }
 
     /// Overwrites `event` with the event at global row `row`, reusing its
-    /// lists' memory: the hot loop of every output path.
+    /// lists' memory. For many rows, plan them together
+    /// ([`World::plan_rows`]) and fill each ([`World::fill_planned`]).
     ///
     /// # Panics
     /// If `row >= self.rows()`.
-    #[inline]
     pub fn fill_event<'w>(&'w self, row: u64, event: &mut Event<'w>) {
         assert!(
             row < self.config.rows,
             "row {row} is outside the dataset's {} rows",
             self.config.rows
         );
-        fill_event(self, row, event);
+        let planned = self.plan_rows(row..row + 1);
+        fill_event(self, &planned, 0, event);
+    }
+
+    /// Overwrites `event` with the event of row `i` of `planned`, reusing
+    /// its lists' memory: the hot loop of every output path.
+    #[inline]
+    pub fn fill_planned<'w>(&'w self, planned: &PlannedRows, i: usize, event: &mut Event<'w>) {
+        fill_event(self, planned, i, event);
     }
 }
 
-/// Overwrites `event` with the event at global row `row` (below
-/// `world.rows()`) of `world`, reusing its lists' memory.
-pub(crate) fn fill_event<'w>(world: &'w World, row: u64, event: &mut Event<'w>) {
+/// Overwrites `event` with the event of row `i` of `planned` (rows of
+/// `world`), reusing its lists' memory.
+pub(crate) fn fill_event<'w>(world: &'w World, planned: &PlannedRows, i: usize, event: &mut Event<'w>) {
     let seed = world.config.seed;
+    let row = planned.first_row + i as u64;
     let day = world.calendar.day_of(row);
-    let within_day = row - day.first_row;
-    let key = day.key(within_day);
+    let key = day.key(row - day.first_row);
+    let plan = &planned.rows[i];
+    let step = &plan.step;
     let mut rng = KeyedRng::new(seed, Stream::Event, key);
-    let (timestamp, slot) = day.instant(within_day, &mut rng);
-    let zone = &world.population.zones()[day.zone(slot, &mut rng)];
-    let user_index = zone.pick_user(&mut rng);
-    let user = world.population.user_in_zone(zone, user_index);
-    let slot = if user.devices == 1 || rng.chance(0.5) {
-        0
-    } else {
-        1 + rng.below(user.devices - 1)
-    };
-    let (device_type, device) = world.population.device(user_index, slot);
-    let event_type = world.event_types.sample(&mut rng);
-    let content_index = world.popularity.sample(&mut rng) as usize;
+    let zone = world.population.zone_of(plan.user);
+    let user = world.population.user_in_zone(zone, plan.user);
+    let slot = device_slot(seed, plan.session_key, user.devices);
+    let (device_type, device) = world.population.device(plan.user, slot);
+    let content_index = step.content as usize;
     let content = world.catalog.content(content_index);
+    let timestamp = Micros(step.time);
 
     event.event_id = Uuid::derive(seed, Stream::EventId, key);
     event.user_id = user.id;
     event.device = device;
     event.location = user.location;
-    event.event_type = EVENT_TYPE.word(event_type);
+    event.event_type = EVENT_TYPE.word(step.event_type as usize);
     event.user_subscription = user.subscription;
     event.timestamp = timestamp;
     event.user_action.clear();
-    event.event_details = if event_type == 0 {
+    event.event_details = if step.event_type == CONTENT_PLAY {
         let premium = event.user_subscription.plan == "Premium";
         let plan_cap = if premium { 2 } else { 1 };
         Some(playback(
@@ -84,6 +95,7 @@ pub(crate) fn fill_event<'w>(world: &'w World, row: u64, event: &mut Event<'w>) 
             &mut rng,
             timestamp,
             content.duration,
+            step.play_seconds,
             device_type,
             plan_cap,
             &mut event.user_action,
@@ -91,39 +103,37 @@ pub(crate) fn fill_event<'w>(world: &'w World, row: u64, event: &mut Event<'w>) 
     } else {
         None
     };
-    recommend(world, &mut rng, content_index, &mut event.recommendations);
-    search_history(
-        world,
-        &mut rng,
-        key,
-        timestamp,
-        event_type == 1,
-        content_index,
-        &mut event.search_history,
-    );
+    recommend(world, &mut rng, step, &mut event.recommendations);
+    search_history(world, &mut rng, plan, planned.searches_of(i), &mut event.search_history);
     event.content = content;
 }
 
-/// Playback details and the actions during the playback.
+/// The device slot a session uses: the user's first device half the time,
+/// else one of the others; the same for every event of the session.
+#[inline]
+fn device_slot(seed: u64, session_key: u64, devices: u32) -> u32 {
+    let r = mix64(seed ^ mix64(session_key ^ 0x6465_7669_6365));
+    if devices <= 1 || r & 1 == 0 {
+        0
+    } else {
+        1 + ((r >> 1) % (devices as u64 - 1)) as u32
+    }
+}
+
+/// Playback details and the actions during the playback of
+/// `play_duration` seconds (the session decided how long).
+#[allow(clippy::too_many_arguments)]
 fn playback(
     world: &World,
     rng: &mut KeyedRng,
     start: Micros,
     duration_minutes: i32,
+    play_duration: i32,
     device_type: usize,
     plan_cap: usize,
     actions: &mut Vec<UserAction>,
 ) -> EventDetails {
     let length = duration_minutes * 60;
-    // Short content is finished more often than long content; the
-    // configured rate holds for a 45-minute title.
-    let finish = (world.config.completion_rate * (45.0 / duration_minutes as f64).powf(0.35)).min(0.98);
-    let watched = if rng.chance(finish) {
-        0.95 + 0.05 * rng.unit()
-    } else {
-        0.95 * rng.unit().powf(0.8)
-    };
-    let play_duration = ((watched * length as f64) as i32).clamp(1, length);
     let play_percentage = 100.0 * play_duration as f64 / length as f64;
     let completed = play_percentage >= 95.0;
 
@@ -217,19 +227,33 @@ fn playback(
     }
 }
 
-/// Distinct catalog entries other than `playing`, popular ones first more often.
-fn recommend(world: &World, rng: &mut KeyedRng, playing: usize, out: &mut Vec<Recommendation>) {
+/// The step's recommendations: distinct catalog entries other than the
+/// one playing, popular ones first more often, with the step's click (if
+/// any) at its position.
+fn recommend(world: &World, rng: &mut KeyedRng, step: &Step, out: &mut Vec<Recommendation>) {
     out.clear();
-    let count = rng.range_i32(
-        world.config.recommendations.min as i32,
-        world.config.recommendations.max as i32,
-    );
+    let count = step.recommendations as usize;
+    let playing = step.content as usize;
     let size = world.catalog.len();
+    let clicked_at = step.clicked_position as usize;
     let mut chosen = [usize::MAX; MAX_RECOMMENDATIONS as usize];
-    for position in 0..count as usize {
+    if clicked_at > 0 {
+        chosen[clicked_at - 1] = step.clicked_content as usize;
+    }
+    for position in 0..count {
+        if position + 1 == clicked_at {
+            out.push(Recommendation {
+                content_id: world.catalog.entry(chosen[position]).id,
+                position: position as i32 + 1,
+                algorithm: ALGORITHM.word(step.clicked_algorithm as usize),
+                entry: chosen[position] as u32,
+                clicked: true,
+            });
+            continue;
+        }
         let mut candidate = world.popularity.sample(rng) as usize;
         let mut tries = 0;
-        while candidate == playing || chosen[..position].contains(&candidate) {
+        while candidate == playing || chosen[..count].contains(&candidate) {
             tries += 1;
             candidate = if tries < 8 {
                 world.popularity.sample(rng) as usize
@@ -239,78 +263,84 @@ fn recommend(world: &World, rng: &mut KeyedRng, playing: usize, out: &mut Vec<Re
         }
         chosen[position] = candidate;
         let algorithm = rng.below(ALGORITHMS.len() as u32) as usize;
-        // Clicks fall with the position; hybrid lists convert best.
-        let appeal = [1.0, 0.8, 1.3][algorithm];
         out.push(Recommendation {
             content_id: world.catalog.entry(candidate).id,
             position: position as i32 + 1,
             algorithm: ALGORITHM.word(algorithm),
             entry: candidate as u32,
-            clicked: rng.chance(0.12 * appeal / (position as f64 + 1.0).powf(0.8)),
+            clicked: false,
         });
     }
 }
 
-/// Past searches, oldest first. A `search` event's history ends with the
-/// search made at the event's time, for the event's content.
+/// The user's searches, oldest first: the session's own searches up to
+/// this event (a `search` event's ends with itself) after the searches the
+/// user made before the session, as many as the row's history length.
+/// The searches from before a session are the same for all its events.
 fn search_history<'w>(
     world: &'w World,
     rng: &mut KeyedRng,
-    key: u64,
-    now: Micros,
-    is_search: bool,
-    content: usize,
+    plan: &Planned,
+    own: &[SessionSearch],
     out: &mut Vec<Search<'w>>,
 ) {
     out.clear();
+    let seed = world.config.seed;
     let count = rng.range_i32(
         world.config.search_history.min as i32,
         world.config.search_history.max as i32,
-    );
-    let count = count as usize;
-    let past = if is_search { count - 1 } else { count };
-    let mut ages = [0i64; MAX_SEARCH_HISTORY as usize];
-    for age in ages.iter_mut().take(past) {
-        *age = 1 + (rng.unit() * HISTORY_SPAN as f64) as i64;
+    ) as usize;
+    let own = &own[own.len().saturating_sub(count)..];
+    let before = count - own.len();
+    if before > 0 {
+        // The session's earlier searches: a stream keyed by the session
+        // with bit 62 set (session keys stay below 2^56), two draws per
+        // search (its age within its slot of the history span, oldest slot
+        // first, and its target), so that any search is read alone.
+        let max = world.config.search_history.max as i64;
+        let mut earlier = KeyedRng::new(seed, Stream::Session, plan.session_key | 1 << 62);
+        earlier.skip(2 * (max as u64 - before as u64));
+        for i in max - before as i64..max {
+            let age = 1.0 + ((max - i) as f64 - earlier.unit()) * (HISTORY_SPAN / max) as f64;
+            let target = world.popularity.sample(&mut earlier) as usize;
+            let key = earlier_key(plan.session_key, i as usize);
+            let (query, results_count) = world.catalog.query(target, query_kind(mix64(key ^ seed)));
+            out.push(Search {
+                search_id: Uuid::derive(seed, Stream::SearchId, key),
+                timestamp: Micros(plan.session_start - age as i64),
+                query,
+                results_count,
+            });
+        }
     }
-    // Largest age first: oldest search first.
-    ages[..past].sort_unstable_by(|a, b| b.cmp(a));
-    for (i, &age) in ages[..past].iter().enumerate() {
-        let target = world.popularity.sample(rng) as usize;
-        out.push(search(world, rng, key, i, Micros(now.0 - age), target));
-    }
-    if is_search {
-        out.push(search(world, rng, key, past, now, content));
+    for search in own {
+        let key = plan.session_key * MAX_SESSION_EVENTS as u64 + search.index as u64;
+        let kind = query_kind(mix64(key ^ mix64(seed ^ Stream::SessionSearchId.number())));
+        let (query, results_count) = world.catalog.query(search.content as usize, kind);
+        out.push(Search {
+            search_id: Uuid::derive(seed, Stream::SessionSearchId, key),
+            timestamp: Micros(search.time),
+            query,
+            results_count,
+        });
     }
 }
 
-/// Search `i` of the history of the row keyed `key`, made at `timestamp`,
-/// for catalog entry `target`.
+/// The key of search `i` made before the session keyed `session_key`.
 #[inline]
-fn search<'w>(
-    world: &'w World,
-    rng: &mut KeyedRng,
-    key: u64,
-    i: usize,
-    timestamp: Micros,
-    target: usize,
-) -> Search<'w> {
-    let kind = match rng.below(20) {
+fn earlier_key(session_key: u64, i: usize) -> u64 {
+    session_key * MAX_SEARCH_HISTORY as u64 + i as u64
+}
+
+/// What a search typed, from 64 random bits: a title word (40%), a whole
+/// title (30%), a genre (15%) or a provider (15%).
+#[inline]
+fn query_kind(bits: u64) -> QueryKind {
+    match bits % 20 {
         0..=7 => QueryKind::TitleWord,
         8..=13 => QueryKind::Title,
         14..=16 => QueryKind::Genre,
         _ => QueryKind::Provider,
-    };
-    let (query, results_count) = world.catalog.query(target, kind);
-    Search {
-        search_id: Uuid::derive(
-            world.config.seed,
-            Stream::SearchId,
-            key * MAX_SEARCH_HISTORY as u64 + i as u64,
-        ),
-        timestamp,
-        query,
-        results_count,
     }
 }
 
@@ -327,7 +357,7 @@ mod tests {
     }
 
     /// A config at every limit: the buffers hold the longest lists, and the
-    /// key strides keep every search id and every device distinct.
+    /// key strides keep every search and every device distinct.
     #[test]
     fn lists_at_their_limits_fit_and_keep_ids_distinct() {
         let world = World::new(Config {
@@ -340,7 +370,9 @@ mod tests {
             ..Config::default()
         })
         .unwrap();
-        let mut search_ids = HashSet::new();
+        // A search id names one search: events of a session list the same
+        // searches, with the same time, query and result count.
+        let mut searches = std::collections::HashMap::new();
         let mut plays = 0;
         for row in 0..world.rows() {
             let event = world.event(row);
@@ -353,7 +385,13 @@ mod tests {
             assert_eq!(recommended.len(), MAX_RECOMMENDATIONS as usize, "row {row}");
             assert_eq!(event.search_history.len(), MAX_SEARCH_HISTORY as usize);
             for search in &event.search_history {
-                assert!(search_ids.insert(search.search_id), "row {row} repeats a search id");
+                let seen = (search.timestamp, search.query, search.results_count);
+                let first = *searches.entry(search.search_id).or_insert(seen);
+                assert_eq!(
+                    first, seen,
+                    "row {row}: search id {} names two searches",
+                    search.search_id
+                );
             }
         }
         assert!(plays > 0);

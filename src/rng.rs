@@ -16,15 +16,16 @@
 /// Every namespace of randomness, so that e.g. user 7 and row 7 draw unrelated
 /// values and event 7 and user 7 get unrelated ids.
 ///
-/// The first four are drawn from, through [`KeyedRng::new`]; the last four are
+/// The first six are drawn from, through [`KeyedRng::new`]; the last five are
 /// id spaces, through [`Uuid::derive`](crate::model::Uuid::derive). The numbers
 /// are part of the output: changing one changes every value drawn from it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u64)]
 pub enum Stream {
-    /// A row's event values: its instant, zone, user, device slot, event type,
-    /// content, playback and its actions, recommendations and searches, in
-    /// that order. Key: the row's timeline key ([`Day::key`](crate::calendar::Day::key)).
+    /// A row's own values, given its session's plan: its network, quality,
+    /// speed and actions, the recommendations besides a clicked one, and the
+    /// searches from before its session. Key: the row's timeline key
+    /// ([`Day::key`](crate::calendar::Day::key)).
     Event = 0x6576_656e_7473_0001,
     /// A user's stable attributes: city, plan, billing cycle, connected
     /// services, subscription start and number of devices. Key: the user index.
@@ -36,6 +37,14 @@ pub enum Stream {
     /// A catalog entry's attributes: type, duration, season and episode, genre,
     /// provider, title, language and release year. Key: the content index.
     Content = 0x636f_6e74_656e_0004,
+    /// A session's course: its start and zone, then per event the type,
+    /// content, play length, think time and clicked recommendation. Key:
+    /// the session's timeline key (its day and its index among the day's
+    /// sessions, packed as [`Day::key`](crate::calendar::Day::key) packs rows).
+    Session = 0x7365_7373_696f_0005,
+    /// Who a session belongs to: its user (among the zone's users free at
+    /// its start) and device slot. Key: the session's timeline key.
+    SessionUser = 0x7365_7375_7365_0006,
     /// `event_id`. Key: the row's timeline key, so ids are unique across
     /// every day of every window.
     EventId = 1,
@@ -47,6 +56,12 @@ pub enum Stream {
     /// [`MAX_SEARCH_HISTORY`](crate::model::MAX_SEARCH_HISTORY) + the search's
     /// position in the row's history.
     SearchId = 4,
+    /// `search_history.search_id` of a search made in a session (a `search`
+    /// event), the same in every later event of the session that lists it.
+    /// Key: the session's timeline key ×
+    /// [`MAX_SESSION_EVENTS`](crate::session::MAX_SESSION_EVENTS) + the
+    /// search event's index in the session.
+    SessionSearchId = 5,
 }
 
 impl Stream {
@@ -77,6 +92,13 @@ impl KeyedRng {
     pub fn new(seed: u64, stream: Stream, key: u64) -> Self {
         let state = mix64(seed ^ mix64(stream.number() ^ mix64(key.wrapping_add(0x9e37_79b9_7f4a_7c15))));
         Self { state }
+    }
+
+    /// Skips `n` draws: the stream continues as if `n` values had been
+    /// drawn (each draw advances one counter step).
+    #[inline]
+    pub fn skip(&mut self, n: u64) {
+        self.state = self.state.wrapping_add(n.wrapping_mul(0xa076_1d64_78bd_642f));
     }
 
     /// The next 64 random bits.

@@ -7,16 +7,20 @@
 //! ([`World::record_batch`]).
 
 use std::ops::Range;
+use std::sync::Mutex;
 
 use arrow::array::RecordBatch;
 
 use crate::calendar::Calendar;
+use crate::cancel::Cancel;
 use crate::catalog::Catalog;
 use crate::columns::EventColumns;
 use crate::config::{Config, MAX_ROWS_PER_DAY};
 use crate::error::Error;
 use crate::model::Event;
 use crate::rng::{Weighted, Zipf};
+use crate::session::{Ground, SessionModel, Walk};
+use crate::sweep::{DaySweep, PlannedRows, SweepWorld};
 use crate::users::Population;
 use crate::vocab::device::NETWORK_WEIGHTS;
 
@@ -30,9 +34,18 @@ pub struct World {
     pub(crate) popularity: Zipf,
     pub(crate) population: Population,
     pub(crate) calendar: Calendar,
-    pub(crate) event_types: Weighted,
     pub(crate) networks: Vec<Weighted>,
+    pub(crate) sessions: SessionModel,
+    /// Expected events of a session (before midnight cuts).
+    mean_session_events: f64,
+    /// The days being read, each at its last row read.
+    sweeps: Mutex<Vec<DaySweep>>,
 }
+
+/// Days whose sweeps a world keeps: the one being read and the one before.
+const SWEEPS_KEPT: usize = 2;
+/// Sessions simulated to estimate a session's events.
+const MEAN_SAMPLE: u64 = 8192;
 
 impl World {
     /// Builds the world of `config`.
@@ -54,10 +67,11 @@ impl World {
                 ),
             });
         }
-        let mix = &config.event_mix;
-        Ok(World {
+        let mut world = World {
             popularity: Zipf::new(config.catalog_size, config.content_skew),
-            event_types: Weighted::new([mix.content_play, mix.search, mix.browse]).expect("validated event mix"),
+            sessions: SessionModel::new(&config),
+            mean_session_events: 1.0,
+            sweeps: Mutex::new(Vec::new()),
             networks: NETWORK_WEIGHTS
                 .iter()
                 .map(|w| Weighted::new(*w).expect("network weights"))
@@ -66,7 +80,103 @@ impl World {
             population,
             calendar,
             config,
-        })
+        };
+        world.mean_session_events = world.estimate_session_events();
+        Ok(world)
+    }
+
+    /// The mean events of a session, from [`MEAN_SAMPLE`] sessions keyed
+    /// outside every day (keys below 2^34 are day 0, before 0001-01-01),
+    /// starting evenly over a day and cut at its end as a day's are.
+    fn estimate_session_events(&self) -> f64 {
+        const DAY: i64 = 86_400_000_000;
+        let ground = self.ground();
+        let total: u64 = (0..MEAN_SAMPLE)
+            .map(|key| {
+                let start = DAY * key as i64 / MEAN_SAMPLE as i64;
+                let mut walk = Walk::start(ground, Walk::stream(self.config.seed, key), start, DAY);
+                while walk.advance(ground, false, DAY) {}
+                walk.index as u64 + 1
+            })
+            .sum();
+        total as f64 / MEAN_SAMPLE as f64
+    }
+
+    /// What a session's walk reads.
+    pub(crate) fn ground(&self) -> Ground<'_> {
+        Ground {
+            model: &self.sessions,
+            catalog: &self.catalog,
+            popularity: &self.popularity,
+        }
+    }
+
+    /// The plans of global rows `rows` (their sessions' steps and users), in
+    /// row order. Rows read in order continue one sweep per day; rows
+    /// behind a day's sweep start it over.
+    ///
+    /// # Panics
+    /// If the range reaches past [`World::rows`].
+    pub fn plan_rows(&self, rows: Range<u64>) -> PlannedRows {
+        self.plan_rows_until(rows, &Cancel::new())
+            .expect("planning stops only when cancelled")
+    }
+
+    /// As [`World::plan_rows`], or `None` when `cancel` stops it (planning
+    /// a day walks all of its sessions once: seconds for a day of a
+    /// hundred million rows).
+    ///
+    /// # Panics
+    /// If the range reaches past [`World::rows`].
+    pub fn plan_rows_until(&self, rows: Range<u64>, cancel: &Cancel) -> Option<PlannedRows> {
+        assert!(
+            rows.end <= self.config.rows,
+            "rows {rows:?} reach past the dataset's {} rows",
+            self.config.rows
+        );
+        let mut out = PlannedRows {
+            first_row: rows.start,
+            rows: Vec::with_capacity((rows.end - rows.start) as usize),
+            searches: Vec::new(),
+        };
+        let world = SweepWorld {
+            ground: self.ground(),
+            population: &self.population,
+            seed: self.config.seed,
+        };
+        let mut at = rows.start;
+        while at < rows.end {
+            let index = self.calendar.index_of(at);
+            let day = &self.calendar.days()[index];
+            let until = rows.end.min(day.first_row + day.rows);
+            let within = at - day.first_row;
+            let mut sweeps = self.sweeps.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let found = sweeps.iter().position(|s| s.day == index);
+            let at_sweep = match found {
+                Some(i) => i,
+                None => {
+                    if sweeps.len() >= SWEEPS_KEPT {
+                        sweeps.remove(0);
+                    }
+                    sweeps.push(DaySweep::new(world, day, index, self.mean_session_events, cancel)?);
+                    sweeps.len() - 1
+                }
+            };
+            let sweep = &mut sweeps[at_sweep];
+            if sweep.emitted > within {
+                sweep.rewind();
+            }
+            let behind = within - sweep.emitted;
+            if !sweep.emit(world, day, behind, None, cancel)
+                || !sweep.emit(world, day, until - at, Some(&mut out), cancel)
+            {
+                // Cut short: the sweep is somewhere in the day; start it over next time.
+                sweep.rewind();
+                return None;
+            }
+            at = until;
+        }
+        Some(out)
     }
 
     /// The config the world was built from.
@@ -105,8 +215,9 @@ impl World {
     pub fn record_batch(&self, rows: Range<u64>) -> Result<RecordBatch, Error> {
         let mut columns = EventColumns::with_capacity((rows.end - rows.start) as usize);
         let mut event = Event::default();
-        for row in rows {
-            self.fill_event(row, &mut event);
+        let planned = self.plan_rows(rows);
+        for i in 0..planned.rows.len() {
+            self.fill_planned(&planned, i, &mut event);
             columns.push(&event);
         }
         columns.finish()

@@ -12,7 +12,8 @@ the best wall-clock time. The exit code is 1 if any query fails.
 
 The query names match examples/queries/nested/NN_name.sql; the SQL differs only
 where the dialects do: from_utc_timestamp() for local time, explode()/inline()
-for lists, percentile() for median, dayofweek() (1 = Sunday) for the weekday.
+for lists, percentile() for median, dayofweek() (1 = Sunday) for the weekday,
+unix_micros() for epoch_us().
 """
 
 from __future__ import annotations
@@ -320,6 +321,198 @@ SELECT
 FROM users
 GROUP BY country, plan
 ORDER BY country, plan
+""")
+
+
+query("15_sessions_30_minute_rule", "Sessions by the 30-minute rule", """
+WITH timed AS (
+    SELECT
+        user_id,
+        event_id,
+        `timestamp`                                                             AS ts,
+        unix_micros(`timestamp`)                                                AS start_us,
+        unix_micros(`timestamp`) + CASE WHEN event_type = 'content_play'
+                                        THEN CAST(event_details.play_duration AS BIGINT) * 1000000 ELSE 0 END
+                                                                                AS end_us,
+        device.model                                                            AS device_model,
+        device.os                                                               AS device_os
+    FROM events
+),
+gaps AS (
+    SELECT *,
+           start_us - lag(end_us) OVER (PARTITION BY user_id ORDER BY ts, event_id)  AS idle_us
+    FROM timed
+),
+numbered AS (
+    SELECT *,
+           sum(CASE WHEN idle_us IS NULL OR idle_us >= 1800 * 1000000 THEN 1 ELSE 0 END)
+               OVER (PARTITION BY user_id ORDER BY ts, event_id ROWS UNBOUNDED PRECEDING)  AS session
+    FROM gaps
+),
+sessions AS (
+    SELECT
+        user_id,
+        session,
+        count(*)                                                                AS events,
+        (max(end_us) - min(start_us)) / 60e6                                    AS minutes,
+        -- one device: a single model and a single OS throughout
+        min(device_model) = max(device_model) AND min(device_os) = max(device_os)
+                                                                                AS one_device
+    FROM numbered
+    GROUP BY user_id, session
+)
+SELECT
+    count(*)                                                                    AS sessions,
+    round(sum(events) / count(*), 2)                                            AS events_per_session,
+    round(percentile(minutes, 0.5), 1)                                          AS median_session_minutes,
+    round(avg(CASE WHEN events = 1 THEN 1 ELSE 0 END), 4)                       AS single_event_share,
+    round((SELECT percentile(idle_us, 0.5) FROM gaps WHERE idle_us < 1800 * 1000000) / 1e6, 1)
+                                                                                AS median_idle_seconds,
+    round(avg(CASE WHEN one_device THEN 1 ELSE 0 END), 4)                       AS one_device_share
+FROM sessions
+""")
+
+query("16_browse_search_play_funnel", "Browse, search and play funnel per session", """
+WITH timed AS (
+    SELECT
+        user_id,
+        event_id,
+        event_type,
+        `timestamp`                                                             AS ts,
+        unix_micros(`timestamp`)                                                AS start_us,
+        unix_micros(`timestamp`) + CASE WHEN event_type = 'content_play'
+                                        THEN CAST(event_details.play_duration AS BIGINT) * 1000000 ELSE 0 END
+                                                                                AS end_us
+    FROM events
+),
+gaps AS (
+    SELECT *,
+           row_number() OVER w                                                  AS seq,
+           start_us - lag(end_us) OVER w                                        AS idle_us
+    FROM timed
+    WINDOW w AS (PARTITION BY user_id ORDER BY ts, event_id)
+),
+numbered AS (
+    SELECT *,
+           sum(CASE WHEN idle_us IS NULL OR idle_us >= 1800 * 1000000 THEN 1 ELSE 0 END) OVER w
+                                                                                AS session,
+           -- the user's latest session start and latest browse up to this event: a browse
+           -- came earlier in this event's session when it is at or after the session start
+           max(CASE WHEN idle_us IS NULL OR idle_us >= 1800 * 1000000 THEN seq END) OVER w
+                                                                                AS session_start_seq,
+           max(CASE WHEN event_type = 'browse' THEN seq END) OVER w             AS last_browse_seq
+    FROM gaps
+    WINDOW w AS (PARTITION BY user_id ORDER BY ts, event_id ROWS UNBOUNDED PRECEDING)
+),
+sessions AS (
+    SELECT
+        user_id,
+        session,
+        count(*) FILTER (WHERE event_type = 'browse') > 0                       AS has_browse,
+        count(*) FILTER (WHERE event_type = 'search') > 0                       AS has_search,
+        count(*) FILTER (WHERE event_type = 'content_play') > 0                 AS has_play,
+        min(seq) FILTER (WHERE event_type = 'search')                           AS first_search,
+        min(seq) FILTER (WHERE event_type = 'search' AND last_browse_seq >= session_start_seq)
+                                                                                AS first_search_after_browse,
+        max(seq) FILTER (WHERE event_type = 'content_play')                     AS last_play
+    FROM numbered
+    GROUP BY user_id, session
+),
+funnel AS (
+    SELECT
+        count(*)                                                                AS sessions,
+        count(*) FILTER (WHERE has_browse)                                      AS with_browse,
+        count(*) FILTER (WHERE has_search)                                      AS with_search,
+        count(*) FILTER (WHERE has_play)                                        AS with_play,
+        count(*) FILTER (WHERE last_play > first_search)                        AS search_then_play,
+        count(*) FILTER (WHERE last_play > first_search_after_browse)           AS browse_search_play
+    FROM sessions
+)
+SELECT
+    sessions,
+    with_browse,
+    with_search,
+    with_play,
+    search_then_play,
+    browse_search_play,
+    round(with_browse / sessions, 4)                                            AS browse_share,
+    round(with_search / sessions, 4)                                            AS search_share,
+    round(with_play / sessions, 4)                                              AS play_share,
+    round(search_then_play / sessions, 4)                                       AS search_then_play_share,
+    round(browse_search_play / sessions, 4)                                     AS browse_search_play_share
+FROM funnel
+""")
+
+query("17_binge_rate", "Binge rate", """
+WITH timed AS (
+    SELECT
+        user_id,
+        event_id,
+        event_type,
+        `timestamp`                                                             AS ts,
+        content.title                                                           AS title,
+        content.season                                                          AS season,
+        content.episode                                                         AS episode,
+        event_details.completed                                                 AS completed,
+        unix_micros(`timestamp`)                                                AS start_us,
+        unix_micros(`timestamp`) + CASE WHEN event_type = 'content_play'
+                                        THEN CAST(event_details.play_duration AS BIGINT) * 1000000 ELSE 0 END
+                                                                                AS end_us
+    FROM events
+),
+neighbours AS (
+    SELECT *,
+           lag(event_type) OVER w = 'content_play'
+               AND lag(title) OVER w = title
+               AND lag(season) OVER w = season
+               AND lag(episode) OVER w = episode - 1
+               AND start_us - lag(end_us) OVER w < 1800 * 1000000               AS after_previous_episode,
+           lead(event_type) OVER w = 'content_play'
+               AND lead(title) OVER w = title
+               AND lead(season) OVER w = season
+               AND lead(episode) OVER w = episode + 1
+               AND (lead(start_us) OVER w) - end_us < 1800 * 1000000            AS before_next_episode
+    FROM timed
+    WINDOW w AS (PARTITION BY user_id ORDER BY ts, event_id)
+),
+episodes AS (
+    -- every episode the events refer to
+    SELECT DISTINCT content.title AS title, content.season AS season, content.episode AS episode
+    FROM events
+    WHERE content.episode IS NOT NULL
+),
+episode_plays AS (
+    SELECT
+        p.completed,
+        n.episode IS NOT NULL                                                   AS has_next_episode,
+        coalesce(p.after_previous_episode, false)                               AS continues_run,
+        coalesce(p.before_next_episode, false)                                  AS next_follows
+    FROM neighbours p
+    LEFT JOIN episodes n
+      ON  n.title   = p.title
+      AND n.season  = p.season
+      AND n.episode = p.episode + 1
+    WHERE p.event_type = 'content_play' AND p.episode IS NOT NULL
+),
+counts AS (
+    SELECT
+        count(*) FILTER (WHERE completed AND has_next_episode)                  AS finished_with_next,
+        count(*) FILTER (WHERE completed AND has_next_episode AND next_follows) AS next_played,
+        count(*)                                                                AS episode_plays,
+        count(*) FILTER (WHERE NOT continues_run)                               AS runs,
+        count(*) FILTER (WHERE NOT continues_run AND NOT next_follows)          AS single_runs
+    FROM episode_plays
+)
+SELECT
+    finished_with_next                                                          AS finished_episodes,
+    next_played                                                                 AS next_episode_played,
+    round(next_played / nullif(finished_with_next, 0), 4)                       AS binge_rate,
+    episode_plays,
+    runs,
+    round(episode_plays / nullif(runs, 0), 3)                                   AS episodes_in_a_row,
+    runs - single_runs                                                          AS binges,
+    round((episode_plays - single_runs) / nullif(runs - single_runs, 0), 3)     AS episodes_per_binge
+FROM counts
 """)
 
 

@@ -734,7 +734,7 @@ impl<T: Value> Chunk<T> {
             Some(d) => {
                 let width = bit_width(d.values.len().saturating_sub(1) as u64);
                 buf.push(width);
-                encode_hybrid_exact(&page.indices, width, buf);
+                strings::encode_hybrid(&page.indices, width, buf);
                 Encoding::RLE_DICTIONARY
             }
             None => {
@@ -879,7 +879,7 @@ fn max_hybrid_bytes(width: u8, values: usize) -> usize {
 fn encode_levels(levels: &[u16], max: u16, out: &mut Vec<u8>) {
     let at = out.len();
     out.extend_from_slice(&[0; 4]);
-    encode_hybrid_exact(levels, bit_width(max as u64), out);
+    strings::encode_hybrid(levels, bit_width(max as u64), out);
     let len = (out.len() - at - 4) as u32;
     out[at..at + 4].copy_from_slice(&len.to_le_bytes());
 }
@@ -903,44 +903,5 @@ fn count_levels(levels: &[i16], level: u16, histogram: Option<&mut LevelHistogra
             of_level
         }
         _ => count(level as i16),
-    }
-}
-
-/// The RLE / bit-packing hybrid encoding as the crate's encoder writes it:
-/// [`strings::encode_hybrid`], except that a last partial group that
-/// repeats one value and starts no later than a run's end (or the start, or
-/// the end of a full packed run of 63 groups) is written as a run.
-fn encode_hybrid_exact<T: Copy + PartialEq + Into<u64>>(values: &[T], width: u8, out: &mut Vec<u8>) {
-    let n = values.len();
-    let mut literal_start = 0;
-    let mut i = 0;
-    while i + 8 <= n {
-        let v = values[i];
-        if values[i..i + 8] == [v; 8] {
-            let mut end = i + 8;
-            while end < n && values[end] == v {
-                end += 1;
-            }
-            // `i - literal_start` is a whole number of groups.
-            if i > literal_start {
-                strings::bit_pack(&values[literal_start..i], width, out);
-            }
-            strings::rle_run(v.into(), end - i, width, out);
-            literal_start = end;
-            i = end;
-        } else {
-            i += 8;
-        }
-    }
-    let stretch = n - literal_start;
-    let (groups, tail) = (stretch / 8, stretch % 8);
-    let last = &values[n - tail..];
-    if tail > 0 && groups % 63 == 0 && last.iter().all(|x| *x == last[0]) {
-        if groups > 0 {
-            strings::bit_pack(&values[literal_start..n - tail], width, out);
-        }
-        strings::rle_run(last[0].into(), tail, width, out);
-    } else if stretch > 0 {
-        strings::bit_pack(&values[literal_start..], width, out);
     }
 }

@@ -259,8 +259,14 @@ pub(crate) fn bit_width(max: u64) -> u8 {
 }
 
 /// Appends `values` in the RLE / bit-packing hybrid encoding with `width`
-/// bits per value: runs of equal values that cover a whole group of 8 as RLE
-/// runs, the rest as bit-packed groups of 8 (the last one padded with zeros).
+/// bits per value, exactly as the parquet crate's `RleEncoder` writes them:
+/// runs of equal values that cover a whole group of 8 (groups counted from
+/// the start or from the end of the last run) as RLE runs, the rest as
+/// bit-packed runs of at most 63 groups of 8. A last partial group is
+/// bit-packed (padded with zeros) unless it repeats one value and no packed
+/// group precedes it since the last run (or the start, or the end of a full
+/// packed run of 63 groups): then the crate writes it as a short run, and so
+/// does this.
 pub(crate) fn encode_hybrid<T: Copy + PartialEq + Into<u64>>(values: &[T], width: u8, out: &mut Vec<u8>) {
     let n = values.len();
     let mut literal_start = 0;
@@ -283,7 +289,17 @@ pub(crate) fn encode_hybrid<T: Copy + PartialEq + Into<u64>>(values: &[T], width
             i += 8;
         }
     }
-    if literal_start < n {
+    let stretch = n - literal_start;
+    let (groups, tail) = (stretch / 8, stretch % 8);
+    let last = &values[n - tail..];
+    if tail > 0 && groups.is_multiple_of(GROUPS_PER_RUN) && last.iter().all(|x| *x == last[0]) {
+        // The crate's encoder has no packed group pending: it ends with a
+        // run of the tail's value.
+        if groups > 0 {
+            bit_pack(&values[literal_start..n - tail], width, out);
+        }
+        rle_run(last[0].into(), tail, width, out);
+    } else if stretch > 0 {
         bit_pack(&values[literal_start..], width, out);
     }
 }
@@ -296,14 +312,18 @@ fn uleb128(mut v: u64, out: &mut Vec<u8>) {
     out.push(v as u8);
 }
 
-pub(crate) fn rle_run(value: u64, count: usize, width: u8, out: &mut Vec<u8>) {
+fn rle_run(value: u64, count: usize, width: u8, out: &mut Vec<u8>) {
     uleb128((count as u64) << 1, out);
     out.extend_from_slice(&value.to_le_bytes()[..width.div_ceil(8) as usize]);
 }
 
-/// Bit-packed runs of at most 63 groups of 8 (a one-byte header each).
-pub(crate) fn bit_pack<T: Copy + Into<u64>>(values: &[T], width: u8, out: &mut Vec<u8>) {
-    const GROUPS_PER_RUN: usize = 63;
+/// The most groups of 8 in one bit-packed run (the crate's encoder closes a
+/// run at 63 groups, so that its header fits in one byte).
+const GROUPS_PER_RUN: usize = 63;
+
+/// Bit-packed runs of at most [`GROUPS_PER_RUN`] groups of 8 (a one-byte
+/// header each).
+fn bit_pack<T: Copy + Into<u64>>(values: &[T], width: u8, out: &mut Vec<u8>) {
     for run in values.chunks(GROUPS_PER_RUN * 8) {
         let groups = run.len().div_ceil(8);
         uleb128(((groups as u64) << 1) | 1, out);
@@ -764,7 +784,9 @@ impl StringChunkWriter {
             buf.extend_from_slice(&page.plain);
             Encoding::PLAIN
         } else {
-            let width = bit_width(self.dictionary.len().saturating_sub(1) as u64).max(1);
+            // Zero bits for a dictionary of one entry (then every index
+            // is in a run), as the crate's encoder.
+            let width = bit_width(self.dictionary.len().saturating_sub(1) as u64);
             buf.push(width);
             encode_hybrid(&page.indices, width, &mut buf);
             Encoding::RLE_DICTIONARY
@@ -972,6 +994,37 @@ mod tests {
             let decoded = decode_hybrid(&out, width, values.len());
             let expected: Vec<u64> = values.iter().map(|v| *v as u64).collect();
             assert_eq!(decoded, expected, "width {width}");
+        }
+    }
+
+    #[test]
+    fn hybrid_encoding_ends_as_the_crates_encoder() {
+        let alternating = |groups: usize| -> Vec<u8> { (0..groups * 8).map(|i| (i % 2) as u8).collect() };
+        let then = |mut values: Vec<u8>, tail: &[u8]| {
+            values.extend_from_slice(tail);
+            values
+        };
+        let packed = |groups: usize| {
+            let mut out = vec![(groups as u8) << 1 | 1];
+            out.extend(std::iter::repeat_n(0xaa, groups));
+            out
+        };
+        let cases: Vec<(Vec<u8>, u8, Vec<u8>)> = vec![
+            // A repeated tail after a run, alone, after 63 packed groups:
+            // a run of its own.
+            (then(vec![0; 8], &[1]), 1, vec![0x10, 0, 0x02, 1]),
+            (vec![1; 3], 2, vec![0x06, 1]),
+            (vec![0; 5], 0, vec![0x0a]),
+            (then(alternating(63), &[1, 1]), 1, then(packed(63), &[0x04, 1])),
+            // A tail of two values, or after a packed group: packed.
+            (then(vec![0; 8], &[1, 0]), 1, vec![0x10, 0, 0x03, 1]),
+            (then(alternating(1), &[1, 1]), 1, vec![0x05, 0xaa, 0x03]),
+            (then(alternating(64), &[1, 1]), 1, then(packed(63), &[0x05, 0xaa, 0x03])),
+        ];
+        for (values, width, expected) in cases {
+            let mut out = Vec::new();
+            encode_hybrid(&values, width, &mut out);
+            assert_eq!(out, expected, "{values:?}");
         }
     }
 

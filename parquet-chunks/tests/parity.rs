@@ -542,3 +542,86 @@ fn number_chunks_are_the_crates_byte_for_byte() {
         }
     }
 }
+
+/// String columns whose one page per row group ends the ways the crate's
+/// run-length encoder treats specially: dictionary indices that end in a
+/// run and then `tail` equal values of another entry, or in 63 packed groups
+/// and then `tail` equal values; a list whose definition levels end in a run
+/// of present items and then `tail` empty lists; a nullable leaf whose
+/// definition levels end in a run and then `tail` nulls. With `tail` below
+/// 8, the crate ends each of these streams with a short run, not a packed
+/// group.
+fn tail_batch(tail: usize) -> RecordBatch {
+    use arrow::array::{ListArray, StringArray};
+    let rows = 63 * 8 + tail;
+    let cycles = ["monthly", "yearly"];
+    let plans = ["free", "basic", "family", "premium"];
+    let run_then_tail: Vec<&str> = (0..rows)
+        .map(|i| match i {
+            i if i < 16 => cycles[i % 3 % 2],
+            i if i < rows - tail => cycles[0],
+            _ => cycles[1],
+        })
+        .collect();
+    let packed_then_tail: Vec<&str> = (0..rows)
+        .map(|i| if i < rows - tail { plans[i % 3] } else { plans[3] })
+        .collect();
+    let services = ["music", "video", "podcasts"];
+    let lengths = (0..rows).map(|i| usize::from(i < rows - tail));
+    let offsets = arrow::buffer::OffsetBuffer::from_lengths(lengths);
+    let items = offsets.last() as usize;
+    let item = Arc::new(Field::new("item", DataType::Utf8, false));
+    let connected = ListArray::new(
+        item.clone(),
+        offsets,
+        Arc::new(StringArray::from(
+            (0..items).map(|i| services[i % 7 % 3]).collect::<Vec<_>>(),
+        )),
+        None,
+    );
+    let null_tail: Vec<Option<&str>> = (0..rows)
+        .map(|i| (i < rows - tail).then_some(cycles[i / 100 % 2]))
+        .collect();
+    let schema = Arc::new(arrow::datatypes::Schema::new(vec![
+        Field::new("run_then_tail", DataType::Utf8, false),
+        Field::new("packed_then_tail", DataType::Utf8, false),
+        Field::new("connected", DataType::List(item), false),
+        Field::new("null_tail", DataType::Utf8, true),
+    ]));
+    RecordBatch::try_new(
+        schema,
+        vec![
+            Arc::new(StringArray::from(run_then_tail)),
+            Arc::new(StringArray::from(packed_then_tail)),
+            Arc::new(connected),
+            Arc::new(StringArray::from(null_tail)),
+        ],
+    )
+    .unwrap()
+}
+
+#[test]
+fn string_pages_ending_in_a_short_repeated_tail_are_the_crates_byte_for_byte() {
+    // A row group (one page) per tail of 1 to 7 values, and one of 5 rows
+    // of one value (a page that is a tail alone).
+    let mut input: Vec<RecordBatch> = (1..=7).map(tail_batch).collect();
+    input.push(tail_batch(7).slice(63 * 8 + 1, 5));
+    let schema = input[0].schema();
+    for codec in [Codec::SNAPPY, Codec::UNCOMPRESSED] {
+        let encoder =
+            RowGroupEncoder::new(schema.clone(), Arc::new(properties(&schema, codec, false).build())).unwrap();
+        assert!(
+            encoder
+                .writers()
+                .iter()
+                .flatten()
+                .all(|k| *k == ChunkWriterKind::Strings),
+            "{:?}",
+            encoder.writers()
+        );
+        let groups = input.len();
+        let parity = assert_parity(&encoder, &input, groups, true);
+        assert_eq!(parity.string_chunks, 4 * groups, "{parity:?}");
+        assert_eq!(parity.identical_bytes, 4 * groups, "{codec:?}: {parity:?}");
+    }
+}

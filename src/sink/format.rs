@@ -34,6 +34,7 @@ use super::compression::Compression;
 use super::destination::{Committed, Destination};
 use super::{Layout, Source};
 use crate::error::Error;
+use crate::sweep::PlannedRows;
 use crate::world::World;
 
 /// One table of a run, as its format is made for it.
@@ -231,7 +232,10 @@ pub trait Input {
     fn count(rows: &Self::Rows<'_>) -> u64;
 
     /// Generates rows `rows` of `source` and hands them to `add`, one
-    /// `Rows` per table of the source. With `share`, generation and `add`
+    /// `Rows` per table of the source. `planned` holds the plans of `rows`
+    /// when the source is the events ([`World::plan_rows`]: a day's rows
+    /// are planned in order, so the engine plans each row group as it
+    /// claims it). With `share`, generation and `add`
     /// may overlap as rayon tasks. Returns the events and their leaf values
     /// (0 for the dimension tables).
     ///
@@ -242,6 +246,7 @@ pub trait Input {
         layout: Layout,
         source: Source,
         rows: Range<u64>,
+        planned: Option<&PlannedRows>,
         share: bool,
         add: A,
     ) -> Result<(u64, u64), Error>

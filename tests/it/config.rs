@@ -136,6 +136,50 @@ fn an_impossible_value_in_a_file_names_its_place() {
 }
 
 #[test]
+fn the_session_table_is_read_in_part_and_refused_by_its_dotted_keys() {
+    let tmp = tempfile::tempdir().unwrap();
+    // A partial [session] keeps the defaults of the rest, and a sub-table too.
+    let config = Config::from_toml("[session]\nbinge = 0.9\n[session.after_search]\nend = 0.5\n").unwrap();
+    let default = Config::default().session;
+    assert_eq!(config.session.binge, 0.9);
+    assert_eq!(config.session.after_search.end, 0.5);
+    assert_eq!(config.session.after_search.search, default.after_search.search);
+    assert_eq!(config.session.first, default.first);
+
+    for (text, key, says) in [
+        (
+            "[session.first]\nend = 0.2\n",
+            "`session.first.end`",
+            "at least one event",
+        ),
+        (
+            "[session]\nthink_seconds = 0\n",
+            "`session.think_seconds`",
+            "1 ..= 3600",
+        ),
+        (
+            "[session]\nsearch_to_play = 1.5\n",
+            "`session.search_to_play`",
+            "0 ..= 1",
+        ),
+        (
+            "[session.after_browse]\nbrowse = -1\n",
+            "`session.after_browse.browse`",
+            ">= 0",
+        ),
+        (
+            "[session.after_browse]\nbrowze = 1\n",
+            "`session.after_browse.browze`",
+            "content_play, search, browse, end",
+        ),
+        ("[session]\nfirst = 2\n", "`session.first`", "write it as a table"),
+    ] {
+        let line = refused(tmp.path(), text);
+        assert!(line.contains(key) && line.contains(says), "{text:?}: {line}");
+    }
+}
+
+#[test]
 fn flags_past_their_bounds_are_refused_before_anything_is_written() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("never");

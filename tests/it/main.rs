@@ -16,6 +16,7 @@ mod parquet_parity;
 mod parts;
 mod resume;
 mod schemas;
+mod sessions;
 mod sink_seam;
 mod timeline;
 mod verify;

@@ -185,11 +185,9 @@ fn every_chunk_of_the_event_schema_matches_the_parquet_writer() {
     );
     let parity = assert_parity(encoder, &input, 1, true);
     assert_eq!((parity.string_chunks, parity.other_chunks), (31, 21), "{parity:?}");
-    assert_eq!(
-        parity.raw_by_rule,
-        ["event_id", "search_history.list.element.search_id"],
-        "{parity:?}"
-    );
+    // Event ids are unique, so compression cannot save an eighth of them;
+    // search ids repeat (a session's later events list its searches).
+    assert_eq!(parity.raw_by_rule, ["event_id"], "{parity:?}");
     assert_eq!(parity.identical_bytes, 31 + 21, "every chunk byte for byte: {parity:?}");
 }
 
@@ -212,16 +210,9 @@ fn uncompressed_chunks_match_the_parquet_writer() {
     let parity = assert_parity(encoder.chunks(), &input, 1, true);
     assert_eq!((parity.string_chunks, parity.other_chunks), (31, 21), "{parity:?}");
     assert!(parity.raw_by_rule.is_empty());
-    // Equal in sizes, pages and every metadata, and read back equal; on
-    // some data not byte for byte in this one chunk (not traced yet: an
-    // encoding choice inside a page), on other data identical too.
-    assert!(
-        parity
-            .other_bytes
-            .iter()
-            .all(|chunk| chunk == "user_action.list.element.action_type"),
-        "{parity:?}"
-    );
+    // Equal in sizes, pages and every metadata, read back equal, and byte
+    // for byte.
+    assert!(parity.other_bytes.is_empty(), "{parity:?}");
 }
 
 /// The events of `rows` in batches whose strings of words and catalog

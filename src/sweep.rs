@@ -1,0 +1,490 @@
+//! A day's sessions, and its rows as their events in time order.
+//!
+//! A day of `n` rows has `s` sessions, session `j` starting at the day's
+//! quantile `(j + u) / s` (the calendar's stratified sampling, so sessions
+//! come in start order with no sort) in a zone drawn by the viewing at that
+//! instant. [`DayPlan`] fixes `s` and, for a few sessions, an exact number
+//! of events, so that the sessions' events add up to exactly `n`: each
+//! session's natural length is what its chain gives (cut at midnight UTC,
+//! where the day's partition ends), and a spread of sessions are made one
+//! event longer or shorter to close the gap.
+//!
+//! [`DaySweep`] then walks the sessions in time order (a heap of the
+//! sessions under way, keyed by their next event's time), so that row `i`
+//! of the day is the `i`-th event of the day. Each session is given, at its
+//! start, a user of its zone who is not in another session and has been
+//! idle for the configured gap (heavy users first, by the zone's Zipf
+//! activity): a user's sessions never overlap. The walk is sequential, so
+//! a sweep is kept between calls and reading a day's rows in order costs
+//! one walk of the day; reading rows behind the sweep starts it over.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
+
+use crate::calendar::{Day, ROW_IN_DAY_BITS};
+use crate::cancel::Cancel;
+use crate::rng::{KeyedRng, Stream, mix64};
+use crate::session::{Ground, MAX_SESSION_EVENTS, SEARCH, Step, Walk};
+use crate::users::Population;
+
+/// A session's own searches kept for the history of its later events.
+pub const SESSION_SEARCHES_KEPT: usize = 16;
+
+/// A search made in a session (a `search` event), as later events list it.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct SessionSearch {
+    /// The search event's index in its session.
+    pub index: u32,
+    /// When it was made.
+    pub time: i64,
+    /// The catalog entry searched for.
+    pub content: u32,
+}
+
+/// What the sweep decides about one row: its session's step and who made it.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Planned {
+    /// The event's type, time, content, play and click.
+    pub step: Step,
+    /// User index.
+    pub user: u64,
+    /// The session's timeline key.
+    pub session_key: u64,
+    /// When the session started.
+    pub session_start: i64,
+    /// The event's index in its session.
+    pub index: u32,
+    /// Where the session's searches up to this event lie in
+    /// [`PlannedRows::searches`] (oldest first).
+    pub searches_from: u32,
+    /// How many.
+    pub searches_len: u32,
+}
+
+/// The plans of a range of rows, in row order.
+#[derive(Clone, Debug, Default)]
+pub struct PlannedRows {
+    /// Global index of the first row.
+    pub first_row: u64,
+    /// One plan per row.
+    pub rows: Vec<Planned>,
+    /// The session searches the rows list.
+    pub searches: Vec<SessionSearch>,
+}
+
+impl PlannedRows {
+    /// The session searches of row `i` of the range, oldest first.
+    #[inline]
+    pub fn searches_of(&self, i: usize) -> &[SessionSearch] {
+        let p = &self.rows[i];
+        &self.searches[p.searches_from as usize..(p.searches_from + p.searches_len) as usize]
+    }
+}
+
+/// A day's sessions: how many, and which have an exact length.
+#[derive(Clone, Debug)]
+pub struct DayPlan {
+    /// Sessions of the day.
+    pub sessions: u64,
+    /// `(session, events)` for the sessions whose length is set, by session.
+    pub lengths: Vec<(u64, u32)>,
+}
+
+/// The start of session `j` of `sessions` on `day`: its stream (positioned
+/// after the start and zone), its instant and its zone.
+fn session_start(seed: u64, day: &Day, sessions: u64, j: u64) -> (KeyedRng, i64, usize) {
+    let mut rng = Walk::stream(seed, day.key(j));
+    let (time, slot) = day.instant_among(j, sessions, &mut rng);
+    let zone = day.zone(slot, &mut rng);
+    (rng, time.0, zone)
+}
+
+/// Events of session `j` when it must have `length` events (`None`: as
+/// its chain goes), and whether its last event leads to another (a click
+/// or a search that converts, which a session cut there would leave
+/// without its play).
+fn session_length(ground: Ground<'_>, seed: u64, day: &Day, sessions: u64, j: u64, length: Option<u32>) -> (u32, bool) {
+    let (rng, start, _) = session_start(seed, day, sessions, j);
+    let mut walk = Walk::start(ground, rng, start, day.end());
+    loop {
+        let go_on = match length {
+            Some(n) if walk.index + 1 >= n => break,
+            Some(_) => true,
+            None => false,
+        };
+        if !walk.advance(ground, go_on, day.end()) {
+            break;
+        }
+    }
+    (walk.index + 1, walk.step.leads_on())
+}
+
+impl DayPlan {
+    /// Plans `day` so that its sessions hold exactly `day.rows` events;
+    /// `mean` is the expected events of a session. `None` when `cancel`
+    /// stops it.
+    pub fn new(ground: Ground<'_>, seed: u64, day: &Day, mean: f64, cancel: &Cancel) -> Option<Self> {
+        let rows = day.rows;
+        let mut sessions = ((rows as f64 / mean).round() as u64).clamp(1, rows);
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let total = total_events(ground, seed, day, sessions, cancel)?;
+            let gap = rows as i64 - total as i64;
+            // Far off (a day of few rows): resized, when walking every
+            // session again costs less than closing the gap a few sessions
+            // at a time (a walk or two each).
+            if tries < 4 && gap.unsigned_abs() > 8 + sessions / 3 {
+                let resized = ((sessions as f64 * rows as f64 / total as f64).round() as u64).clamp(1, rows);
+                if resized != sessions {
+                    sessions = resized;
+                    continue;
+                }
+            }
+            // Sessions that end on a journey's first step (a click with no
+            // play after it) only when no other way closes the gap.
+            let closed = close_gap(ground, seed, day, sessions, gap, true)
+                .or_else(|| close_gap(ground, seed, day, sessions, gap, false));
+            if let Some(lengths) = closed {
+                return Some(DayPlan { sessions, lengths });
+            }
+            // No session could take the difference: one more or fewer.
+            sessions = if gap > 0 {
+                (sessions + 1).min(rows)
+            } else {
+                sessions.saturating_sub(1).max(1)
+            };
+            assert!(tries < 64, "no plan of sessions holds the {rows} rows of {}", day.date);
+        }
+    }
+
+    /// The set length of session `j`, if any.
+    fn length_of(&self, j: u64) -> Option<u32> {
+        self.lengths
+            .binary_search_by_key(&j, |&(s, _)| s)
+            .ok()
+            .map(|i| self.lengths[i].1)
+    }
+}
+
+/// The events of `sessions` sessions of `day` as their chains go, walked
+/// on every core (each session's length is its own); `None` when `cancel`
+/// stops it.
+fn total_events(ground: Ground<'_>, seed: u64, day: &Day, sessions: u64, cancel: &Cancel) -> Option<u64> {
+    const CHUNK: u64 = 1 << 14;
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
+    let threads = threads.min(sessions.div_ceil(CHUNK)).max(1);
+    let next = std::sync::atomic::AtomicU64::new(0);
+    let count = || {
+        let mut total = 0u64;
+        loop {
+            let from = next.fetch_add(CHUNK, std::sync::atomic::Ordering::Relaxed);
+            if from >= sessions || cancel.is_cancelled() {
+                return total;
+            }
+            for j in from..(from + CHUNK).min(sessions) {
+                total += session_length(ground, seed, day, sessions, j, None).0 as u64;
+            }
+        }
+    };
+    let total = std::thread::scope(|scope| {
+        let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(count)).collect();
+        let own = count();
+        own + helpers
+            .into_iter()
+            .map(|h| h.join().expect("a planning thread panicked"))
+            .sum::<u64>()
+    });
+    (!cancel.is_cancelled()).then_some(total)
+}
+
+/// Lengthens (`gap > 0`) or shortens sessions, visiting them in a fixed
+/// scattered order, each by the fewest events (up to 8 at a time) that
+/// leave it of exactly its new length and, when `strict`, not ending on a
+/// step that leads to another, until their events change by `gap`; `None`
+/// when a whole round changes none.
+fn close_gap(
+    ground: Ground<'_>,
+    seed: u64,
+    day: &Day,
+    sessions: u64,
+    mut gap: i64,
+    strict: bool,
+) -> Option<Vec<(u64, u32)>> {
+    let mut set: HashMap<u64, u32> = HashMap::new();
+    // A stride prime to `sessions` visits every session once per round.
+    let mut stride = (sessions as f64 * 0.618_033_988_7) as u64 | 1;
+    while gcd(stride, sessions) != 1 {
+        stride += 2;
+    }
+    while gap != 0 {
+        let mut changed = false;
+        for i in 0..sessions {
+            if gap == 0 {
+                break;
+            }
+            let j = (i as u128 * stride as u128 % sessions as u128) as u64;
+            let current = match set.get(&j) {
+                Some(&n) => n as i64,
+                None => session_length(ground, seed, day, sessions, j, None).0 as i64,
+            };
+            for by in 1..=gap.abs().min(8) {
+                let wanted = current + by * gap.signum();
+                if wanted < 1 || wanted > MAX_SESSION_EVENTS as i64 {
+                    break;
+                }
+                let (length, leads_on) = session_length(ground, seed, day, sessions, j, Some(wanted as u32));
+                if length as i64 == wanted && !(strict && leads_on) {
+                    set.insert(j, wanted as u32);
+                    gap -= by * gap.signum();
+                    changed = true;
+                    break;
+                }
+            }
+        }
+        if !changed {
+            return None;
+        }
+    }
+    let mut lengths: Vec<(u64, u32)> = set.into_iter().collect();
+    lengths.sort_unstable();
+    Some(lengths)
+}
+
+fn gcd(mut a: u64, mut b: u64) -> u64 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
+}
+
+/// A hasher for user indices (already spread by `mix64`).
+#[derive(Default)]
+struct IndexHasher(u64);
+
+impl Hasher for IndexHasher {
+    fn finish(&self) -> u64 {
+        mix64(self.0)
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) | b as u64;
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+/// A session under way.
+#[derive(Clone, Debug)]
+struct Active {
+    walk: Walk,
+    length: Option<u32>,
+    user: u64,
+    key: u64,
+    start: i64,
+    searches: [SessionSearch; SESSION_SEARCHES_KEPT],
+    searches_made: u32,
+}
+
+/// The walk of one day's sessions in time order.
+#[derive(Debug)]
+pub struct DaySweep {
+    /// Index of the day in the calendar.
+    pub day: usize,
+    plan: DayPlan,
+    /// The next session to start.
+    next_session: u64,
+    /// Index into `plan.lengths` of the first set length at or after `next_session`.
+    next_length: usize,
+    /// Its start, once drawn.
+    pending: Option<(KeyedRng, i64, usize)>,
+    /// Sessions under way by their next event: (time, session, slot).
+    heap: BinaryHeap<Reverse<(i64, u64, u32)>>,
+    slots: Vec<Active>,
+    free: Vec<u32>,
+    /// When each recently active user is free again.
+    busy: HashMap<u64, i64, BuildHasherDefault<IndexHasher>>,
+    /// Rows of the day emitted so far.
+    pub emitted: u64,
+}
+
+/// What a sweep reads from the world.
+#[derive(Clone, Copy, Debug)]
+pub struct SweepWorld<'w> {
+    /// The chain, catalog and popularity.
+    pub ground: Ground<'w>,
+    /// Users and zones.
+    pub population: &'w Population,
+    /// The seed.
+    pub seed: u64,
+}
+
+impl DaySweep {
+    /// A sweep at the start of `day` (index `index` in the calendar);
+    /// `None` when `cancel` stops its planning.
+    pub fn new(world: SweepWorld<'_>, day: &Day, index: usize, mean: f64, cancel: &Cancel) -> Option<Self> {
+        Some(DaySweep {
+            day: index,
+            plan: DayPlan::new(world.ground, world.seed, day, mean, cancel)?,
+            next_session: 0,
+            next_length: 0,
+            pending: None,
+            heap: BinaryHeap::new(),
+            slots: Vec::new(),
+            free: Vec::new(),
+            busy: HashMap::default(),
+            emitted: 0,
+        })
+    }
+
+    /// Back to the day's first row (the plan is kept).
+    pub fn rewind(&mut self) {
+        self.next_session = 0;
+        self.next_length = 0;
+        self.pending = None;
+        self.heap.clear();
+        self.slots.clear();
+        self.free.clear();
+        self.busy.clear();
+        self.emitted = 0;
+    }
+
+    /// Emits the day's next `count` rows into `out` (`None`: skips them);
+    /// false when `cancel` stops it first.
+    pub fn emit(
+        &mut self,
+        world: SweepWorld<'_>,
+        day: &Day,
+        count: u64,
+        mut out: Option<&mut PlannedRows>,
+        cancel: &Cancel,
+    ) -> bool {
+        for n in 0..count {
+            if n % 65_536 == 65_535 && cancel.is_cancelled() {
+                return false;
+            }
+            self.emit_one(world, day, out.as_deref_mut());
+        }
+        true
+    }
+
+    fn emit_one(&mut self, world: SweepWorld<'_>, day: &Day, out: Option<&mut PlannedRows>) {
+        if self.pending.is_none() && self.next_session < self.plan.sessions {
+            self.pending = Some(session_start(world.seed, day, self.plan.sessions, self.next_session));
+        }
+        let starts_first = match (&self.pending, self.heap.peek()) {
+            (Some((_, start, _)), Some(Reverse((time, session, _)))) => (*start, self.next_session) < (*time, *session),
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (None, None) => panic!("day {} has no row {}: its plan is short", day.date, self.emitted),
+        };
+        let slot = if starts_first {
+            self.start_session(world, day)
+        } else {
+            let Reverse((_, _, slot)) = self.heap.pop().expect("peeked");
+            slot
+        };
+        let active = &mut self.slots[slot as usize];
+        let step = active.walk.step;
+        if step.event_type == SEARCH {
+            let kept = active.searches_made as usize % SESSION_SEARCHES_KEPT;
+            active.searches[kept] = SessionSearch {
+                index: active.walk.index,
+                time: step.time,
+                content: step.content,
+            };
+            active.searches_made += 1;
+        }
+        if let Some(out) = out {
+            let made = active.searches_made as usize;
+            let listed = made.min(SESSION_SEARCHES_KEPT);
+            let from = out.searches.len() as u32;
+            for n in made - listed..made {
+                out.searches.push(active.searches[n % SESSION_SEARCHES_KEPT]);
+            }
+            out.rows.push(Planned {
+                step,
+                user: active.user,
+                session_key: active.key,
+                session_start: active.start,
+                index: active.walk.index,
+                searches_from: from,
+                searches_len: listed as u32,
+            });
+        }
+        self.emitted += 1;
+        let go_on = match active.length {
+            Some(n) if active.walk.index + 1 >= n => None,
+            Some(_) => Some(true),
+            None => Some(false),
+        };
+        let moved = go_on.is_some_and(|go_on| active.walk.advance(world.ground, go_on, day.end()));
+        if moved {
+            let key = (active.walk.step.time, active.key & ((1 << ROW_IN_DAY_BITS) - 1), slot);
+            self.heap.push(Reverse(key));
+        } else {
+            let free_at = active.walk.step.end() + world.ground.model.gap_micros;
+            self.busy.insert(active.user, free_at);
+            self.free.push(slot);
+        }
+        if self.emitted.is_multiple_of(65_536) {
+            let now = step.time;
+            self.busy.retain(|_, free_at| *free_at > now);
+        }
+    }
+
+    /// Starts the pending session: picks its user and takes a slot.
+    fn start_session(&mut self, world: SweepWorld<'_>, day: &Day) -> u32 {
+        let (rng, start, zone) = self.pending.take().expect("a session is pending");
+        let j = self.next_session;
+        self.next_session += 1;
+        let length = match self.plan.lengths.get(self.next_length) {
+            Some(&(s, n)) if s == j => {
+                self.next_length += 1;
+                Some(n)
+            }
+            _ => None,
+        };
+        debug_assert_eq!(length, self.plan.length_of(j));
+        let key = day.key(j);
+        let zone = &world.population.zones()[zone];
+        let mut picker = KeyedRng::new(world.seed, Stream::SessionUser, key);
+        let free = |user: u64| self.busy.get(&user).is_none_or(|&at| at <= start);
+        // Heavy users first (the zone's activity), then anyone in the zone,
+        // then (a zone whose users are all busy) anyone at all.
+        let everyone = world.population.len();
+        let mut user = zone.pick_user(&mut picker);
+        let mut tries = 1;
+        while !free(user) && tries < 256 {
+            user = match tries {
+                ..16 => zone.pick_user(&mut picker),
+                16..64 => zone.first_user + ((picker.unit() * zone.users as f64) as u64).min(zone.users - 1),
+                _ => ((picker.unit() * everyone as f64) as u64).min(everyone - 1),
+            };
+            tries += 1;
+        }
+        self.busy.insert(user, i64::MAX);
+        let active = Active {
+            walk: Walk::start(world.ground, rng, start, day.end()),
+            length,
+            user,
+            key,
+            start,
+            searches: [SessionSearch::default(); SESSION_SEARCHES_KEPT],
+            searches_made: 0,
+        };
+        match self.free.pop() {
+            Some(slot) => {
+                self.slots[slot as usize] = active;
+                slot
+            }
+            None => {
+                self.slots.push(active);
+                (self.slots.len() - 1) as u32
+            }
+        }
+    }
+}
