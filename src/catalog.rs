@@ -49,6 +49,15 @@ pub struct CatalogEntry {
     pub same_title_count: u32,
 }
 
+impl CatalogEntry {
+    /// A number naming the entry's title (the same for every episode of a
+    /// run, which share their title).
+    #[inline]
+    pub fn title_key(&self) -> u64 {
+        self.title_start as u64
+    }
+}
+
 /// The catalog and its search index.
 #[derive(Debug)]
 pub struct Catalog {

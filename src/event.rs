@@ -71,7 +71,9 @@ pub(crate) fn fill_event<'w>(world: &'w World, planned: &PlannedRows, i: usize, 
     let plan = &planned.rows[i];
     let step = &plan.step;
     let mut rng = KeyedRng::new(seed, Stream::Event, key);
-    let zone = world.population.zone_of(plan.user);
+    let zone_index = world.population.zone_index_of(plan.user);
+    let zone = &world.population.zones()[zone_index];
+    let country = world.zone_countries[zone_index];
     let user = world.population.user_in_zone(zone, plan.user);
     let slot = device_slot(seed, plan.session_key, user.devices);
     let (device_type, device) = world.population.device(plan.user, slot);
@@ -103,8 +105,15 @@ pub(crate) fn fill_event<'w>(world: &'w World, planned: &PlannedRows, i: usize, 
     } else {
         None
     };
-    recommend(world, &mut rng, step, &mut event.recommendations);
-    search_history(world, &mut rng, plan, planned.searches_of(i), &mut event.search_history);
+    recommend(world, &mut rng, step, country, &mut event.recommendations);
+    search_history(
+        world,
+        &mut rng,
+        plan,
+        country,
+        planned.searches_of(i),
+        &mut event.search_history,
+    );
     event.content = content;
 }
 
@@ -230,7 +239,7 @@ fn playback(
 /// The step's recommendations: distinct catalog entries other than the
 /// one playing, popular ones first more often, with the step's click (if
 /// any) at its position.
-fn recommend(world: &World, rng: &mut KeyedRng, step: &Step, out: &mut Vec<Recommendation>) {
+fn recommend(world: &World, rng: &mut KeyedRng, step: &Step, country: u8, out: &mut Vec<Recommendation>) {
     out.clear();
     let count = step.recommendations as usize;
     let playing = step.content as usize;
@@ -251,9 +260,14 @@ fn recommend(world: &World, rng: &mut KeyedRng, step: &Step, out: &mut Vec<Recom
             });
             continue;
         }
+        // Titles streamed in the user's country only (when the catalog has
+        // too few of them, any title).
         let mut candidate = world.popularity.sample(rng) as usize;
         let mut tries = 0;
-        while candidate == playing || chosen[..count].contains(&candidate) {
+        while candidate == playing
+            || chosen[..count].contains(&candidate)
+            || (tries < 8 + size && !world.taste.offered(&world.catalog, country, candidate))
+        {
             tries += 1;
             candidate = if tries < 8 {
                 world.popularity.sample(rng) as usize
@@ -281,6 +295,7 @@ fn search_history<'w>(
     world: &'w World,
     rng: &mut KeyedRng,
     plan: &Planned,
+    country: u8,
     own: &[SessionSearch],
     out: &mut Vec<Search<'w>>,
 ) {
@@ -302,7 +317,13 @@ fn search_history<'w>(
         earlier.skip(2 * (max as u64 - before as u64));
         for i in max - before as i64..max {
             let age = 1.0 + ((max - i) as f64 - earlier.unit()) * (HISTORY_SPAN / max) as f64;
-            let target = world.popularity.sample(&mut earlier) as usize;
+            // A title streamed in the user's country (the next one that is).
+            let drawn = world.popularity.sample(&mut earlier) as usize;
+            let size = world.catalog.len();
+            let target = (0..size)
+                .map(|step| (drawn + step) % size)
+                .find(|&t| world.taste.offered(&world.catalog, country, t))
+                .unwrap_or(drawn);
             let key = earlier_key(plan.session_key, i as usize);
             let (query, results_count) = world.catalog.query(target, query_kind(mix64(key ^ seed)));
             out.push(Search {

@@ -36,6 +36,7 @@ pub mod session;
 pub mod sink;
 pub mod sweep;
 pub mod table;
+pub mod taste;
 pub mod users;
 pub mod verify;
 pub mod vocab;

@@ -16,6 +16,7 @@
 use crate::catalog::Catalog;
 use crate::config::{Config, SessionConfig};
 use crate::rng::{KeyedRng, Stream, Weighted, Zipf};
+use crate::taste::Taste;
 
 /// Most events in one session; also the stride of session search ids
 /// ([`Stream::SessionSearchId`]).
@@ -153,6 +154,8 @@ impl Step {
 #[derive(Clone, Debug)]
 pub struct Walk {
     rng: KeyedRng,
+    /// The country the session's titles are chosen for.
+    country: u8,
     /// Index of the current event in the session.
     pub index: u32,
     /// The current event.
@@ -168,6 +171,10 @@ pub struct Ground<'w> {
     pub catalog: &'w Catalog,
     /// Content popularity.
     pub popularity: &'w Zipf,
+    /// What each country watches.
+    pub taste: &'w Taste,
+    /// The country of each zone (index into the gazetteer's countries).
+    pub zone_countries: &'w [u8],
 }
 
 impl Walk {
@@ -179,12 +186,14 @@ impl Walk {
 
     /// Starts a session at `start` (drawing from `rng`, the session's
     /// stream after its start and zone): its first event.
-    /// A play stops at `limit` (midnight UTC, where the day's partition ends).
-    pub fn start(ground: Ground<'_>, mut rng: KeyedRng, start: i64, limit: i64) -> Self {
+    /// A play stops at `limit` (midnight UTC, where the day's partition
+    /// ends); titles are chosen for viewers in `country` ([`Taste`]).
+    pub fn start(ground: Ground<'_>, mut rng: KeyedRng, start: i64, limit: i64, country: u8) -> Self {
         let event_type = ground.model.first.sample(&mut rng) as u8;
-        let content = ground.popularity.sample(&mut rng) as u32;
+        let content = ground.taste.pick(ground.catalog, ground.popularity, country, &mut rng) as u32;
         let mut walk = Walk {
             rng,
+            country,
             index: 0,
             step: Step::default(),
         };
@@ -217,7 +226,8 @@ impl Walk {
                 if next == END {
                     return false;
                 }
-                (next as u8, ground.popularity.sample(rng) as u32)
+                let content = ground.taste.pick(ground.catalog, ground.popularity, self.country, rng);
+                (next as u8, content as u32)
             }
         };
         if time >= limit || self.index + 1 >= MAX_SESSION_EVENTS {
@@ -280,14 +290,17 @@ impl Walk {
             let u = rng.unit();
             let table = &ground.model.first_click[recommendations as usize];
             if let Some(&(_, position, algorithm)) = table.iter().find(|(cumulative, _, _)| u < *cumulative) {
+                let picked = ground.taste.pick(ground.catalog, ground.popularity, self.country, rng) as u32;
+                // Never the title itself: then the next title offered in the country.
                 let size = ground.catalog.len() as u32;
-                let mut clicked = ground.popularity.sample(rng) as u32;
-                if clicked == content {
-                    clicked = (clicked + 1) % size;
+                let clicked = (0..size)
+                    .map(|step| (picked + step) % size)
+                    .find(|&c| c != content && ground.taste.offered(ground.catalog, self.country, c as usize));
+                if let Some(clicked) = clicked {
+                    step.clicked_position = position;
+                    step.clicked_algorithm = algorithm;
+                    step.clicked_content = clicked;
                 }
-                step.clicked_position = position;
-                step.clicked_algorithm = algorithm;
-                step.clicked_content = clicked;
             }
         }
         step

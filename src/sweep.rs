@@ -105,8 +105,8 @@ fn session_start(seed: u64, day: &Day, sessions: u64, j: u64) -> (KeyedRng, i64,
 /// or a search that converts, which a session cut there would leave
 /// without its play).
 fn session_length(ground: Ground<'_>, seed: u64, day: &Day, sessions: u64, j: u64, length: Option<u32>) -> (u32, bool) {
-    let (rng, start, _) = session_start(seed, day, sessions, j);
-    let mut walk = Walk::start(ground, rng, start, day.end());
+    let (rng, start, zone) = session_start(seed, day, sessions, j);
+    let mut walk = Walk::start(ground, rng, start, day.end(), ground.zone_countries[zone]);
     loop {
         let go_on = match length {
             Some(n) if walk.index + 1 >= n => break,
@@ -450,6 +450,7 @@ impl DaySweep {
         };
         debug_assert_eq!(length, self.plan.length_of(j));
         let key = day.key(j);
+        let country = world.ground.zone_countries[zone];
         let zone = &world.population.zones()[zone];
         let mut picker = KeyedRng::new(world.seed, Stream::SessionUser, key);
         let free = |user: u64| self.busy.get(&user).is_none_or(|&at| at <= start);
@@ -468,7 +469,7 @@ impl DaySweep {
         }
         self.busy.insert(user, i64::MAX);
         let active = Active {
-            walk: Walk::start(world.ground, rng, start, day.end()),
+            walk: Walk::start(world.ground, rng, start, day.end(), country),
             length,
             user,
             key,

@@ -36,6 +36,11 @@ pub struct Zone {
 }
 
 impl Zone {
+    /// The ISO code of the zone's country.
+    pub fn country_code(&self) -> &'static str {
+        cities()[self.cities[0]].country_code
+    }
+
     /// Draws one of the zone's users, heavy users more often.
     #[inline]
     pub fn pick_user(&self, rng: &mut KeyedRng) -> u64 {
@@ -152,8 +157,13 @@ impl Population {
 
     /// The zone holding user `index`.
     pub fn zone_of(&self, index: u64) -> &Zone {
+        &self.zones[self.zone_index_of(index)]
+    }
+
+    /// The index (in [`Population::zones`]) of the zone holding user `index`.
+    pub fn zone_index_of(&self, index: u64) -> usize {
         let i = self.zones.partition_point(|z| z.first_user + z.users <= index);
-        &self.zones[i.min(self.zones.len() - 1)]
+        i.min(self.zones.len() - 1)
     }
 
     /// The stable attributes of user `index` (in `0..len()`).

@@ -21,6 +21,7 @@ use crate::model::Event;
 use crate::rng::{Weighted, Zipf};
 use crate::session::{Ground, SessionModel, Walk};
 use crate::sweep::{DaySweep, PlannedRows, SweepWorld};
+use crate::taste::Taste;
 use crate::users::Population;
 use crate::vocab::device::NETWORK_WEIGHTS;
 
@@ -36,6 +37,9 @@ pub struct World {
     pub(crate) calendar: Calendar,
     pub(crate) networks: Vec<Weighted>,
     pub(crate) sessions: SessionModel,
+    pub(crate) taste: Taste,
+    /// The country of each zone of the population.
+    pub(crate) zone_countries: Vec<u8>,
     /// Expected events of a session (before midnight cuts).
     mean_session_events: f64,
     /// The days being read, each at its last row read.
@@ -70,6 +74,8 @@ impl World {
         let mut world = World {
             popularity: Zipf::new(config.catalog_size, config.content_skew),
             sessions: SessionModel::new(&config),
+            taste: Taste::new(config.seed),
+            zone_countries: population.zones().iter().map(Taste::country_of).collect(),
             mean_session_events: 1.0,
             sweeps: Mutex::new(Vec::new()),
             networks: NETWORK_WEIGHTS
@@ -94,7 +100,8 @@ impl World {
         let total: u64 = (0..MEAN_SAMPLE)
             .map(|key| {
                 let start = DAY * key as i64 / MEAN_SAMPLE as i64;
-                let mut walk = Walk::start(ground, Walk::stream(self.config.seed, key), start, DAY);
+                let country = self.zone_countries[key as usize % self.zone_countries.len()];
+                let mut walk = Walk::start(ground, Walk::stream(self.config.seed, key), start, DAY, country);
                 while walk.advance(ground, false, DAY) {}
                 walk.index as u64 + 1
             })
@@ -108,6 +115,8 @@ impl World {
             model: &self.sessions,
             catalog: &self.catalog,
             popularity: &self.popularity,
+            taste: &self.taste,
+            zone_countries: &self.zone_countries,
         }
     }
 

@@ -18,5 +18,6 @@ mod resume;
 mod schemas;
 mod sessions;
 mod sink_seam;
+mod taste;
 mod timeline;
 mod verify;

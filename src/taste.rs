@@ -1,0 +1,158 @@
+//! What each country watches: which providers are offered there, which
+//! languages its viewers prefer and how much it likes each genre.
+//!
+//! A title is drawn by its popularity (the catalog's Zipf ranks) and then
+//! kept with the chance its country gives it: 0 when its provider is not
+//! offered there (Hulu and Peacock only in the United States, HBO Max and
+//! Paramount+ in some countries: a simplification of where the services
+//! stream, not a guide), lower for a language the country does not speak
+//! (Spanish titles are watched most in Spain, Mexico and Argentina, French
+//! ones in France and Canada), affinities for each provider and genre drawn
+//! per country and seed, and each title's own appeal in each country. So the top titles and providers differ between countries while
+//! popularity stays Zipf-skewed everywhere.
+
+use crate::catalog::Catalog;
+use crate::rng::{KeyedRng, Zipf, mix64};
+use crate::users::Zone;
+use crate::vocab::content::{GENRES, LANGUAGES, PROVIDERS};
+use crate::vocab::places::country_codes;
+
+/// Where each provider streams (ISO codes of the gazetteer's countries);
+/// a provider not listed streams everywhere.
+const OFFERED_IN: [(&str, &[&str]); 4] = [
+    ("Hulu", &["US"]),
+    ("Peacock", &["US"]),
+    ("HBO Max", &["US", "MX", "AR", "BR", "ES", "NL", "PL", "SE", "AU"]),
+    (
+        "Paramount+",
+        &["US", "CA", "AU", "GB", "IE", "MX", "AR", "BR", "DE", "FR", "IT"],
+    ),
+];
+
+/// The languages of [`LANGUAGES`] each country speaks, most spoken first; a
+/// country not listed watches English titles most.
+const SPOKEN: [(&str, &[&str]); 6] = [
+    ("ES", &["es"]),
+    ("MX", &["es"]),
+    ("AR", &["es"]),
+    ("FR", &["fr"]),
+    ("CA", &["en", "fr"]),
+    ("US", &["en", "es"]),
+];
+
+/// The chance a title in a language the country does not speak is kept.
+const FOREIGN: f64 = 0.35;
+/// Draws of a title before the last one drawn is taken as it is.
+const TRIES: usize = 8;
+
+/// The taste of every country of the gazetteer.
+#[derive(Clone, Debug)]
+pub struct Taste {
+    seed: u64,
+    /// By country: the chance of keeping a title, by provider, language and genre.
+    providers: Vec<[f64; PROVIDERS.len()]>,
+    languages: Vec<[f64; LANGUAGES.len()]>,
+    genres: Vec<[f64; GENRES.len()]>,
+}
+
+impl Taste {
+    /// The taste of each country under `seed` (genre affinities vary by seed).
+    pub fn new(seed: u64) -> Self {
+        let codes = country_codes();
+        // A number in [lo, 1) for (country, kind, item), fixed by the seed.
+        let affinity = |country: usize, kind: u64, item: usize, lo: f64| {
+            let bits = mix64(seed ^ mix64(0x7461_7374_6500 ^ (kind << 32 | (country as u64) << 8 | item as u64)));
+            lo + (1.0 - lo) * (bits >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let providers = codes
+            .iter()
+            .enumerate()
+            .map(|(country, code)| {
+                let mut keep = [0.0; PROVIDERS.len()];
+                for (p, provider) in PROVIDERS.iter().enumerate() {
+                    let listed = OFFERED_IN.iter().find(|(name, _)| name == provider);
+                    keep[p] = match listed {
+                        Some((_, countries)) if !countries.contains(code) => 0.0,
+                        _ => affinity(country, 1, p, 0.35),
+                    };
+                }
+                keep
+            })
+            .collect();
+        let languages = codes
+            .iter()
+            .map(|code| {
+                let spoken = SPOKEN.iter().find(|(c, _)| c == code).map_or(&["en"][..], |(_, l)| *l);
+                LANGUAGES.map(|language| match spoken.iter().position(|l| *l == language) {
+                    Some(0) => 1.0,
+                    Some(_) => 0.7,
+                    None => FOREIGN,
+                })
+            })
+            .collect();
+        let genres = (0..codes.len())
+            .map(|country| {
+                let mut keep = [0.0; GENRES.len()];
+                for (genre, k) in keep.iter_mut().enumerate() {
+                    *k = affinity(country, 2, genre, 0.35);
+                }
+                keep
+            })
+            .collect();
+        Taste {
+            seed,
+            providers,
+            languages,
+            genres,
+        }
+    }
+
+    /// The index of `zone`'s country among the gazetteer's countries.
+    pub fn country_of(zone: &Zone) -> u8 {
+        let code = zone.country_code();
+        country_codes().iter().position(|c| *c == code).unwrap_or(0) as u8
+    }
+
+    /// The chance `country` keeps catalog entry `entry`: its provider,
+    /// language and genre there, and the title's own appeal there (a number
+    /// in [0.15, 1) per country, title and seed, the same for every episode
+    /// of a run: local hits).
+    #[inline]
+    fn keep(&self, catalog: &Catalog, country: u8, entry: usize) -> f64 {
+        let e = catalog.entry(entry);
+        let c = country as usize;
+        let bits = mix64(self.seed ^ mix64(e.title_key() ^ (country as u64) << 56));
+        let appeal = 0.15 + 0.85 * (bits >> 11) as f64 / (1u64 << 53) as f64;
+        self.providers[c][e.provider as usize]
+            * self.languages[c][e.language as usize]
+            * self.genres[c][e.genre as usize]
+            * appeal
+    }
+
+    /// A title for a viewer in `country`: drawn by popularity, kept with
+    /// the country's chance (after eight draws, the last is taken if
+    /// its provider is offered, else the most popular title that is).
+    #[inline]
+    pub fn pick(&self, catalog: &Catalog, popularity: &Zipf, country: u8, rng: &mut KeyedRng) -> usize {
+        let mut entry = 0;
+        for _ in 0..TRIES {
+            entry = popularity.sample(rng) as usize;
+            if rng.unit() < self.keep(catalog, country, entry) {
+                return entry;
+            }
+        }
+        if self.offered(catalog, country, entry) {
+            entry
+        } else {
+            (0..catalog.len())
+                .find(|&e| self.offered(catalog, country, e))
+                .unwrap_or(entry)
+        }
+    }
+
+    /// Whether `entry`'s provider streams in `country`.
+    #[inline]
+    pub fn offered(&self, catalog: &Catalog, country: u8, entry: usize) -> bool {
+        self.providers[country as usize][catalog.entry(entry).provider as usize] > 0.0
+    }
+}
