@@ -214,7 +214,8 @@ impl World {
     }
 
     /// The events of global rows `rows` as one Arrow batch of
-    /// [`event_schema`](crate::event_schema).
+    /// [`event_schema`](crate::event_schema). Reading a day's rows in order
+    /// continues its sweep; rows behind it start the day over.
     ///
     /// # Errors
     /// [`Error::Arrow`] if the arrays do not fit the schema (a bug).
@@ -222,11 +223,20 @@ impl World {
     /// # Panics
     /// If the range reaches past [`World::rows`].
     pub fn record_batch(&self, rows: Range<u64>) -> Result<RecordBatch, Error> {
-        let mut columns = EventColumns::with_capacity((rows.end - rows.start) as usize);
+        self.record_batch_planned(&self.plan_rows(rows))
+    }
+
+    /// The events of `planned` (from [`World::plan_rows`]) as one Arrow
+    /// batch. Planning walks a day's sessions in row order and filling is
+    /// free of order: plan ranges in order, then fill them on any threads.
+    ///
+    /// # Errors
+    /// [`Error::Arrow`] if the arrays do not fit the schema (a bug).
+    pub fn record_batch_planned(&self, planned: &PlannedRows) -> Result<RecordBatch, Error> {
+        let mut columns = EventColumns::with_capacity(planned.rows.len());
         let mut event = Event::default();
-        let planned = self.plan_rows(rows);
         for i in 0..planned.rows.len() {
-            self.fill_planned(&planned, i, &mut event);
+            self.fill_planned(planned, i, &mut event);
             columns.push(&event);
         }
         columns.finish()

@@ -13,6 +13,7 @@ use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use arrow::error::ArrowError;
 use chrono::NaiveDate;
 use customer_events::schema::PARTITION_COLUMN;
+use customer_events::sweep::PlannedRows;
 use customer_events::{Config, Error, World, event_schema};
 use rayon::prelude::*;
 
@@ -42,9 +43,15 @@ pub fn world(config: Config) -> Result<Arc<World>, Error> {
 }
 
 /// Rows `rows` of `world` as one batch of [`batch_schema`].
-fn batch(world: &World, schema: &SchemaRef, rows: Range<u64>, event_date: bool) -> Result<RecordBatch, ArrowError> {
+fn batch(
+    world: &World,
+    schema: &SchemaRef,
+    rows: Range<u64>,
+    planned: &PlannedRows,
+    event_date: bool,
+) -> Result<RecordBatch, ArrowError> {
     let events = world
-        .record_batch(rows.clone())
+        .record_batch_planned(planned)
         .map_err(|e| ArrowError::ExternalError(Box::new(e)))?;
     if !event_date {
         return Ok(events);
@@ -101,9 +108,13 @@ impl BatchReader {
         std::thread::spawn(move || {
             let produce = || {
                 for chunk in ranges.chunks(workers) {
+                    // A day's rows are planned in order (one walk of its
+                    // sessions), then filled in parallel.
+                    let plans: Vec<PlannedRows> = chunk.iter().map(|r| world.plan_rows(r.clone())).collect();
                     let made: Vec<_> = chunk
                         .par_iter()
-                        .map(|r| batch(&world, &producer_schema, r.clone(), event_date))
+                        .zip(plans.par_iter())
+                        .map(|(r, planned)| batch(&world, &producer_schema, r.clone(), planned, event_date))
                         .collect();
                     for b in made {
                         // A closed channel: the reader was dropped.
