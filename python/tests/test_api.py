@@ -191,7 +191,10 @@ def test_ctrl_c_cancels_generate(tmp_path):
         except KeyboardInterrupt:
             print("interrupted", flush=True)
     """)
-    with subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True) as process:
+    # A child of a shell's background job inherits SIGINT ignored, and Python
+    # then raises no KeyboardInterrupt: the child gets the default back.
+    restore = lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)  # noqa: E731
+    with subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, preexec_fn=restore) as process:
         assert process.stdout.readline() == "started\n"
         # Let the run get under way (its first file appears), then press Ctrl-C.
         deadline = time.monotonic() + 60
