@@ -12,7 +12,9 @@ use std::sync::{Arc, OnceLock};
 use arrow::array::StringArray;
 
 use crate::columns::{CatalogVocabularies, uuid_column};
-use crate::model::{Content, Uuid};
+use chrono::{Datelike, NaiveDate};
+
+use crate::model::{Content, Days, Uuid};
 use crate::rng::{KeyedRng, Stream, Weighted};
 use crate::vocab::content::{
     ADJECTIVES, CONTENT_TYPE, CONTENT_TYPES, GENRE, GENRES, LANGUAGE, LANGUAGE_WEIGHTS, NOUNS, NUMBERS, PREPOSITIONS,
@@ -41,8 +43,10 @@ pub struct CatalogEntry {
     pub season: u16,
     /// Episode, 0 when the type has none.
     pub episode: u16,
-    /// Release year.
+    /// Release year (the year of `release`).
     pub release_year: u16,
+    /// Release day, in days since the Unix epoch: nothing plays before it.
+    pub release: i32,
     /// Minutes.
     pub duration: u16,
     /// Entries of the catalog with exactly this title.
@@ -72,7 +76,13 @@ pub struct Catalog {
     provider_counts: Vec<u32>,
     /// Built at the first request (see [`Catalog::vocabularies`]).
     vocabularies: OnceLock<Option<CatalogVocabularies>>,
+    /// Every entry as (release day, entry), by release day.
+    by_release: Vec<(i32, u32)>,
 }
+
+/// Share of the catalog's series runs and films released in the year after
+/// the timeline's epoch (the rest came out in [`RELEASE_YEARS`]).
+pub const NEW_RELEASE_SHARE: f64 = 0.05;
 
 /// Most catalog entries whose ids and titles are written as dictionary keys
 /// into [`CatalogVocabularies`] (about 9 MiB of id text, and a key remap of
@@ -96,8 +106,9 @@ pub enum QueryKind {
 }
 
 impl Catalog {
-    /// Builds `size` entries for `seed`.
-    pub fn build(seed: u64, size: u64) -> Self {
+    /// Builds `size` entries for `seed`; `epoch` is the timeline's epoch
+    /// (days since the Unix epoch), after which new titles are released.
+    pub fn build(seed: u64, size: u64, epoch: i32) -> Self {
         let types = Weighted::new(CONTENT_TYPES.iter().map(|t| t.weight)).expect("content type weights");
         let languages = Weighted::new(LANGUAGE_WEIGHTS).expect("language weights");
         let mut entries = Vec::with_capacity(size as usize);
@@ -128,7 +139,14 @@ impl Catalog {
             let title_start = titles.len();
             let (noun, second_noun) = write_title(&mut rng, &mut titles);
             let language = languages.sample(&mut rng) as u8;
-            let release_year = rng.range_i32(RELEASE_YEARS.0, RELEASE_YEARS.1) as u16;
+            let release = if rng.chance(NEW_RELEASE_SHARE) {
+                epoch + rng.below(365) as i32
+            } else {
+                let year = rng.range_i32(RELEASE_YEARS.0, RELEASE_YEARS.1);
+                let first = NaiveDate::from_yo_opt(year, 1).expect("a release year");
+                Days::from_date(first).0 + rng.below(365) as i32
+            };
+            let release_year = Days(release).date().year() as u16;
             for step in 0..run.min(size - index) {
                 noun_counts[noun] += 1;
                 if let Some(second) = second_noun.filter(|&n| n != noun) {
@@ -148,6 +166,7 @@ impl Catalog {
                     season: season as u16,
                     episode: (episode + step as i32) as u16,
                     release_year,
+                    release,
                     duration: duration as u16,
                     same_title_count: 0,
                 });
@@ -165,8 +184,16 @@ impl Catalog {
             genre_counts,
             provider_counts,
             vocabularies: OnceLock::new(),
+            by_release: Vec::new(),
         };
         catalog.count_same_titles();
+        catalog.by_release = catalog
+            .entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.release, i as u32))
+            .collect();
+        catalog.by_release.sort_unstable();
         catalog
     }
 
@@ -179,6 +206,14 @@ impl Catalog {
         for (e, c) in self.entries.iter_mut().zip(per_entry) {
             e.same_title_count = c;
         }
+    }
+
+    /// The entries released from day `from` to day `to` (inclusive), as
+    /// (release day, entry), oldest first.
+    pub fn released_between(&self, from: i32, to: i32) -> &[(i32, u32)] {
+        let lo = self.by_release.partition_point(|&(day, _)| day < from);
+        let hi = self.by_release.partition_point(|&(day, _)| day <= to);
+        &self.by_release[lo..hi.max(lo)]
     }
 
     /// Number of entries.
@@ -345,8 +380,8 @@ mod tests {
 
     #[test]
     fn same_seed_same_catalog_and_titles_are_filled() {
-        let a = Catalog::build(7, 500);
-        let b = Catalog::build(7, 500);
+        let a = Catalog::build(7, 500, 20_454);
+        let b = Catalog::build(7, 500, 20_454);
         for i in 0..500 {
             assert_eq!(a.content(i), b.content(i));
             let c = a.content(i);
@@ -360,7 +395,7 @@ mod tests {
 
     #[test]
     fn query_counts_match_the_catalog() {
-        let cat = Catalog::build(1, 2000);
+        let cat = Catalog::build(1, 2000, 20_454);
         for i in 0..50 {
             let (genre, n) = cat.query(i, QueryKind::Genre);
             let actual = (0..cat.len())

@@ -163,6 +163,63 @@ impl Default for SessionConfig {
     }
 }
 
+/// How subscriptions change after the epoch: sign-ups, cancellations by
+/// plan, plan and billing changes, and returns.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LifecycleConfig {
+    /// New subscribers in the first month after the epoch, as a share of
+    /// the audience at the epoch (later months bring fewer).
+    pub signups_per_month: f64,
+    /// Cancellations a month, as a share of a plan's subscribers.
+    pub churn_per_month: ChurnByPlan,
+    /// Plan changes (one step up or down) a month, as a share of subscribers.
+    pub plan_changes_per_month: f64,
+    /// Billing-cycle changes a month, as a share of subscribers.
+    pub billing_changes_per_month: f64,
+    /// Share of those who cancel who subscribe again.
+    pub come_back: f64,
+    /// Mean days from a cancellation to the return.
+    pub come_back_days: f64,
+}
+
+impl Default for LifecycleConfig {
+    fn default() -> Self {
+        Self {
+            signups_per_month: 0.03,
+            churn_per_month: ChurnByPlan {
+                basic: 0.065,
+                standard: 0.045,
+                premium: 0.03,
+            },
+            plan_changes_per_month: 0.015,
+            billing_changes_per_month: 0.01,
+            come_back: 0.4,
+            come_back_days: 90.0,
+        }
+    }
+}
+
+/// Monthly cancellation rate of each plan.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ChurnByPlan {
+    /// `Basic`.
+    #[serde(rename = "Basic")]
+    pub basic: f64,
+    /// `Standard`.
+    #[serde(rename = "Standard")]
+    pub standard: f64,
+    /// `Premium`.
+    #[serde(rename = "Premium")]
+    pub premium: f64,
+}
+
+impl ChurnByPlan {
+    /// The rates in the order of the plan vocabulary.
+    pub fn by_plan(&self) -> [f64; 3] {
+        [self.basic, self.standard, self.premium]
+    }
+}
+
 /// Share of each device type among users' devices. A key left out keeps its
 /// default weight.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -260,6 +317,8 @@ pub struct Config {
     pub search_history: LengthRange,
     /// Sessions: the chain of event types, think time, gaps and journeys.
     pub session: SessionConfig,
+    /// Subscriptions over time: sign-ups, changes, cancellations, returns.
+    pub lifecycle: LifecycleConfig,
 }
 
 impl Default for Config {
@@ -287,6 +346,7 @@ impl Default for Config {
             recommendations: LengthRange::new(1, 5),
             search_history: LengthRange::new(1, 5),
             session: SessionConfig::default(),
+            lifecycle: LifecycleConfig::default(),
         }
     }
 }
@@ -319,6 +379,31 @@ struct ConfigFile {
     recommendations: Option<LengthRangeFile>,
     search_history: Option<LengthRangeFile>,
     session: Option<SessionFile>,
+    lifecycle: Option<LifecycleFile>,
+}
+
+/// The keys of a `[lifecycle]` table, each optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LifecycleFile {
+    signups_per_month: Option<f64>,
+    churn_per_month: Option<ChurnFile>,
+    plan_changes_per_month: Option<f64>,
+    billing_changes_per_month: Option<f64>,
+    come_back: Option<f64>,
+    come_back_days: Option<f64>,
+}
+
+/// The keys of a `[lifecycle.churn_per_month]` table, each optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChurnFile {
+    #[serde(rename = "Basic")]
+    basic: Option<f64>,
+    #[serde(rename = "Standard")]
+    standard: Option<f64>,
+    #[serde(rename = "Premium")]
+    premium: Option<f64>,
 }
 
 /// The keys of a `[session]` table, each optional.
@@ -435,6 +520,19 @@ impl From<ConfigFile> for Config {
                     set(&mut transition.browse, given.browse);
                     set(&mut transition.end, given.end);
                 }
+            }
+        }
+        if let Some(life) = file.lifecycle {
+            let into = &mut config.lifecycle;
+            set(&mut into.signups_per_month, life.signups_per_month);
+            set(&mut into.plan_changes_per_month, life.plan_changes_per_month);
+            set(&mut into.billing_changes_per_month, life.billing_changes_per_month);
+            set(&mut into.come_back, life.come_back);
+            set(&mut into.come_back_days, life.come_back_days);
+            if let Some(churn) = life.churn_per_month {
+                set(&mut into.churn_per_month.basic, churn.basic);
+                set(&mut into.churn_per_month.standard, churn.standard);
+                set(&mut into.churn_per_month.premium, churn.premium);
             }
         }
         config.settle_rows();
@@ -673,8 +771,44 @@ impl Config {
             }
         }
         self.session.validate(&self.event_mix)?;
+        self.lifecycle.validate()?;
         if self.recommendations.max as u64 >= self.catalog_size {
             return bad("recommendations.max", "must be below catalog_size".into());
+        }
+        Ok(())
+    }
+}
+
+impl LifecycleConfig {
+    /// Checks the rates.
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming the `lifecycle.` key at fault.
+    fn validate(&self) -> Result<(), Error> {
+        let churn = &self.churn_per_month;
+        for (key, value) in [
+            ("signups_per_month", self.signups_per_month),
+            ("churn_per_month.Basic", churn.basic),
+            ("churn_per_month.Standard", churn.standard),
+            ("churn_per_month.Premium", churn.premium),
+            ("plan_changes_per_month", self.plan_changes_per_month),
+            ("billing_changes_per_month", self.billing_changes_per_month),
+            ("come_back", self.come_back),
+        ] {
+            if !(0.0..=1.0).contains(&value) {
+                return Err(Error::Config {
+                    at: None,
+                    key: format!("lifecycle.{key}"),
+                    message: format!("{value} is outside 0 ..= 1 (a share a month); write e.g. 0.05"),
+                });
+            }
+        }
+        if !(1.0..=3650.0).contains(&self.come_back_days) {
+            return Err(Error::Config {
+                at: None,
+                key: "lifecycle.come_back_days".into(),
+                message: format!("{} is outside 1 ..= 3650 days", self.come_back_days),
+            });
         }
         Ok(())
     }
@@ -745,7 +879,7 @@ impl SessionConfig {
 /// The top-level keys, as an unknown key's message lists them.
 const TOP_LEVEL_KEYS: &str = "seed, rows, events_per_day, start, days, epoch, users, catalog_size, user_skew, content_skew, \
     completion_rate, [event_mix], [device_mix], [countries], [devices_per_user], [actions], \
-    [recommendations], [search_history], [session]";
+    [recommendations], [search_history], [session], [lifecycle]";
 
 /// Parses and validates a config's TOML `text`, read from `file` if given.
 fn parse_toml(text: &str, file: Option<&Path>) -> Result<Config, Error> {
@@ -825,9 +959,8 @@ fn describe(path: &str, message: &str) -> (String, String) {
             "write a whole number, e.g. 1000"
         }
         "event_mix" | "device_mix" | "countries" | "devices_per_user" | "actions" | "recommendations"
-        | "search_history" | "session" | "first" | "after_browse" | "after_search" | "after_content_play" => {
-            "write it as a table, as `customer-events config --default` shows"
-        }
+        | "search_history" | "session" | "first" | "after_browse" | "after_search" | "after_content_play"
+        | "lifecycle" | "churn_per_month" => "write it as a table, as `customer-events config --default` shows",
         _ => "write a number, e.g. 0.25",
     };
     // Serde names the Rust type a table deserializes into.

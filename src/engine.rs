@@ -27,7 +27,10 @@ use crate::columns::{EventColumns, Strings, event_cells};
 use crate::config::Config;
 use crate::error::Error;
 use crate::model::Event;
-use crate::normalize::{content_batch, content_schema, event_table_schemas, split, users_batch, users_schema};
+use crate::normalize::{
+    USER_TABLES, content_batch, content_schema, event_table_schemas, split, subscriptions_batch, subscriptions_schema,
+    users_batch, users_schema,
+};
 use crate::schema::event_schema;
 use crate::sink::destination::{Destination, destination};
 use crate::sink::format::{Batches, Events, FileFormat, Input, KeyedBatches, KnownFormat, TableSpec};
@@ -298,13 +301,17 @@ impl<F: FileFormat> Tables<F> {
         };
         let (events, dimensions) = match options.layout {
             Layout::Nested => (vec![event_schema()], Vec::new()),
-            Layout::Normalized => (event_table_schemas().to_vec(), vec![users_schema(), content_schema()]),
+            Layout::Normalized => (
+                event_table_schemas().to_vec(),
+                vec![users_schema(), subscriptions_schema(), content_schema()],
+            ),
         };
-        let mut dimensions = dimensions.into_iter().map(format);
+        let mut dimensions = dimensions.into_iter().map(format).collect::<Result<Vec<_>, _>>()?;
+        let content = dimensions.split_off(dimensions.len().min(USER_TABLES));
         Ok(Self {
             events: events.into_iter().map(format).collect::<Result<_, _>>()?,
-            users: dimensions.next().transpose()?.into_iter().collect(),
-            content: dimensions.next().transpose()?.into_iter().collect(),
+            users: dimensions,
+            content,
         })
     }
 
@@ -534,7 +541,10 @@ fn sub_batch(
             };
             Ok((batches, cells))
         }
-        Source::Users => Ok((vec![users_batch(world, rows)?], 0)),
+        Source::Users => Ok((
+            vec![users_batch(world, rows.clone())?, subscriptions_batch(world, rows)?],
+            0,
+        )),
         Source::Content => Ok((vec![content_batch(world, rows)?], 0)),
     }
 }

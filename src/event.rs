@@ -86,7 +86,7 @@ pub(crate) fn fill_event<'w>(world: &'w World, planned: &PlannedRows, i: usize, 
     event.device = device;
     event.location = user.location;
     event.event_type = EVENT_TYPE.word(step.event_type as usize);
-    event.user_subscription = user.subscription;
+    event.user_subscription = plan.held.subscription();
     event.timestamp = timestamp;
     event.user_action.clear();
     event.event_details = if step.event_type == CONTENT_PLAY {
@@ -245,6 +245,7 @@ fn recommend(world: &World, rng: &mut KeyedRng, step: &Step, country: u8, out: &
     let playing = step.content as usize;
     let size = world.catalog.len();
     let clicked_at = step.clicked_position as usize;
+    let day = crate::session::day_of(step.time);
     let mut chosen = [usize::MAX; MAX_RECOMMENDATIONS as usize];
     if clicked_at > 0 {
         chosen[clicked_at - 1] = step.clicked_content as usize;
@@ -266,7 +267,7 @@ fn recommend(world: &World, rng: &mut KeyedRng, step: &Step, country: u8, out: &
         let mut tries = 0;
         while candidate == playing
             || chosen[..count].contains(&candidate)
-            || (tries < 8 + size && !world.taste.offered(&world.catalog, country, candidate))
+            || (tries < 8 + size && !world.taste.available(&world.catalog, country, candidate, day))
         {
             tries += 1;
             candidate = if tries < 8 {
@@ -301,6 +302,7 @@ fn search_history<'w>(
 ) {
     out.clear();
     let seed = world.config.seed;
+    let day = crate::session::day_of(plan.step.time);
     let count = rng.range_i32(
         world.config.search_history.min as i32,
         world.config.search_history.max as i32,
@@ -322,7 +324,7 @@ fn search_history<'w>(
             let size = world.catalog.len();
             let target = (0..size)
                 .map(|step| (drawn + step) % size)
-                .find(|&t| world.taste.offered(&world.catalog, country, t))
+                .find(|&t| world.taste.available(&world.catalog, country, t, day))
                 .unwrap_or(drawn);
             let key = earlier_key(plan.session_key, i as usize);
             let (query, results_count) = world.catalog.query(target, query_kind(mix64(key ^ seed)));

@@ -25,6 +25,7 @@ pub mod config;
 pub mod engine;
 pub mod error;
 mod event;
+pub mod lifecycle;
 pub mod model;
 pub mod normalize;
 pub mod options;

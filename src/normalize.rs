@@ -7,7 +7,10 @@
 //! user_actions    (event_id, position) → one action      event_id → events
 //! recommendations (event_id, position) → one item        content_id → content
 //! search_history  (event_id, position) → one search
-//! users           user_id → home, subscription, device count (user_id ← events)
+//! users           user_id → home, device count            (user_id ← events)
+//! subscriptions   (user_id, valid_from) → one version of the user's
+//!                 subscription (SCD2): each event joins the one version with
+//!                 valid_from <= timestamp < valid_to (open when null)
 //! content         content_id → the catalog entry
 //! ```
 //!
@@ -18,9 +21,12 @@
 use std::ops::Range;
 use std::sync::{Arc, OnceLock};
 
-use arrow::array::{Array, ArrayRef, AsArray, Int32Array, RecordBatch, UInt32Array, make_array};
+use arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, Date32Array, Int32Array, RecordBatch, TimestampMicrosecondArray,
+    UInt32Array, make_array,
+};
 use arrow::compute::take;
-use arrow::datatypes::{DataType, Field, FieldRef, Schema, SchemaRef};
+use arrow::datatypes::{DataType, Field, FieldRef, Schema, SchemaRef, TimeUnit};
 
 use crate::columns::{ContentColumns, LocationColumns, SubscriptionColumns, uuid_column};
 use crate::error::Error;
@@ -29,8 +35,11 @@ use crate::world::World;
 
 /// The event tables, in the order [`split`] returns them.
 pub const EVENT_TABLES: [&str; 4] = ["events", "user_actions", "recommendations", "search_history"];
-/// The dimension tables.
-pub const DIMENSION_TABLES: [&str; 2] = ["users", "content"];
+/// The dimension tables: the user tables (one file of each per range of
+/// users), then `content`.
+pub const DIMENSION_TABLES: [&str; 3] = ["users", "subscriptions", "content"];
+/// How many of [`DIMENSION_TABLES`] are written per range of users.
+pub const USER_TABLES: usize = 2;
 
 /// Prefix of each flattened struct's columns in `events`.
 const FLATTENED: [(&str, &str); 4] = [
@@ -104,11 +113,30 @@ pub fn users_schema() -> SchemaRef {
                 utf8("city"),
                 utf8("region"),
                 utf8("timezone"),
+                Field::new("devices", DataType::Int32, false),
+            ]))
+        })
+        .clone()
+}
+
+/// Schema of the `subscriptions` dimension: the versions of each user's
+/// subscription in SCD2 form. `start_date` is the stint's first day (the
+/// sign-up or the return), which plan and billing changes keep.
+pub fn subscriptions_schema() -> SchemaRef {
+    static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();
+    SCHEMA
+        .get_or_init(|| {
+            let utf8 = |n: &str| Field::new(n, DataType::Utf8, false);
+            let timestamp = DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
+            Arc::new(Schema::new(vec![
+                utf8("user_id"),
                 utf8("plan"),
                 Field::new("start_date", DataType::Date32, false),
                 utf8("billing_cycle"),
                 Field::new("connected_services", services_type(), false),
-                Field::new("devices", DataType::Int32, false),
+                Field::new("valid_from", timestamp.clone(), false),
+                Field::new("valid_to", timestamp, true),
+                Field::new("is_current", DataType::Boolean, false),
             ]))
         })
         .clone()
@@ -118,7 +146,8 @@ fn services_type() -> DataType {
     crate::schema::list_of(DataType::Utf8)
 }
 
-/// Schema of the `content` dimension: the content struct with `id` named `content_id`.
+/// Schema of the `content` dimension: the content struct with `id` named
+/// `content_id`, and the title's `release_date` (no event plays it before).
 pub fn content_schema() -> SchemaRef {
     static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();
     SCHEMA
@@ -128,7 +157,7 @@ pub fn content_schema() -> SchemaRef {
                 .expect("content")
                 .data_type()
                 .clone();
-            let fields: Vec<Field> = struct_fields(&content)
+            let mut fields: Vec<Field> = struct_fields(&content)
                 .iter()
                 .map(|f| {
                     if f.name() == "id" {
@@ -138,6 +167,7 @@ pub fn content_schema() -> SchemaRef {
                     }
                 })
                 .collect();
+            fields.push(Field::new("release_date", DataType::Date32, false));
             Arc::new(Schema::new(fields))
         })
         .clone()
@@ -211,21 +241,65 @@ pub fn users_batch(world: &World, range: Range<u64>) -> Result<RecordBatch, Erro
     let n = (range.end - range.start) as usize;
     let mut ids = Vec::with_capacity(n);
     let mut location = LocationColumns::with_capacity(n);
-    let mut subscription = SubscriptionColumns::with_capacity(n);
     let mut devices = Vec::with_capacity(n);
     let population = world.population();
     for index in range {
         let user = population.user(index);
         ids.push(user.id);
         location.push(&user.location);
-        subscription.push(&user.subscription);
         devices.push(user.devices as i32);
     }
     let mut columns = vec![uuid_column(&ids)];
     columns.extend(location.finish()?);
-    columns.extend(subscription.finish()?);
     columns.push(Arc::new(Int32Array::from(devices)));
     Ok(RecordBatch::try_new(users_schema(), columns)?)
+}
+
+/// The subscription versions of users `range` in force at some instant of
+/// the dataset's days, as a batch of [`subscriptions_schema`]: a version
+/// still in force at the end of the last day is current, with no
+/// `valid_to`.
+///
+/// # Errors
+/// [`Error::Arrow`] on a schema mismatch (a bug).
+pub fn subscriptions_batch(world: &World, range: Range<u64>) -> Result<RecordBatch, Error> {
+    let days = world.calendar().days();
+    let (from, until) = match (days.first(), days.last()) {
+        (Some(first), Some(last)) => (first.start.0, last.end()),
+        _ => (0, 0),
+    };
+    let n = (range.end - range.start) as usize;
+    let mut ids = Vec::with_capacity(n);
+    let mut held = SubscriptionColumns::with_capacity(n);
+    let (mut valid_from, mut valid_to, mut current) = (Vec::new(), Vec::new(), Vec::new());
+    let population = world.population();
+    for user in range {
+        let first = population.first_subscription(user);
+        let versions = world.lifecycle().history(user, &first);
+        for version in versions
+            .take_while(|v| v.valid_from < until)
+            .filter(|v| v.valid_to > from)
+        {
+            ids.push(crate::model::Uuid::derive(
+                world.config().seed,
+                crate::rng::Stream::UserId,
+                user,
+            ));
+            held.push(&version.held.subscription());
+            valid_from.push(version.valid_from);
+            let open = version.valid_to >= until;
+            valid_to.push((!open).then_some(version.valid_to));
+            current.push(open);
+        }
+    }
+    let mut columns = vec![uuid_column(&ids)];
+    columns.extend(held.finish()?);
+    columns.push(Arc::new(
+        TimestampMicrosecondArray::from(valid_from).with_timezone("UTC"),
+    ));
+    columns.push(Arc::new(TimestampMicrosecondArray::from(valid_to).with_timezone("UTC")));
+    columns.push(Arc::new(BooleanArray::from(current)));
+    Ok(RecordBatch::try_new(subscriptions_schema(), columns)?)
 }
 
 /// Catalog entries `range` as a batch of [`content_schema`].
@@ -234,8 +308,12 @@ pub fn users_batch(world: &World, range: Range<u64>) -> Result<RecordBatch, Erro
 /// [`Error::Arrow`] on a schema mismatch (a bug).
 pub fn content_batch(world: &World, range: Range<u64>) -> Result<RecordBatch, Error> {
     let mut content = ContentColumns::with_capacity((range.end - range.start) as usize);
+    let mut release = Vec::with_capacity((range.end - range.start) as usize);
     for index in range {
         content.push(&world.catalog().content(index as usize));
+        release.push(world.catalog().entry(index as usize).release);
     }
-    Ok(RecordBatch::try_new(content_schema(), content.finish()?)?)
+    let mut columns = content.finish()?;
+    columns.push(Arc::new(Date32Array::from(release)));
+    Ok(RecordBatch::try_new(content_schema(), columns)?)
 }

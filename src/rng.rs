@@ -45,6 +45,10 @@ pub enum Stream {
     /// Who a session belongs to: its user (among the zone's users free at
     /// its start) and device slot. Key: the session's timeline key.
     SessionUser = 0x7365_7375_7365_0006,
+    /// A user's subscription lifecycle: whether they sign up after the
+    /// epoch and when, then each change (its instant and kind) and each
+    /// return. Key: the user index.
+    Lifecycle = 0x6c69_6665_6379_0007,
     /// `event_id`. Key: the row's timeline key, so ids are unique across
     /// every day of every window.
     EventId = 1,

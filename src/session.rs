@@ -177,6 +177,12 @@ pub struct Ground<'w> {
     pub zone_countries: &'w [u8],
 }
 
+/// The day (since the Unix epoch) of instant `time`.
+#[inline]
+pub fn day_of(time: i64) -> i32 {
+    time.div_euclid(86_400 * SECOND) as i32
+}
+
 impl Walk {
     /// The session keyed `key` under `seed`: its stream, from which the
     /// caller draws the start and zone first, then hands it to [`Walk::start`].
@@ -190,7 +196,9 @@ impl Walk {
     /// ends); titles are chosen for viewers in `country` ([`Taste`]).
     pub fn start(ground: Ground<'_>, mut rng: KeyedRng, start: i64, limit: i64, country: u8) -> Self {
         let event_type = ground.model.first.sample(&mut rng) as u8;
-        let content = ground.taste.pick(ground.catalog, ground.popularity, country, &mut rng) as u32;
+        let content = ground
+            .taste
+            .pick(ground.catalog, ground.popularity, country, day_of(start), &mut rng) as u32;
         let mut walk = Walk {
             rng,
             country,
@@ -226,7 +234,9 @@ impl Walk {
                 if next == END {
                     return false;
                 }
-                let content = ground.taste.pick(ground.catalog, ground.popularity, self.country, rng);
+                let content = ground
+                    .taste
+                    .pick(ground.catalog, ground.popularity, self.country, day_of(time), rng);
                 (next as u8, content as u32)
             }
         };
@@ -290,12 +300,16 @@ impl Walk {
             let u = rng.unit();
             let table = &ground.model.first_click[recommendations as usize];
             if let Some(&(_, position, algorithm)) = table.iter().find(|(cumulative, _, _)| u < *cumulative) {
-                let picked = ground.taste.pick(ground.catalog, ground.popularity, self.country, rng) as u32;
-                // Never the title itself: then the next title offered in the country.
+                let day = day_of(time);
+                let picked = ground
+                    .taste
+                    .pick(ground.catalog, ground.popularity, self.country, day, rng)
+                    as u32;
+                // Never the title itself: then the next title available in the country.
                 let size = ground.catalog.len() as u32;
                 let clicked = (0..size)
                     .map(|step| (picked + step) % size)
-                    .find(|&c| c != content && ground.taste.offered(ground.catalog, self.country, c as usize));
+                    .find(|&c| c != content && ground.taste.available(ground.catalog, self.country, c as usize, day));
                 if let Some(clicked) = clicked {
                     step.clicked_position = position;
                     step.clicked_algorithm = algorithm;

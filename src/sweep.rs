@@ -24,6 +24,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::calendar::{Day, ROW_IN_DAY_BITS};
 use crate::cancel::Cancel;
+use crate::lifecycle::{Held, Lifecycle, Version};
 use crate::rng::{KeyedRng, Stream, mix64};
 use crate::session::{Ground, MAX_SESSION_EVENTS, SEARCH, Step, Walk};
 use crate::users::Population;
@@ -60,6 +61,8 @@ pub struct Planned {
     pub searches_from: u32,
     /// How many.
     pub searches_len: u32,
+    /// The subscription in force at the event.
+    pub held: Held,
 }
 
 /// The plans of a range of rows, in row order.
@@ -287,6 +290,8 @@ struct Active {
     start: i64,
     searches: [SessionSearch; SESSION_SEARCHES_KEPT],
     searches_made: u32,
+    /// The user's subscription version at the last event.
+    version: Version,
 }
 
 /// The walk of one day's sessions in time order.
@@ -318,6 +323,8 @@ pub struct SweepWorld<'w> {
     pub ground: Ground<'w>,
     /// Users and zones.
     pub population: &'w Population,
+    /// Users' subscriptions over time.
+    pub lifecycle: &'w Lifecycle,
     /// The seed.
     pub seed: u64,
 }
@@ -389,6 +396,14 @@ impl DaySweep {
         };
         let active = &mut self.slots[slot as usize];
         let step = active.walk.step;
+        if step.time >= active.version.valid_to {
+            // A plan or billing change during the session (never a
+            // cancellation: the session's user is subscribed to the day's end).
+            let first = world.population.first_subscription(active.user);
+            if let Some(version) = world.lifecycle.at(active.user, &first, step.time) {
+                active.version = version;
+            }
+        }
         if step.event_type == SEARCH {
             let kept = active.searches_made as usize % SESSION_SEARCHES_KEPT;
             active.searches[kept] = SessionSearch {
@@ -413,6 +428,7 @@ impl DaySweep {
                 index: active.walk.index,
                 searches_from: from,
                 searches_len: listed as u32,
+                held: active.version.held,
             });
         }
         self.emitted += 1;
@@ -453,20 +469,80 @@ impl DaySweep {
         let country = world.ground.zone_countries[zone];
         let zone = &world.population.zones()[zone];
         let mut picker = KeyedRng::new(world.seed, Stream::SessionUser, key);
-        let free = |user: u64| self.busy.get(&user).is_none_or(|&at| at <= start);
-        // Heavy users first (the zone's activity), then anyone in the zone,
-        // then (a zone whose users are all busy) anyone at all.
-        let everyone = world.population.len();
+        // A user is free when not in another session, idle for the gap, and
+        // subscribed from the session's start to the day's end (so no event
+        // follows a cancellation).
+        let (busy, population, lifecycle) = (&self.busy, world.population, world.lifecycle);
+        let idle = |user: u64| busy.get(&user).is_none_or(|&at| at <= start);
+        let subscribed = |user: u64| {
+            let first = population.first_subscription(user);
+            lifecycle.subscribed_through(user, &first, start, day.end())
+        };
+        let free = |user: u64| if idle(user) { subscribed(user) } else { None };
+        // Heavy users first (the zone's activity), then anyone in the zone;
+        // the session's titles were chosen for the zone's country.
         let mut user = zone.pick_user(&mut picker);
+        let mut version = free(user);
         let mut tries = 1;
-        while !free(user) && tries < 256 {
+        while version.is_none() && tries < 256 {
             user = match tries {
                 ..16 => zone.pick_user(&mut picker),
-                16..64 => zone.first_user + ((picker.unit() * zone.users as f64) as u64).min(zone.users - 1),
-                _ => ((picker.unit() * everyone as f64) as u64).min(everyone - 1),
+                _ => zone.first_user + ((picker.unit() * zone.users as f64) as u64).min(zone.users - 1),
             };
+            version = free(user);
             tries += 1;
         }
+        let version = match version {
+            Some(version) => version,
+            None => {
+                // Few users free and subscribed: the users of the zone's
+                // country in turn from a random one, first for a free one,
+                // then for any subscriber; then anyone at all.
+                let zones = population.zones();
+                let same_country = |z: &usize| world.ground.zone_countries[*z] == country;
+                let ranges: Vec<(u64, u64)> = (0..zones.len())
+                    .filter(same_country)
+                    .chain((0..zones.len()).filter(|z| !same_country(z)))
+                    .map(|z| (zones[z].first_user, zones[z].users))
+                    .collect();
+                let mut found = None;
+                'search: for pass in 0..2 {
+                    for &(first, users) in &ranges {
+                        let from = ((picker.unit() * users as f64) as u64).min(users - 1);
+                        for k in 0..users {
+                            let u = first + (from + k) % users;
+                            let v = if pass == 0 { free(u) } else { subscribed(u) };
+                            if let Some(v) = v {
+                                found = Some((u, v));
+                                break 'search;
+                            }
+                        }
+                    }
+                }
+                match found {
+                    Some((u, v)) => {
+                        user = u;
+                        v
+                    }
+                    // Nobody subscribed through the day (a tiny audience):
+                    // the session goes to its first pick as it holds.
+                    None => {
+                        let first = population.first_subscription(user);
+                        let held = lifecycle
+                            .history(user, &first)
+                            .take_while(|v| v.valid_from <= start)
+                            .last()
+                            .map_or(Held::of(&first), |v| v.held);
+                        Version {
+                            held,
+                            valid_from: start,
+                            valid_to: i64::MAX,
+                            cancelled: false,
+                        }
+                    }
+                }
+            }
+        };
         self.busy.insert(user, i64::MAX);
         let active = Active {
             walk: Walk::start(world.ground, rng, start, day.end(), country),
@@ -476,6 +552,7 @@ impl DaySweep {
             start,
             searches: [SessionSearch::default(); SESSION_SEARCHES_KEPT],
             searches_made: 0,
+            version,
         };
         match self.free.pop() {
             Some(slot) => {

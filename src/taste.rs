@@ -44,6 +44,12 @@ const SPOKEN: [(&str, &[&str]); 6] = [
 const FOREIGN: f64 = 0.35;
 /// Draws of a title before the last one drawn is taken as it is.
 const TRIES: usize = 8;
+/// Share of picks that go to a title released in the last [`FRESH_DAYS`]
+/// (when there is one), the newest most: new releases are watched most in
+/// their first weeks.
+pub const FRESH_SHARE: f64 = 0.08;
+/// How long a release counts as new, in days.
+pub const FRESH_DAYS: i32 = 28;
 
 /// The taste of every country of the gazetteer.
 #[derive(Clone, Debug)]
@@ -129,25 +135,46 @@ impl Taste {
             * appeal
     }
 
-    /// A title for a viewer in `country`: drawn by popularity, kept with
-    /// the country's chance (after eight draws, the last is taken if
-    /// its provider is offered, else the most popular title that is).
+    /// A title for a viewer in `country` on `day` (days since the Unix
+    /// epoch), released by then: a new release ([`FRESH_SHARE`]), else
+    /// drawn by popularity and kept with the country's chance (after eight
+    /// draws, the last is taken if it is available, else the most popular
+    /// title that is).
     #[inline]
-    pub fn pick(&self, catalog: &Catalog, popularity: &Zipf, country: u8, rng: &mut KeyedRng) -> usize {
+    pub fn pick(&self, catalog: &Catalog, popularity: &Zipf, country: u8, day: i32, rng: &mut KeyedRng) -> usize {
+        if rng.chance(FRESH_SHARE) {
+            let fresh = catalog.released_between(day - FRESH_DAYS + 1, day);
+            if !fresh.is_empty() {
+                // The newest most: position from the end by u².
+                let u = rng.unit();
+                let back = ((u * u * fresh.len() as f64) as usize).min(fresh.len() - 1);
+                let entry = fresh[fresh.len() - 1 - back].1 as usize;
+                if self.offered(catalog, country, entry) {
+                    return entry;
+                }
+            }
+        }
         let mut entry = 0;
         for _ in 0..TRIES {
             entry = popularity.sample(rng) as usize;
-            if rng.unit() < self.keep(catalog, country, entry) {
+            if rng.unit() < self.keep(catalog, country, entry) && catalog.entry(entry).release <= day {
                 return entry;
             }
         }
-        if self.offered(catalog, country, entry) {
+        if self.available(catalog, country, entry, day) {
             entry
         } else {
             (0..catalog.len())
-                .find(|&e| self.offered(catalog, country, e))
+                .find(|&e| self.available(catalog, country, e, day))
                 .unwrap_or(entry)
         }
+    }
+
+    /// Whether `entry` streams in `country` on `day`: its provider is
+    /// offered there and it is released.
+    #[inline]
+    pub fn available(&self, catalog: &Catalog, country: u8, entry: usize, day: i32) -> bool {
+        self.offered(catalog, country, entry) && catalog.entry(entry).release <= day
     }
 
     /// Whether `entry`'s provider streams in `country`.

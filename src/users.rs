@@ -57,7 +57,8 @@ pub struct User {
     pub id: Uuid,
     /// Home city.
     pub location: Location,
-    /// Subscription.
+    /// The first subscription (at sign-up, or held at the epoch); what is
+    /// held later is the user's [`Lifecycle`](crate::lifecycle::Lifecycle).
     pub subscription: Subscription,
     /// Number of devices (their slots are `0..devices`).
     pub devices: u32,
@@ -175,18 +176,8 @@ impl Population {
     #[inline]
     pub fn user_in_zone(&self, zone: &Zone, index: u64) -> User {
         let mut rng = KeyedRng::new(self.seed, Stream::User, index);
+        let subscription = self.draw_subscription(&mut rng);
         let city = zone.cities[zone.city_pick.sample(&mut rng)];
-        let plan = PLAN.word(self.plans.sample(&mut rng));
-        let billing_cycle = BILLING_CYCLE.word(rng.chance(0.25) as usize);
-        let mut services = 0u8;
-        for bit in 0..CONNECTED_SERVICES.len() {
-            if rng.chance(0.3) {
-                services |= 1 << bit;
-            }
-        }
-        // Subscribed up to eight years before the timeline's epoch (a fixed
-        // day, not the run's first day), more of them recently.
-        let days_before = (rng.unit().powf(1.5) * 8.0 * 365.0) as i32;
         let devices = rng.range_i32(self.devices_per_user.0 as i32, self.devices_per_user.1 as i32) as u32;
         User {
             index,
@@ -197,13 +188,37 @@ impl Population {
                 region: places::REGION.word(city),
                 timezone: places::TIMEZONE.word(city),
             },
-            subscription: Subscription {
-                plan,
-                start_date: Days(self.newest_start.0 - days_before),
-                billing_cycle,
-                connected_services: ServiceSet(services),
-            },
+            subscription,
             devices,
+        }
+    }
+
+    /// The first subscription of user `index` (the start of its
+    /// [`Lifecycle`](crate::lifecycle::Lifecycle)), without the rest of the user.
+    #[inline]
+    pub fn first_subscription(&self, index: u64) -> Subscription {
+        self.draw_subscription(&mut KeyedRng::new(self.seed, Stream::User, index))
+    }
+
+    /// Plan, billing cycle, services and a start up to eight years before
+    /// the timeline's epoch (a fixed day, not the run's first day), more of
+    /// them recently: the first draws of a user's stream.
+    #[inline]
+    fn draw_subscription(&self, rng: &mut KeyedRng) -> Subscription {
+        let plan = PLAN.word(self.plans.sample(rng));
+        let billing_cycle = BILLING_CYCLE.word(rng.chance(0.25) as usize);
+        let mut services = 0u8;
+        for bit in 0..CONNECTED_SERVICES.len() {
+            if rng.chance(0.3) {
+                services |= 1 << bit;
+            }
+        }
+        let days_before = (rng.unit().powf(1.5) * 8.0 * 365.0) as i32;
+        Subscription {
+            plan,
+            start_date: Days(self.newest_start.0 - days_before),
+            billing_cycle,
+            connected_services: ServiceSet(services),
         }
     }
 

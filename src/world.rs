@@ -17,6 +17,7 @@ use crate::catalog::Catalog;
 use crate::columns::EventColumns;
 use crate::config::{Config, MAX_ROWS_PER_DAY};
 use crate::error::Error;
+use crate::lifecycle::Lifecycle;
 use crate::model::Event;
 use crate::rng::{Weighted, Zipf};
 use crate::session::{Ground, SessionModel, Walk};
@@ -34,6 +35,7 @@ pub struct World {
     pub(crate) catalog: Catalog,
     pub(crate) popularity: Zipf,
     pub(crate) population: Population,
+    pub(crate) lifecycle: Lifecycle,
     pub(crate) calendar: Calendar,
     pub(crate) networks: Vec<Weighted>,
     pub(crate) sessions: SessionModel,
@@ -58,7 +60,11 @@ impl World {
     /// [`Error::Config`] when the config is impossible.
     pub fn new(config: Config) -> Result<Self, Error> {
         config.validate()?;
-        let catalog = Catalog::build(config.seed, config.catalog_size);
+        let catalog = Catalog::build(
+            config.seed,
+            config.catalog_size,
+            crate::model::Days::from_date(config.epoch()).0,
+        );
         let population = Population::build(&config);
         let calendar = Calendar::build(&config, population.zones());
         if let Some(day) = calendar.days().iter().find(|d| d.rows > MAX_ROWS_PER_DAY) {
@@ -75,6 +81,7 @@ impl World {
             popularity: Zipf::new(config.catalog_size, config.content_skew),
             sessions: SessionModel::new(&config),
             taste: Taste::new(config.seed),
+            lifecycle: Lifecycle::new(&config),
             zone_countries: population.zones().iter().map(Taste::country_of).collect(),
             mean_session_events: 1.0,
             sweeps: Mutex::new(Vec::new()),
@@ -151,6 +158,7 @@ impl World {
         let world = SweepWorld {
             ground: self.ground(),
             population: &self.population,
+            lifecycle: &self.lifecycle,
             seed: self.config.seed,
         };
         let mut at = rows.start;
@@ -206,6 +214,11 @@ impl World {
     /// The user universe.
     pub fn population(&self) -> &Population {
         &self.population
+    }
+
+    /// How users' subscriptions change over time.
+    pub fn lifecycle(&self) -> &Lifecycle {
+        &self.lifecycle
     }
 
     /// The days and their row ranges.

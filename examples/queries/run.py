@@ -7,7 +7,7 @@
 nested      DIR is the output of `customer-events generate` (event_date=YYYY-MM-DD/
             folders or flat files); it is registered as the view `events`.
 normalized  DIR holds one folder per table (events/, user_actions/, recommendations/,
-            search_history/, users/, content/), each with Parquet files, possibly
+            search_history/, users/, subscriptions/, content/), each with Parquet files, possibly
             Hive-partitioned by event_date; each is registered as a view of its name.
 
 Every query of the layout (queries/<layout>/NN_name.sql) is run `--warmup` times
@@ -27,7 +27,7 @@ from pathlib import Path
 import duckdb
 
 HERE = Path(__file__).resolve().parent
-NORMALIZED_TABLES = ("events", "user_actions", "recommendations", "search_history", "users", "content")
+NORMALIZED_TABLES = ("events", "user_actions", "recommendations", "search_history", "users", "subscriptions", "content")
 
 
 class Query:

@@ -2,10 +2,12 @@
 """The analytics query suite (examples/queries/nested/) in Spark SQL, on a nested dataset.
 
     python examples/spark/queries.py DIR [--repeat N] [--warmup N] [--show [ROWS]]
-                                         [--only TEXT] [--master local[*]]
+                                         [--only TEXT] [--subscriptions DIR] [--master local[*]]
 
 DIR is the output of `customer-events generate` (Hive-partitioned or flat); it is
-read with spark.read.parquet and registered as the temporary view `events`.
+read with spark.read.parquet and registered as the temporary view `events`. With
+--subscriptions, the `subscriptions` folder of a normalized dataset of the same
+options is registered too, for the point-in-time join (20).
 Spark runs in local mode with spark.sql.session.timeZone=UTC. Each query is run
 `--warmup` times untimed and `--repeat` times timed (collect()); the table shows
 the best wall-clock time. The exit code is 1 if any query fails.
@@ -305,12 +307,13 @@ ORDER BY avg_play_pct DESC, content_type
 
 query("14_plan_mix_by_country", "Plan mix by country", """
 WITH users AS (
-    SELECT DISTINCT
+    SELECT
         user_id,
-        location.country                    AS country,
-        user_subscription.plan              AS plan,
-        user_subscription.billing_cycle     AS billing_cycle
+        first(location.country)                                 AS country,
+        max_by(user_subscription.plan, `timestamp`)             AS plan,
+        max_by(user_subscription.billing_cycle, `timestamp`)    AS billing_cycle
     FROM events
+    GROUP BY user_id
 )
 SELECT
     country,
@@ -515,6 +518,96 @@ SELECT
 FROM counts
 """)
 
+query("18_weekly_retention_cohorts", "Weekly retention cohorts", """
+WITH activity AS (
+    SELECT DISTINCT
+        user_id,
+        floor(datediff(event_date, (SELECT min(event_date) FROM events)) / 7)  AS week
+    FROM events
+),
+cohorts AS (
+    SELECT user_id, min(week) AS cohort_week
+    FROM activity
+    GROUP BY user_id
+),
+counted AS (
+    SELECT c.cohort_week, a.week - c.cohort_week AS weeks_later, count(*) AS active_users
+    FROM cohorts c
+    JOIN activity a ON a.user_id = c.user_id
+    GROUP BY c.cohort_week, a.week
+)
+SELECT
+    cohort_week,
+    weeks_later,
+    active_users,
+    round(active_users / max(CASE WHEN weeks_later = 0 THEN active_users END) OVER (PARTITION BY cohort_week), 4)
+                                                                            AS retention
+FROM counted
+ORDER BY cohort_week, weeks_later
+""")
+
+query("19_churn_by_plan", "Churn by plan", """
+WITH bounds AS (
+    SELECT min(event_date) AS first_day, max(event_date) AS last_day FROM events
+),
+per_user AS (
+    SELECT
+        user_id,
+        min_by(user_subscription.plan, `timestamp`)                         AS plan,
+        min(event_date)                                                     AS first_seen,
+        max(event_date)                                                     AS last_seen,
+        count(DISTINCT user_subscription.plan) > 1                          AS changed_plan,
+        count(DISTINCT user_subscription.start_date) > 1                    AS came_back
+    FROM events
+    GROUP BY user_id
+)
+SELECT
+    plan,
+    count(*)                                                                        AS users_in_first_week,
+    round(avg(CASE WHEN last_seen <= date_sub(last_day, 7) THEN 1 ELSE 0 END), 4)   AS not_seen_in_last_week,
+    round(avg(CASE WHEN changed_plan THEN 1 ELSE 0 END), 4)                         AS changed_plan,
+    round(avg(CASE WHEN came_back THEN 1 ELSE 0 END), 4)                            AS came_back
+FROM per_user CROSS JOIN bounds
+WHERE first_seen < date_add(first_day, 7)
+GROUP BY plan
+ORDER BY plan
+""")
+
+# Needs the subscriptions table of a normalized dataset (--subscriptions).
+query("20_point_in_time_join", "Point-in-time join to subscriptions", """
+WITH as_of AS (
+    SELECT
+        e.event_id,
+        e.user_id,
+        e.event_details.play_duration                                         AS play_duration,
+        e.user_subscription.plan                                              AS carried_plan,
+        count(s.user_id)                                                      AS versions,
+        first(s.plan)                                                         AS plan
+    FROM events e
+    LEFT JOIN subscriptions s
+      ON  s.user_id = e.user_id
+      AND e.`timestamp` >= s.valid_from
+      AND (s.valid_to IS NULL OR e.`timestamp` < s.valid_to)
+    GROUP BY e.event_id, e.user_id, e.event_details.play_duration, e.user_subscription.plan
+),
+current_plan AS (
+    SELECT user_id, plan AS current_plan FROM subscriptions WHERE is_current
+)
+SELECT
+    plan                                                                      AS plan_in_force,
+    count(*)                                                                  AS events,
+    count_if(versions <> 1)                                                   AS events_not_joining_one_version,
+    count_if(plan <> carried_plan)                                            AS events_carrying_another_plan,
+    round(sum(play_duration) / 3600, 1)                                       AS watch_hours,
+    round(sum(CASE WHEN current_plan IS DISTINCT FROM plan THEN play_duration END)
+          / nullif(sum(play_duration), 0), 4)                                 AS watch_share_misattributed_by_current
+FROM as_of
+LEFT JOIN current_plan USING (user_id)
+GROUP BY plan
+ORDER BY plan
+""")
+NEEDS_SUBSCRIPTIONS = {"20_point_in_time_join"}
+
 
 def format_table(header: list[str], rows: list[list[str]], right: set[int] = frozenset()) -> str:
     widths = [len(h) for h in header]
@@ -548,6 +641,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="print the first ROWS rows of each result (default 10 when given)")
     p.add_argument("--only", action="append", default=[], metavar="TEXT",
                    help="run only queries whose name contains TEXT (repeatable)")
+    p.add_argument("--subscriptions", type=Path, metavar="DIR",
+                   help="the subscriptions/ folder of a normalized dataset of the same options, "
+                        "for the point-in-time join (skipped without it)")
     p.add_argument("--master", default="local[*]", help="Spark master (default local[*])")
     p.add_argument("--driver-memory", default="2g", help="spark.driver.memory (default 2g)")
     p.add_argument("--shuffle-partitions", type=int, default=8, metavar="N",
@@ -557,7 +653,8 @@ def main(argv: list[str] | None = None) -> int:
         p.error("--repeat must be >= 1 and --warmup >= 0")
     if not args.dir.is_dir():
         p.error(f"{args.dir} is not a folder")
-    names = [n for n in QUERIES if not args.only or any(t in n for t in args.only)]
+    names = [n for n in QUERIES if (not args.only or any(t in n for t in args.only))
+             and (args.subscriptions or n not in NEEDS_SUBSCRIPTIONS)]
     if not names:
         p.error(f"no queries matching {args.only}")
 
@@ -582,6 +679,8 @@ def main(argv: list[str] | None = None) -> int:
 
             events = events.withColumn("event_date", to_date(col("timestamp")))
         events.createOrReplaceTempView("events")
+        if args.subscriptions:
+            spark.read.parquet(str(args.subscriptions.resolve())).createOrReplaceTempView("subscriptions")
         print(f"spark {spark.version}  master={args.master}  data={args.dir}  "
               f"warmup={args.warmup} repeat={args.repeat}")
         print()

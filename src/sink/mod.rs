@@ -30,7 +30,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
 use crate::error::Error;
-use crate::normalize::{DIMENSION_TABLES, EVENT_TABLES};
+use crate::normalize::{DIMENSION_TABLES, EVENT_TABLES, USER_TABLES};
 use crate::options::{Choice, choice_text};
 use crate::schema::PARTITION_COLUMN;
 use crate::world::World;
@@ -164,7 +164,7 @@ choice_text!(Layout);
 pub enum Source {
     /// A range of event rows; one file per event table of the layout.
     Events,
-    /// A range of user indices (the `users` table).
+    /// A range of user indices (the `users` and `subscriptions` tables).
     Users,
     /// A range of catalog indices (the `content` table).
     Content,
@@ -241,10 +241,16 @@ pub fn plan_files(
         PartitionBy::None => split(Source::Events, event_tables, 0, world.rows(), None),
     }
     if layout == Layout::Normalized {
-        split(Source::Users, &DIMENSION_TABLES[..1], 0, world.population().len(), None);
+        split(
+            Source::Users,
+            &DIMENSION_TABLES[..USER_TABLES],
+            0,
+            world.population().len(),
+            None,
+        );
         split(
             Source::Content,
-            &DIMENSION_TABLES[1..],
+            &DIMENSION_TABLES[USER_TABLES..],
             0,
             world.catalog().len() as u64,
             None,

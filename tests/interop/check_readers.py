@@ -537,13 +537,14 @@ def check_arrow(ref):
 # The normalized layout
 
 PARTITIONED = ["events", "user_actions", "recommendations", "search_history"]
-FLAT = ["users", "content"]
+FLAT = ["users", "subscriptions", "content"]
 # (child table, column, parent table, column): every foreign key of the star schema.
 FOREIGN_KEYS = [
     ("user_actions", "event_id", "events", "event_id"),
     ("recommendations", "event_id", "events", "event_id"),
     ("search_history", "event_id", "events", "event_id"),
     ("events", "user_id", "users", "user_id"),
+    ("subscriptions", "user_id", "users", "user_id"),
     ("events", "content_id", "content", "content_id"),
     ("recommendations", "content_id", "content", "content_id"),
 ]
@@ -587,9 +588,12 @@ def check_normalized_duckdb(path, poisoned, ref):
     check(all(types[t]["event_date"] == "DATE" for t in PARTITIONED), f"{label}: event_date is a DATE in every partitioned table")
     check(all(types[t]["timestamp"] == "TIMESTAMP WITH TIME ZONE" for t in ["events", "user_actions", "search_history"]),
           f"{label}: every timestamp is TIMESTAMP WITH TIME ZONE")
-    check(types["events"]["subscription_start_date"] == "DATE" and types["users"]["start_date"] == "DATE",
+    check(types["events"]["subscription_start_date"] == "DATE" and types["subscriptions"]["start_date"] == "DATE",
           f"{label}: start dates are DATEs")
-    check(types["users"]["connected_services"] == "VARCHAR[]", f"{label}: users.connected_services is a list")
+    check(types["subscriptions"]["connected_services"] == "VARCHAR[]",
+          f"{label}: subscriptions.connected_services is a list")
+    check(types["subscriptions"]["valid_to"] == "TIMESTAMP WITH TIME ZONE" and types["subscriptions"]["is_current"] == "BOOLEAN",
+          f"{label}: the SCD2 columns are typed")
     dup = con.execute("""SELECT (SELECT count(*) - count(DISTINCT event_id) FROM events)
         + (SELECT count(*) - count(DISTINCT user_id) FROM users) + (SELECT count(*) - count(DISTINCT content_id) FROM content)
         + (SELECT count(*) - count(DISTINCT (event_id, position)) FROM user_actions)
@@ -630,11 +634,26 @@ def check_normalized_duckdb(path, poisoned, ref):
         check(diff == 0, f"{label}: {child} equals the nested {nested_list} lists item for item ({diff} rows differ)")
     user_cols = [c for c in types["users"] if c != "devices"]
     diff = con.execute(f"""SELECT count(*) FROM (SELECT DISTINCT user_id, location.country, location.city, location.region,
-            location.timezone, user_subscription.plan, user_subscription.start_date, user_subscription.billing_cycle,
-            user_subscription.connected_services FROM nested EXCEPT SELECT {', '.join(user_cols)} FROM users)""").fetchone()[0]
+            location.timezone FROM nested EXCEPT SELECT {', '.join(user_cols)} FROM users)""").fetchone()[0]
     check(diff == 0, f"{label}: the users of the nested events are rows of users ({diff} differ)")
-    diff = con.execute("SELECT count(*) FROM (SELECT DISTINCT content.* FROM nested EXCEPT SELECT * FROM content)").fetchone()[0]
+    # The point-in-time join: each nested event joins exactly one SCD2 version, the one it carries.
+    joins, differ = con.execute("""SELECT count(*) FILTER (WHERE versions <> 1), count(*) FILTER (WHERE NOT same)
+        FROM (SELECT n.event_id, count(s.user_id) AS versions,
+                     bool_and(s.plan = n.user_subscription.plan AND s.start_date = n.user_subscription.start_date
+                              AND s.billing_cycle = n.user_subscription.billing_cycle
+                              AND s.connected_services = n.user_subscription.connected_services) AS same
+              FROM nested n LEFT JOIN subscriptions s ON s.user_id = n.user_id AND n.timestamp >= s.valid_from
+                   AND (s.valid_to IS NULL OR n.timestamp < s.valid_to)
+              GROUP BY n.event_id)""").fetchone()
+    check(joins == 0 and differ == 0,
+          f"{label}: every event joins exactly one subscriptions version, the one it carries "
+          f"({joins} join another number, {differ} differ)")
+    diff = con.execute("""SELECT count(*) FROM (SELECT DISTINCT content.* FROM nested
+        EXCEPT SELECT * EXCLUDE (release_date) FROM content)""").fetchone()[0]
     check(diff == 0, f"{label}: the titles of the nested events are rows of content ({diff} differ)")
+    early = con.execute("""SELECT count(*) FROM events e JOIN content c USING (content_id)
+        WHERE e.event_type = 'content_play' AND CAST(timezone('UTC', e.timestamp) AS DATE) < c.release_date""").fetchone()[0]
+    check(early == 0, f"{label}: no title plays before its release_date ({early} do)")
     sample = con.execute("""SELECT e.event_id, c.title, epoch_us(e.timestamp), e.subscription_start_date::VARCHAR
         FROM events e JOIN content c USING (content_id) ORDER BY e.event_id LIMIT 50""").fetchall()
     return con.execute(NORMALIZED_SUMMARY_SQL).fetchone(), sample
@@ -732,7 +751,7 @@ def check_normalized(ref):
     check(present == sorted(PARTITIONED + FLAT), f"normalized: folders {', '.join(present)}")
     check(all(list((path / t).glob("event_date=*/part-*.parquet")) for t in PARTITIONED)
           and all(list((path / t).glob("part-*.parquet")) and not list((path / t).glob("event_date=*")) for t in FLAT),
-          "normalized: events, user_actions, recommendations, search_history by event_date; users, content flat")
+          "normalized: events, user_actions, recommendations, search_history by event_date; users, subscriptions, content flat")
     poison_other_days(path / "events", poisoned)
     return {
         "normalized duckdb": check_normalized_duckdb(path, poisoned, ref),

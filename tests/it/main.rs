@@ -12,6 +12,7 @@ mod delta;
 mod faults;
 mod formats;
 mod json_agreement;
+mod lifecycle;
 mod parquet_parity;
 mod parts;
 mod resume;

@@ -1,7 +1,8 @@
 //! Regional taste, as an analyst's per-country queries find it: providers
 //! not offered in a country are never played there, titles in a country's
 //! language are watched more there, and the top titles and providers differ
-//! between countries.
+//! between countries. Release dates: nothing plays before its title's
+//! release, and a new release is played most in its first weeks.
 
 use std::collections::{HashMap, HashSet};
 
@@ -135,4 +136,56 @@ fn countries_watch_what_they_are_offered_in_their_languages() {
     let top_providers: HashSet<String> = countries.iter().map(|c| top(&plays.by_provider, c)).collect();
     assert!(top_titles.len() >= 3, "rule taste: top titles {top_titles:?}");
     assert!(top_providers.len() >= 2, "rule taste: top providers {top_providers:?}");
+}
+
+#[test]
+fn nothing_plays_before_its_release_and_new_releases_are_watched_most_when_new() {
+    let world = World::new(Config {
+        rows: 300_000,
+        days: 42,
+        ..Config::default()
+    })
+    .unwrap();
+    let first_day = world.calendar().days()[0].start.0.div_euclid(86_400_000_000) as i32;
+    let planned = world.plan_rows(0..world.rows());
+    let mut event = Event::default();
+    // Plays of titles released in the first week, by days since release.
+    let mut by_age = [0u32; 42];
+    let mut plays = 0;
+    for i in 0..planned.rows.len() {
+        world.fill_planned(&planned, i, &mut event);
+        let day = event.timestamp.0.div_euclid(86_400_000_000) as i32;
+        let release = world.catalog().entry(event.content.entry as usize).release;
+        for r in &event.recommendations {
+            let recommended = world.catalog().entry(r.entry as usize).release;
+            assert!(
+                recommended <= day,
+                "rule release: a title is recommended before its release"
+            );
+        }
+        if event.event_type.as_str() != "content_play" {
+            continue;
+        }
+        plays += 1;
+        assert!(
+            release <= day,
+            "rule release: event {} plays a title released on day {release}, on day {day}",
+            event.event_id
+        );
+        if (first_day..first_day + 7).contains(&release) {
+            by_age[(day - release) as usize] += 1;
+        }
+    }
+    // Their first two weeks against their fifth and sixth (every one of
+    // them is out for at least 35 days of the 42).
+    let early: u32 = by_age[..14].iter().sum();
+    let late: u32 = by_age[28..35].iter().sum::<u32>() * 2;
+    assert!(
+        early > 300,
+        "rule release: {early} plays of new titles in their first two weeks, of {plays}"
+    );
+    assert!(
+        early as f64 > 3.0 * late as f64,
+        "rule release: new titles play {early} times in their first two weeks, {late} in two weeks a month on"
+    );
 }

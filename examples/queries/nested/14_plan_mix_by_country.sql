@@ -1,12 +1,13 @@
 -- title: Plan mix by country
--- question: What share of each country's users (seen in the events) is on each subscription plan, and how many of them pay yearly?
+-- question: What share of each country's users (seen in the events) is on each subscription plan at their last event, and how many of them pay yearly?
 WITH users AS (
-    SELECT DISTINCT
+    SELECT
         user_id,
-        location.country                    AS country,
-        user_subscription.plan              AS plan,
-        user_subscription.billing_cycle     AS billing_cycle
+        any_value(location.country)                             AS country,
+        arg_max(user_subscription.plan, timestamp)              AS plan,
+        arg_max(user_subscription.billing_cycle, timestamp)     AS billing_cycle
     FROM events
+    GROUP BY user_id
 )
 SELECT
     country,
