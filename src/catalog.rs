@@ -78,6 +78,27 @@ pub struct Catalog {
     vocabularies: OnceLock<Option<CatalogVocabularies>>,
     /// Every entry as (release day, entry), by release day.
     by_release: Vec<(i32, u32)>,
+    /// The step between entries of consecutive popularity ranks (prime to
+    /// the catalog's size; see [`Catalog::ranked`]).
+    rank_stride: u64,
+}
+
+/// A step near `fraction` of `n` that is prime to `n`.
+fn stride_prime_to(n: u64, fraction: f64) -> u64 {
+    if n <= 2 {
+        return 1;
+    }
+    let gcd = |mut a: u64, mut b: u64| {
+        while b != 0 {
+            (a, b) = (b, a % b);
+        }
+        a
+    };
+    let mut stride = ((n as f64 * fraction) as u64).max(1);
+    while gcd(stride, n) != 1 {
+        stride += 1;
+    }
+    stride
 }
 
 /// Share of the catalog's series runs and films released in the year after
@@ -185,7 +206,9 @@ impl Catalog {
             provider_counts,
             vocabularies: OnceLock::new(),
             by_release: Vec::new(),
+            rank_stride: 1,
         };
+        catalog.rank_stride = stride_prime_to(catalog.entries.len() as u64, 0.618_033_988_7);
         catalog.count_same_titles();
         catalog.by_release = catalog
             .entries
@@ -206,6 +229,27 @@ impl Catalog {
         for (e, c) in self.entries.iter_mut().zip(per_entry) {
             e.same_title_count = c;
         }
+    }
+
+    /// The entry of popularity rank `rank` (0 the most popular). Ranks are
+    /// scattered over the catalog, so the episodes of one run (consecutive
+    /// entries) do not take consecutive ranks and a show's popularity is
+    /// not the sum of the top ranks.
+    #[inline]
+    pub fn ranked(&self, rank: u64) -> usize {
+        self.ranked_by(rank, self.rank_stride, 0)
+    }
+
+    /// The entry of rank `rank` in an ordering of the catalog by `stride`
+    /// (prime to the size, from [`Catalog::stride_prime_to_size`]) from `offset`.
+    #[inline]
+    pub fn ranked_by(&self, rank: u64, stride: u64, offset: u64) -> usize {
+        ((rank as u128 * stride as u128 + offset as u128) % self.entries.len().max(1) as u128) as usize
+    }
+
+    /// A step prime to the catalog's size near `fraction` of it.
+    pub fn stride_prime_to_size(&self, fraction: f64) -> u64 {
+        stride_prime_to(self.entries.len() as u64, fraction)
     }
 
     /// The entries released from day `from` to day `to` (inclusive), as

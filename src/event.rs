@@ -263,7 +263,7 @@ fn recommend(world: &World, rng: &mut KeyedRng, step: &Step, country: u8, out: &
         }
         // Titles streamed in the user's country only (when the catalog has
         // too few of them, any title).
-        let mut candidate = world.popularity.sample(rng) as usize;
+        let mut candidate = world.catalog.ranked(world.popularity.sample(rng));
         let mut tries = 0;
         while candidate == playing
             || chosen[..count].contains(&candidate)
@@ -271,7 +271,7 @@ fn recommend(world: &World, rng: &mut KeyedRng, step: &Step, country: u8, out: &
         {
             tries += 1;
             candidate = if tries < 8 {
-                world.popularity.sample(rng) as usize
+                world.catalog.ranked(world.popularity.sample(rng))
             } else {
                 (candidate + 1) % size
             };
@@ -320,7 +320,7 @@ fn search_history<'w>(
         for i in max - before as i64..max {
             let age = 1.0 + ((max - i) as f64 - earlier.unit()) * (HISTORY_SPAN / max) as f64;
             // A title streamed in the user's country (the next one that is).
-            let drawn = world.popularity.sample(&mut earlier) as usize;
+            let drawn = world.catalog.ranked(world.popularity.sample(&mut earlier));
             let size = world.catalog.len();
             let target = (0..size)
                 .map(|step| (drawn + step) % size)

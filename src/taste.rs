@@ -1,15 +1,19 @@
 //! What each country watches: which providers are offered there, which
 //! languages its viewers prefer and how much it likes each genre.
 //!
-//! A title is drawn by its popularity (the catalog's Zipf ranks) and then
-//! kept with the chance its country gives it: 0 when its provider is not
-//! offered there (Hulu and Peacock only in the United States, HBO Max and
-//! Paramount+ in some countries: a simplification of where the services
-//! stream, not a guide), lower for a language the country does not speak
-//! (Spanish titles are watched most in Spain, Mexico and Argentina, French
-//! ones in France and Canada), affinities for each provider and genre drawn
-//! per country and seed, and each title's own appeal in each country. So the top titles and providers differ between countries while
-//! popularity stays Zipf-skewed everywhere.
+//! A title is drawn by its popularity, in the global ranking of the
+//! catalog or (a share [`LOCAL_SHARE`]) in the country's own ranking (its
+//! local hits), and then kept with the chance its country gives it: 0 when
+//! its provider is not offered there (Hulu and Peacock only in the United
+//! States, HBO Max and Paramount+ in some countries: a simplification of
+//! where the services stream, not a guide), lower for a language the
+//! country does not speak (Spanish titles are watched most in Spain, Mexico
+//! and Argentina, French ones in France and Canada), affinities for each
+//! provider and genre drawn per country and seed, and each title's own
+//! appeal in each country. So the top titles and providers differ between
+//! countries while popularity stays Zipf-skewed everywhere. A share
+//! [`FRESH_SHARE`] of picks goes to the titles released in the last four
+//! weeks, and no title is picked before its release day.
 
 use crate::catalog::Catalog;
 use crate::rng::{KeyedRng, Zipf, mix64};
@@ -48,6 +52,9 @@ const TRIES: usize = 8;
 /// (when there is one), the newest most: new releases are watched most in
 /// their first weeks.
 pub const FRESH_SHARE: f64 = 0.08;
+/// Share of picks drawn from the country's own ranking of the catalog
+/// (its local hits) rather than the global one.
+pub const LOCAL_SHARE: f64 = 0.6;
 /// How long a release counts as new, in days.
 pub const FRESH_DAYS: i32 = 28;
 
@@ -59,11 +66,14 @@ pub struct Taste {
     providers: Vec<[f64; PROVIDERS.len()]>,
     languages: Vec<[f64; LANGUAGES.len()]>,
     genres: Vec<[f64; GENRES.len()]>,
+    /// By country: the (stride, offset) of its own ranking of the catalog.
+    local: Vec<(u64, u64)>,
 }
 
 impl Taste {
-    /// The taste of each country under `seed` (genre affinities vary by seed).
-    pub fn new(seed: u64) -> Self {
+    /// The taste of each country under `seed` (genre affinities vary by
+    /// seed) for `catalog`.
+    pub fn new(seed: u64, catalog: &Catalog) -> Self {
         let codes = country_codes();
         // A number in [lo, 1) for (country, kind, item), fixed by the seed.
         let affinity = |country: usize, kind: u64, item: usize, lo: f64| {
@@ -79,7 +89,7 @@ impl Taste {
                     let listed = OFFERED_IN.iter().find(|(name, _)| name == provider);
                     keep[p] = match listed {
                         Some((_, countries)) if !countries.contains(code) => 0.0,
-                        _ => affinity(country, 1, p, 0.35),
+                        _ => affinity(country, 1, p, 0.6),
                     };
                 }
                 keep
@@ -100,9 +110,19 @@ impl Taste {
             .map(|country| {
                 let mut keep = [0.0; GENRES.len()];
                 for (genre, k) in keep.iter_mut().enumerate() {
-                    *k = affinity(country, 2, genre, 0.35);
+                    *k = affinity(country, 2, genre, 0.6);
                 }
                 keep
+            })
+            .collect();
+        let local = (0..codes.len())
+            .map(|country| {
+                let fraction = affinity(country, 3, 0, 0.05) * 0.9;
+                let offset = mix64(seed ^ mix64(0x6869_7473 ^ country as u64));
+                (
+                    catalog.stride_prime_to_size(fraction),
+                    offset % catalog.len().max(1) as u64,
+                )
             })
             .collect();
         Taste {
@@ -110,6 +130,7 @@ impl Taste {
             providers,
             languages,
             genres,
+            local,
         }
     }
 
@@ -121,14 +142,14 @@ impl Taste {
 
     /// The chance `country` keeps catalog entry `entry`: its provider,
     /// language and genre there, and the title's own appeal there (a number
-    /// in [0.15, 1) per country, title and seed, the same for every episode
+    /// in [0.35, 1) per country, title and seed, the same for every episode
     /// of a run: local hits).
     #[inline]
     fn keep(&self, catalog: &Catalog, country: u8, entry: usize) -> f64 {
         let e = catalog.entry(entry);
         let c = country as usize;
         let bits = mix64(self.seed ^ mix64(e.title_key() ^ (country as u64) << 56));
-        let appeal = 0.15 + 0.85 * (bits >> 11) as f64 / (1u64 << 53) as f64;
+        let appeal = 0.35 + 0.65 * (bits >> 11) as f64 / (1u64 << 53) as f64;
         self.providers[c][e.provider as usize]
             * self.languages[c][e.language as usize]
             * self.genres[c][e.genre as usize]
@@ -156,7 +177,13 @@ impl Taste {
         }
         let mut entry = 0;
         for _ in 0..TRIES {
-            entry = popularity.sample(rng) as usize;
+            let rank = popularity.sample(rng);
+            entry = if rng.chance(LOCAL_SHARE) {
+                let (stride, offset) = self.local[country as usize];
+                catalog.ranked_by(rank, stride, offset)
+            } else {
+                catalog.ranked(rank)
+            };
             if rng.unit() < self.keep(catalog, country, entry) && catalog.entry(entry).release <= day {
                 return entry;
             }

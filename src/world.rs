@@ -80,7 +80,7 @@ impl World {
         let mut world = World {
             popularity: Zipf::new(config.catalog_size, config.content_skew),
             sessions: SessionModel::new(&config),
-            taste: Taste::new(config.seed),
+            taste: Taste::new(config.seed, &catalog),
             lifecycle: Lifecycle::new(&config),
             zone_countries: population.zones().iter().map(Taste::country_of).collect(),
             mean_session_events: 1.0,
