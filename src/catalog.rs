@@ -244,7 +244,12 @@ impl Catalog {
     /// (prime to the size, from [`Catalog::stride_prime_to_size`]) from `offset`.
     #[inline]
     pub fn ranked_by(&self, rank: u64, stride: u64, offset: u64) -> usize {
-        ((rank as u128 * stride as u128 + offset as u128) % self.entries.len().max(1) as u128) as usize
+        let n = self.entries.len().max(1) as u64;
+        // Below 2^32 entries the product fits in 64 bits.
+        match (rank % n).checked_mul(stride).and_then(|p| p.checked_add(offset % n)) {
+            Some(at) => (at % n) as usize,
+            None => ((rank as u128 * stride as u128 + offset as u128) % n as u128) as usize,
+        }
     }
 
     /// A step prime to the catalog's size near `fraction` of it.

@@ -213,6 +213,56 @@ impl Weighted {
     }
 }
 
+/// A discrete distribution over `0..n` sampled in constant time (Vose's
+/// alias method): one draw picks a column and a coin within it.
+#[derive(Clone, Debug)]
+pub struct Alias {
+    /// Per column: the 32-bit threshold below which the column itself is taken.
+    keep: Vec<u32>,
+    /// Per column: the outcome taken above the threshold.
+    alias: Vec<u32>,
+}
+
+impl Alias {
+    /// Builds the table; `None` when no weight is positive or there are more
+    /// than 2^32 outcomes.
+    pub fn new(weights: &[f64]) -> Option<Self> {
+        let n = weights.len();
+        let total: f64 = weights.iter().map(|w| w.max(0.0)).sum();
+        if n == 0 || n > u32::MAX as usize || !(total > 0.0 && total.is_finite()) {
+            return None;
+        }
+        let mut scaled: Vec<f64> = weights.iter().map(|w| w.max(0.0) * n as f64 / total).collect();
+        let mut keep = vec![u32::MAX; n];
+        let mut alias: Vec<u32> = (0..n as u32).collect();
+        let (mut small, mut large): (Vec<u32>, Vec<u32>) = (0..n as u32).partition(|&i| scaled[i as usize] < 1.0);
+        while let (Some(&s), Some(&l)) = (small.last(), large.last()) {
+            small.pop();
+            keep[s as usize] = (scaled[s as usize] * u32::MAX as f64) as u32;
+            alias[s as usize] = l;
+            scaled[l as usize] -= 1.0 - scaled[s as usize];
+            if scaled[l as usize] < 1.0 {
+                large.pop();
+                small.push(l);
+            }
+        }
+        // Leftovers (rounding) keep their own column whole.
+        Some(Self { keep, alias })
+    }
+
+    /// Draws an outcome.
+    #[inline]
+    pub fn sample(&self, rng: &mut KeyedRng) -> usize {
+        let x = rng.next_u64();
+        let column = (((x >> 32) * self.keep.len() as u64) >> 32) as usize;
+        if (x as u32) < self.keep[column] {
+            column
+        } else {
+            self.alias[column] as usize
+        }
+    }
+}
+
 /// Skewed ranks in `0..n`: rank 0 is the most popular. A continuous bounded
 /// Zipf (power law with exponent `s`) sampled by its inverse CDF.
 #[derive(Clone, Debug)]
@@ -233,6 +283,24 @@ impl Zipf {
             (n + 1.0).powf(1.0 - s) - 1.0
         };
         Self { n, s, span }
+    }
+
+    /// The probability of rank `rank`.
+    pub fn probability(&self, rank: u64) -> f64 {
+        let cdf = |x: f64| {
+            let x = x.min(self.n + 1.0);
+            if (self.s - 1.0).abs() < 1e-9 {
+                x.ln() / self.span
+            } else {
+                (x.powf(1.0 - self.s) - 1.0) / self.span
+            }
+        };
+        let r = rank as f64;
+        if rank + 1 >= self.n as u64 {
+            1.0 - cdf(r + 1.0)
+        } else {
+            cdf(r + 2.0) - cdf(r + 1.0)
+        }
     }
 
     /// Draws a rank.

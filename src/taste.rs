@@ -16,7 +16,7 @@
 //! weeks, and no title is picked before its release day.
 
 use crate::catalog::Catalog;
-use crate::rng::{KeyedRng, Zipf, mix64};
+use crate::rng::{Alias, KeyedRng, Zipf, mix64};
 use crate::users::Zone;
 use crate::vocab::content::{GENRES, LANGUAGES, PROVIDERS};
 use crate::vocab::places::country_codes;
@@ -55,6 +55,9 @@ pub const FRESH_SHARE: f64 = 0.08;
 /// Share of picks drawn from the country's own ranking of the catalog
 /// (its local hits) rather than the global one.
 pub const LOCAL_SHARE: f64 = 0.6;
+/// Most catalog entries × countries drawn from alias tables (8 bytes
+/// each); a larger catalog draws by rejection, with the same distribution.
+pub const ALIAS_SLOTS_MAX: usize = 1 << 23;
 /// How long a release counts as new, in days.
 pub const FRESH_DAYS: i32 = 28;
 
@@ -68,12 +71,16 @@ pub struct Taste {
     genres: Vec<[f64; GENRES.len()]>,
     /// By country: the (stride, offset) of its own ranking of the catalog.
     local: Vec<(u64, u64)>,
+    /// By country (those with users): every entry's chance of being picked,
+    /// as a constant-time table.
+    tables: Vec<Option<Alias>>,
 }
 
 impl Taste {
     /// The taste of each country under `seed` (genre affinities vary by
-    /// seed) for `catalog`.
-    pub fn new(seed: u64, catalog: &Catalog) -> Self {
+    /// seed) for `catalog`, whose ranks `popularity` draws; `countries`
+    /// (indices among the gazetteer's) are those with users.
+    pub fn new(seed: u64, catalog: &Catalog, popularity: &Zipf, countries: &[u8]) -> Self {
         let codes = country_codes();
         // A number in [lo, 1) for (country, kind, item), fixed by the seed.
         let affinity = |country: usize, kind: u64, item: usize, lo: f64| {
@@ -89,7 +96,7 @@ impl Taste {
                     let listed = OFFERED_IN.iter().find(|(name, _)| name == provider);
                     keep[p] = match listed {
                         Some((_, countries)) if !countries.contains(code) => 0.0,
-                        _ => affinity(country, 1, p, 0.6),
+                        _ => affinity(country, 1, p, 0.35),
                     };
                 }
                 keep
@@ -110,7 +117,7 @@ impl Taste {
             .map(|country| {
                 let mut keep = [0.0; GENRES.len()];
                 for (genre, k) in keep.iter_mut().enumerate() {
-                    *k = affinity(country, 2, genre, 0.6);
+                    *k = affinity(country, 2, genre, 0.35);
                 }
                 keep
             })
@@ -125,13 +132,40 @@ impl Taste {
                 )
             })
             .collect();
-        Taste {
+        let mut taste = Taste {
             seed,
             providers,
             languages,
             genres,
             local,
+            tables: vec![None; codes.len()],
+        };
+        let mut used: Vec<u8> = countries.to_vec();
+        used.sort_unstable();
+        used.dedup();
+        if catalog.len() * used.len() <= ALIAS_SLOTS_MAX {
+            for &country in &used {
+                taste.tables[country as usize] = taste.table(catalog, popularity, country);
+            }
         }
+        taste
+    }
+
+    /// The chance of each entry being picked in `country` by the rejection
+    /// draw of [`Taste::pick`] (popularity in the global and local
+    /// rankings, times the keep chance), as an alias table.
+    fn table(&self, catalog: &Catalog, popularity: &Zipf, country: u8) -> Option<Alias> {
+        let mut weights = vec![0.0; catalog.len()];
+        let (stride, offset) = self.local[country as usize];
+        for rank in 0..catalog.len() as u64 {
+            let p = popularity.probability(rank);
+            weights[catalog.ranked(rank)] += (1.0 - LOCAL_SHARE) * p;
+            weights[catalog.ranked_by(rank, stride, offset)] += LOCAL_SHARE * p;
+        }
+        for (entry, w) in weights.iter_mut().enumerate() {
+            *w *= self.keep(catalog, country, entry);
+        }
+        Alias::new(&weights)
     }
 
     /// The index of `zone`'s country among the gazetteer's countries.
@@ -142,14 +176,14 @@ impl Taste {
 
     /// The chance `country` keeps catalog entry `entry`: its provider,
     /// language and genre there, and the title's own appeal there (a number
-    /// in [0.35, 1) per country, title and seed, the same for every episode
+    /// in [0.15, 1) per country, title and seed, the same for every episode
     /// of a run: local hits).
     #[inline]
     fn keep(&self, catalog: &Catalog, country: u8, entry: usize) -> f64 {
         let e = catalog.entry(entry);
         let c = country as usize;
         let bits = mix64(self.seed ^ mix64(e.title_key() ^ (country as u64) << 56));
-        let appeal = 0.35 + 0.65 * (bits >> 11) as f64 / (1u64 << 53) as f64;
+        let appeal = 0.15 + 0.85 * (bits >> 11) as f64 / (1u64 << 53) as f64;
         self.providers[c][e.provider as usize]
             * self.languages[c][e.language as usize]
             * self.genres[c][e.genre as usize]
@@ -176,6 +210,30 @@ impl Taste {
             }
         }
         let mut entry = 0;
+        if let Some(table) = &self.tables[country as usize] {
+            for _ in 0..TRIES {
+                entry = table.sample(rng);
+                if catalog.entry(entry).release <= day {
+                    return entry;
+                }
+            }
+        } else {
+            entry = self.draw(catalog, popularity, country, day, rng);
+        }
+        if self.available(catalog, country, entry, day) {
+            entry
+        } else {
+            (0..catalog.len())
+                .find(|&e| self.available(catalog, country, e, day))
+                .unwrap_or(entry)
+        }
+    }
+
+    /// [`Taste::pick`]'s draw by rejection (a catalog too large for alias
+    /// tables): a rank by popularity, kept with the country's chance; the
+    /// last of eight draws when none is kept.
+    fn draw(&self, catalog: &Catalog, popularity: &Zipf, country: u8, day: i32, rng: &mut KeyedRng) -> usize {
+        let mut entry = 0;
         for _ in 0..TRIES {
             let rank = popularity.sample(rng);
             entry = if rng.chance(LOCAL_SHARE) {
@@ -188,13 +246,7 @@ impl Taste {
                 return entry;
             }
         }
-        if self.available(catalog, country, entry, day) {
-            entry
-        } else {
-            (0..catalog.len())
-                .find(|&e| self.available(catalog, country, e, day))
-                .unwrap_or(entry)
-        }
+        entry
     }
 
     /// Whether `entry` streams in `country` on `day`: its provider is

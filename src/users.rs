@@ -213,7 +213,8 @@ impl Population {
                 services |= 1 << bit;
             }
         }
-        let days_before = (rng.unit().powf(1.5) * 8.0 * 365.0) as i32;
+        let u = rng.unit();
+        let days_before = (u * u.sqrt() * 8.0 * 365.0) as i32;
         Subscription {
             plan,
             start_date: Days(self.newest_start.0 - days_before),

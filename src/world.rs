@@ -77,12 +77,18 @@ impl World {
                 ),
             });
         }
+        let zone_countries: Vec<u8> = population.zones().iter().map(Taste::country_of).collect();
         let mut world = World {
             popularity: Zipf::new(config.catalog_size, config.content_skew),
             sessions: SessionModel::new(&config),
-            taste: Taste::new(config.seed, &catalog),
+            taste: Taste::new(
+                config.seed,
+                &catalog,
+                &Zipf::new(config.catalog_size, config.content_skew),
+                &zone_countries,
+            ),
             lifecycle: Lifecycle::new(&config),
-            zone_countries: population.zones().iter().map(Taste::country_of).collect(),
+            zone_countries,
             mean_session_events: 1.0,
             sweeps: Mutex::new(Vec::new()),
             networks: NETWORK_WEIGHTS
@@ -100,16 +106,20 @@ impl World {
 
     /// The mean events of a session, from [`MEAN_SAMPLE`] sessions keyed
     /// outside every day (keys below 2^34 are day 0, before 0001-01-01),
-    /// starting evenly over a day and cut at its end as a day's are.
+    /// starting evenly over the epoch's day and cut at its end as a day's are.
     fn estimate_session_events(&self) -> f64 {
         const DAY: i64 = 86_400_000_000;
         let ground = self.ground();
+        // On the epoch's day: a day of the catalog's time (titles are
+        // released by then), the same in every window.
+        let base = crate::model::Days::from_date(self.config.epoch()).0 as i64 * DAY;
         let total: u64 = (0..MEAN_SAMPLE)
             .map(|key| {
-                let start = DAY * key as i64 / MEAN_SAMPLE as i64;
+                let start = base + DAY * key as i64 / MEAN_SAMPLE as i64;
                 let country = self.zone_countries[key as usize % self.zone_countries.len()];
-                let mut walk = Walk::start(ground, Walk::stream(self.config.seed, key), start, DAY, country);
-                while walk.advance(ground, false, DAY) {}
+                let end = base + DAY;
+                let mut walk = Walk::start(ground, Walk::stream(self.config.seed, key), start, end, country);
+                while walk.advance(ground, false, end) {}
                 walk.index as u64 + 1
             })
             .sum();
