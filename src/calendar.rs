@@ -2,7 +2,9 @@
 //! timezone of every row.
 //!
 //! Viewing follows a daily curve in the user's local time (evening peak,
-//! night trough) and a weekly one (more on Fridays and weekends). A UTC day's
+//! night trough) and a weekly one (more on Fridays and weekends); on a
+//! public holiday of the zone's country ([`is_holiday`]) a zone watches
+//! more, and more in the daytime. A UTC day's
 //! density is the mixture of every zone's local curve weighted by its users;
 //! days get rows in proportion to their total density. Row `j` of a day with
 //! `n` rows takes its instant by stratified sampling of the day's CDF at
@@ -21,6 +23,7 @@ pub use crate::config::{ROW_IN_DAY_BITS, weekday_factor};
 use crate::model::Micros;
 use crate::rng::{KeyedRng, Weighted};
 use crate::users::{Zone, apportion};
+use crate::vocab::holidays::is_holiday;
 
 /// Half-hour slots per day.
 const SLOTS: usize = 48;
@@ -32,6 +35,23 @@ pub const LOCAL_HOUR_CURVE: [f64; 24] = [
     0.40, 0.24, 0.14, 0.09, 0.08, 0.10, 0.18, 0.30, 0.38, 0.42, 0.46, 0.52, 0.58, 0.58, 0.56, 0.60, 0.70, 0.85, 1.05,
     1.30, 1.55, 1.65, 1.40, 0.85,
 ];
+
+/// A public holiday's viewing relative to an average day of the same zone
+/// (a weekend day is 1.3): people are off work.
+pub const HOLIDAY_FACTOR: f64 = 1.4;
+
+/// Relative viewing by local hour on a public holiday: the daytime of a
+/// day off (late morning to late afternoon twice an ordinary day's), the
+/// same evening peak.
+pub const HOLIDAY_HOUR_CURVE: [f64; 24] = {
+    let mut curve = LOCAL_HOUR_CURVE;
+    let mut hour = 10;
+    while hour < 18 {
+        curve[hour] *= 2.0;
+        hour += 1;
+    }
+    curve
+};
 
 /// One UTC day of the dataset.
 #[derive(Debug)]
@@ -111,6 +131,7 @@ impl Calendar {
     pub fn build(config: &Config, zones: &[Zone]) -> Self {
         let (start, days) = (config.start, config.days);
         let mut planned: Vec<(NaiveDate, Vec<f64>, Vec<Weighted>)> = Vec::with_capacity(days as usize);
+        let countries: Vec<&str> = zones.iter().map(Zone::country_code).collect();
         for d in 0..days {
             let date = start + chrono::Days::new(d as u64);
             let noon = date.and_hms_opt(12, 0, 0).expect("noon exists");
@@ -124,11 +145,17 @@ impl Calendar {
                 let weights: Vec<f64> = zones
                     .iter()
                     .zip(&offsets)
-                    .map(|(zone, offset)| {
+                    .zip(&countries)
+                    .map(|((zone, offset), country)| {
                         let local_minute = slot as i64 * 30 + 15 + offset;
                         let local_date = date + chrono::TimeDelta::days(local_minute.div_euclid(1440));
                         let hour = (local_minute.rem_euclid(1440) / 60) as usize;
-                        zone.users as f64 * LOCAL_HOUR_CURVE[hour] * weekday_factor(local_date)
+                        let viewing = if is_holiday(country, local_date) {
+                            HOLIDAY_HOUR_CURVE[hour] * HOLIDAY_FACTOR
+                        } else {
+                            LOCAL_HOUR_CURVE[hour] * weekday_factor(local_date)
+                        };
+                        zone.users as f64 * viewing
                     })
                     .collect();
                 slot_mass.push(weights.iter().sum::<f64>());

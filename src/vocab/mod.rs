@@ -9,6 +9,7 @@
 
 pub mod content;
 pub mod device;
+pub mod holidays;
 pub mod places;
 
 use std::fmt;

@@ -184,3 +184,53 @@ fn the_epoch_may_not_follow_the_first_day() {
     assert_eq!(refused.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&refused.stderr).contains("epoch"));
 }
+
+/// A country's share of a day's events, and the share of its events in
+/// the UTC hours 15 to 22 (10:00 to 18:00 on the US east coast).
+fn country_day(world: &customer_events::World, date: &str, country: &str) -> (f64, f64) {
+    let day = world
+        .calendar()
+        .days()
+        .iter()
+        .find(|d| d.date.to_string() == date)
+        .expect("the day is in the timeline");
+    let planned = world.plan_rows(day.first_row..day.first_row + day.rows);
+    let mut event = customer_events::model::Event::default();
+    let (mut theirs, mut daytime) = (0u32, 0u32);
+    for i in 0..planned.rows.len() {
+        world.fill_planned(&planned, i, &mut event);
+        if event.location.country.as_str() == country {
+            theirs += 1;
+            let hour = event.timestamp.0.rem_euclid(86_400_000_000) / 3_600_000_000;
+            daytime += (15..23).contains(&hour) as u32;
+        }
+    }
+    (theirs as f64 / day.rows as f64, daytime as f64 / theirs.max(1) as f64)
+}
+
+#[test]
+fn a_public_holiday_raises_its_countrys_viewing_and_its_daytime() {
+    let mut config = customer_events::Config {
+        events_per_day: Some(30_000),
+        start: "2026-11-19".parse().unwrap(),
+        days: 8,
+        ..customer_events::Config::default()
+    };
+    config.countries = [("US", 0.5), ("GB", 0.5)]
+        .iter()
+        .map(|(c, w)| (c.to_string(), *w))
+        .collect();
+    config.settle_rows();
+    let world = customer_events::World::new(config).unwrap();
+    // Thanksgiving (Thursday 26 November 2026) against the Thursday before.
+    let (holiday_share, holiday_daytime) = country_day(&world, "2026-11-26", "United States");
+    let (usual_share, usual_daytime) = country_day(&world, "2026-11-19", "United States");
+    assert!(
+        holiday_share > usual_share * 1.08,
+        "rule holidays: the United States hold {holiday_share:.3} of Thanksgiving's events, {usual_share:.3} a week before"
+    );
+    assert!(
+        holiday_daytime > usual_daytime * 1.2,
+        "rule holidays: {holiday_daytime:.3} of US events in the daytime on Thanksgiving, {usual_daytime:.3} a week before"
+    );
+}
