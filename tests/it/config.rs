@@ -180,6 +180,46 @@ fn the_session_table_is_read_in_part_and_refused_by_its_dotted_keys() {
 }
 
 #[test]
+fn the_lifecycle_table_is_read_in_part_and_refused_by_its_dotted_keys() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = Config::from_toml("[lifecycle]\ncome_back = 0.1\n[lifecycle.churn_per_month]\nBasic = 0.2\n").unwrap();
+    let default = Config::default().lifecycle;
+    assert_eq!(config.lifecycle.come_back, 0.1);
+    assert_eq!(config.lifecycle.churn_per_month.basic, 0.2);
+    assert_eq!(
+        config.lifecycle.churn_per_month.premium,
+        default.churn_per_month.premium
+    );
+    assert_eq!(config.lifecycle.signups_per_month, default.signups_per_month);
+
+    for (text, key, says) in [
+        (
+            "[lifecycle.churn_per_month]\nPremium = 1.5\n",
+            "`lifecycle.churn_per_month.Premium`",
+            "0 ..= 1",
+        ),
+        (
+            "[lifecycle]\ncome_back_days = 0\n",
+            "`lifecycle.come_back_days`",
+            "1 ..= 3650",
+        ),
+        (
+            "[lifecycle.churn_per_month]\nGold = 0.1\n",
+            "`lifecycle.churn_per_month.Gold`",
+            "Basic, Standard, Premium",
+        ),
+        (
+            "[lifecycle]\nchurn_per_month = 2\n",
+            "`lifecycle.churn_per_month`",
+            "write it as a table",
+        ),
+    ] {
+        let line = refused(tmp.path(), text);
+        assert!(line.contains(key) && line.contains(says), "{text:?}: {line}");
+    }
+}
+
+#[test]
 fn flags_past_their_bounds_are_refused_before_anything_is_written() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("never");
