@@ -21,6 +21,7 @@ use customer_events::schema_formats::SchemaFormat;
 use customer_events::sink::parquet::Compression;
 use customer_events::sink::parts::{self, Committed, PartOf};
 use customer_events::sink::{Format, Layout, PartitionBy};
+use customer_events::stream;
 use customer_events::table;
 use customer_events::world::World;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -42,6 +43,10 @@ pub enum Command {
     Generate(GenerateArgs),
     /// Print events as JSON lines, one object per event, like the original module.
     Sample(SampleArgs),
+    /// Stream a dataset's events in timestamp order to standard output, one JSON line each (the
+    /// lines of `generate --format ndjson`): as fast as possible, at --rate N a second, or in
+    /// --realtime from now on. Pipe it into kcat, a cloud CLI or a socket.
+    Stream(StreamArgs),
     /// Print the dataset config.
     Config(ConfigArgs),
     /// Print the event schema in another system's terms (generated from the one Arrow schema).
@@ -125,7 +130,8 @@ pub struct DatasetArgs {
     /// years before it [default: the earlier of 2026-01-01 and --start].
     #[arg(long, value_parser = parse_date)]
     pub epoch: Option<NaiveDate>,
-    /// Users in the universe [default: rows / 20, or 7 × events-per-day / 20, within 1,000 ..= 10,000,000].
+    /// Users in the universe [default: rows / 20 (a week's events / 20 for --events-per-day or under 7
+    /// days), within 1,000 ..= 10,000,000].
     #[arg(long, value_parser = parse_count)]
     pub users: Option<u64>,
     /// Entries in the content catalog [default: 10,000].
@@ -222,6 +228,47 @@ pub struct SampleArgs {
     pub count: u64,
     #[command(flatten)]
     pub dataset: DatasetArgs,
+}
+
+/// Flags of `stream`.
+#[derive(Debug, Args)]
+pub struct StreamArgs {
+    /// Where to: `-` (standard output, the only destination of this build).
+    #[arg(long, default_value = "-", value_name = "DEST")]
+    pub to: String,
+    /// Number of events: 10k, 5M, 1_000_000 [default: 1M], shared out over the days.
+    #[arg(long, value_parser = parse_count, conflicts_with = "realtime")]
+    pub rows: Option<u64>,
+    /// Events of an average day instead of --rows (as in `generate`); with --realtime
+    /// [default: 1M, about 12 a second].
+    #[arg(long, value_parser = parse_count, conflicts_with = "rows", value_name = "N")]
+    pub events_per_day: Option<u64>,
+    #[command(flatten)]
+    pub dataset: DatasetArgs,
+    /// Release N events a second, steadily (a token bucket) [default: as fast as possible].
+    #[arg(long, value_name = "N", value_parser = parse_rate, conflicts_with = "realtime")]
+    pub rate: Option<f64>,
+    /// Play the timeline against the wall clock from now on, without end (or for --days): each
+    /// event is released when its timestamp comes; today's earlier events are skipped.
+    #[arg(long, conflicts_with_all = ["start", "from_event"])]
+    pub realtime: bool,
+    /// With --realtime: timeline seconds per wall-clock second (60 plays an hour a minute).
+    #[arg(long, value_name = "X", default_value_t = 1.0, value_parser = parse_rate, requires = "realtime")]
+    pub speed: f64,
+    /// Start at event N (0 is the first): continues a stream stopped after N events.
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = parse_count)]
+    pub from_event: u64,
+    /// No summary line.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// A positive, finite number of events (or timeline seconds) per second.
+fn parse_rate(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
+        _ => Err(format!("'{text}' is not a positive number, e.g. 1000 or 2.5")),
+    }
 }
 
 /// Flags of `config`.
@@ -360,6 +407,7 @@ pub fn run(cli: Cli, cancel: &Cancel) -> Result<(), Error> {
     match cli.command {
         Command::Generate(args) => run_generate(args, cancel),
         Command::Sample(args) => run_sample(args, cancel),
+        Command::Stream(args) => run_stream(args, cancel),
         Command::Config(args) => {
             if !args.default {
                 return Err(Error::Option {
@@ -590,6 +638,130 @@ fn run_sample(args: SampleArgs, cancel: &Cancel) -> Result<(), Error> {
         written.map_err(|e| Error::io("stdout", e))?;
     }
     out.flush().map_err(|e| Error::io("stdout", e))
+}
+
+/// Standard output as a stream's sink: a line per event, flushed as the
+/// pace releases them (so a paced stream reaches a pipe when released).
+struct StdoutSink {
+    out: std::io::BufWriter<std::io::StdoutLock<'static>>,
+    written: u64,
+    paced: bool,
+}
+
+impl stream::EventSink for StdoutSink {
+    fn send(&mut self, _index: u64, _event: &customer_events::Event<'_>, line: &[u8]) -> Result<(), Error> {
+        self.out.write_all(line).map_err(|e| Error::io("stdout", e))?;
+        if self.paced {
+            self.out.flush().map_err(|e| Error::io("stdout", e))?;
+        }
+        self.written += 1;
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<u64, Error> {
+        self.out.flush().map_err(|e| Error::io("stdout", e))?;
+        Ok(self.written)
+    }
+}
+
+fn run_stream(args: StreamArgs, cancel: &Cancel) -> Result<(), Error> {
+    if args.to != "-" {
+        return Err(Error::Option {
+            flag: "--to",
+            message: format!(
+                "'{}' is not a destination this build streams to; pass --to - (standard output)",
+                args.to
+            ),
+        });
+    }
+    let (pace, extent, from_time) = if args.realtime {
+        let now = chrono::Utc::now();
+        let pace = stream::Pace::Realtime { speed: args.speed };
+        let extent = if args.dataset.days.is_some() {
+            stream::Extent::Dataset
+        } else {
+            stream::Extent::Unbounded
+        };
+        (pace, extent, Some(now.timestamp_micros()))
+    } else {
+        let pace = args.rate.map_or(stream::Pace::Unpaced, stream::Pace::Rate);
+        (pace, stream::Extent::Dataset, None)
+    };
+    let events_per_day = match (args.realtime, args.events_per_day) {
+        (true, None) => Some(1_000_000),
+        (_, per_day) => per_day,
+    };
+    let mut config = args.dataset.resolve(args.rows, events_per_day)?;
+    if let Some(from) = from_time {
+        // From today on (UTC), a week per window.
+        config.start = chrono::DateTime::from_timestamp_micros(from).expect("now").date_naive();
+        if args.dataset.days.is_none() {
+            config.days = 7;
+        }
+        config.settle_rows();
+        config.validate()?;
+    }
+    let options = stream::StreamOptions {
+        pace,
+        extent,
+        from_event: args.from_event,
+        from_time,
+    };
+    let mut sink = StdoutSink {
+        out: std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock()),
+        written: 0,
+        paced: pace != stream::Pace::Unpaced,
+    };
+    let started = std::time::Instant::now();
+    let report = stream::stream(config, &options, &mut sink, cancel)?;
+    if report.stopped {
+        let again = continue_command(report.next_event);
+        eprintln!(
+            "customer-events: stopped after {} events; continue with: {again}",
+            with_thousands(report.delivered)
+        );
+        return Err(Error::Interrupted);
+    }
+    if !args.quiet {
+        let seconds = started.elapsed().as_secs_f64();
+        eprintln!(
+            "streamed {} events in {seconds:.1} s ({} events/s)",
+            with_thousands(report.delivered),
+            with_thousands((report.delivered as f64 / seconds.max(1e-9)) as u64)
+        );
+    }
+    Ok(())
+}
+
+/// This run's command line with `--from-event N` in place of its own.
+fn continue_command(next_event: u64) -> String {
+    let mut words: Vec<String> = Vec::new();
+    let mut args = std::env::args();
+    words.push(args.next().unwrap_or_else(|| "customer-events".into()));
+    while let Some(arg) = args.next() {
+        if arg == "--from-event" {
+            args.next();
+        } else if !arg.starts_with("--from-event=") {
+            words.push(arg);
+        }
+    }
+    words.push("--from-event".into());
+    words.push(next_event.to_string());
+    words.iter().map(|w| shell_word(w)).collect::<Vec<_>>().join(" ")
+}
+
+/// `word` as a POSIX shell reads it back: bare when it is safe, else in
+/// single quotes.
+fn shell_word(word: &str) -> String {
+    let safe = !word.is_empty()
+        && word
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./=:,+@%".contains(&b));
+    if safe {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
 }
 
 /// Rows `sample` plans at a time.

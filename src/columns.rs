@@ -16,6 +16,8 @@
 //!   children action_type ["pause", "completed", ...]  one entry per action
 //! ```
 
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 use arrow::array::{
@@ -188,6 +190,79 @@ impl Utf8Column {
         // a char boundary; offsets start at 0, never decrease and end at the
         // byte length (one `end` per value).
         Arc::new(unsafe { StringArray::new_unchecked(offsets, Buffer::from_vec(self.bytes), nulls) })
+    }
+}
+
+/// A column of ids that repeat within a batch (the searches that users'
+/// histories list again and again), as text, or as keys into the batch's
+/// distinct ids in the order they were first listed: each id is then
+/// formatted once per batch rather than at every listing, and the Parquet
+/// chunk writer interns it once (the same chunk bytes as the text).
+#[derive(Debug)]
+enum RepeatedIdColumn {
+    Text(Utf8Column),
+    Keys {
+        /// Each distinct id's key.
+        seen: HashMap<u128, u32, BuildHasherDefault<IdHasher>>,
+        keys: Vec<u32>,
+        values: Utf8Column,
+    },
+}
+
+impl RepeatedIdColumn {
+    fn new(strings: Strings<'_>, ids: usize) -> Self {
+        match strings {
+            Strings::Text => RepeatedIdColumn::Text(Utf8Column::with_capacity(ids, 36)),
+            Strings::Keys(_) => RepeatedIdColumn::Keys {
+                seen: HashMap::default(),
+                keys: Vec::with_capacity(ids),
+                values: Utf8Column::with_capacity(ids / 4, 36),
+            },
+        }
+    }
+
+    #[inline]
+    fn push(&mut self, id: Uuid) {
+        match self {
+            RepeatedIdColumn::Text(column) => push_uuid(column, id.to_bytes()),
+            RepeatedIdColumn::Keys { seen, keys, values } => {
+                let next = seen.len() as u32;
+                let key = *seen.entry(id.0).or_insert_with(|| {
+                    push_uuid(values, id.to_bytes());
+                    next
+                });
+                keys.push(key);
+            }
+        }
+    }
+
+    fn finish(self) -> Result<ArrayRef, Error> {
+        Ok(match self {
+            RepeatedIdColumn::Text(column) => column.finish(None),
+            RepeatedIdColumn::Keys { keys, values, .. } => Arc::new(DictionaryArray::<UInt32Type>::try_new(
+                PrimitiveArray::new(keys.into(), None),
+                values.finish(None),
+            )?),
+        })
+    }
+}
+
+/// A hasher for random 128-bit ids: their two halves folded (the bits are
+/// already uniform).
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ b as u64;
+        }
+    }
+    fn write_u128(&mut self, n: u128) {
+        self.0 = (n as u64) ^ ((n >> 64) as u64);
     }
 }
 
@@ -470,7 +545,7 @@ pub struct EventColumns {
     recommendation_algorithm: WordColumn,
     recommendation_clicked: Vec<bool>,
     search_offsets: Vec<i32>,
-    search_id: Utf8Column,
+    search_id: RepeatedIdColumn,
     search_timestamp: Vec<i64>,
     search_query: Utf8Column,
     search_results: Vec<i32>,
@@ -555,7 +630,7 @@ impl EventColumns {
             recommendation_algorithm: WordColumn::words(strings, &ALGORITHM, rows * 3, 10),
             recommendation_clicked: Vec::with_capacity(rows * 3),
             search_offsets: offsets_with_capacity(rows),
-            search_id: Utf8Column::with_capacity(rows * 3, 36),
+            search_id: RepeatedIdColumn::new(strings, rows * 3),
             search_timestamp: Vec::with_capacity(rows * 3),
             search_query: Utf8Column::with_capacity(rows * 3, 10),
             search_results: Vec::with_capacity(rows * 3),
@@ -647,7 +722,7 @@ impl EventColumns {
             .push(self.recommendation_position.len() as i32);
 
         for q in &e.search_history {
-            push_uuid(&mut self.search_id, q.search_id.to_bytes());
+            self.search_id.push(q.search_id);
             self.search_timestamp.push(q.timestamp.0);
             self.search_query.push(q.query);
             self.search_results.push(q.results_count);
@@ -733,7 +808,7 @@ impl EventColumns {
         let search_items = structure(
             list_item(&searches_t).data_type(),
             vec![
-                self.search_id.finish(None),
+                self.search_id.finish()?,
                 timestamps(self.search_timestamp),
                 self.search_query.finish(None),
                 int32(self.search_results, None),

@@ -571,10 +571,14 @@ impl Config {
 
     /// Users in the universe: `users` if set, else a twentieth of the events
     /// (of a week, `7 × events_per_day`, when days are sized by date, so the
-    /// universe does not depend on the window), kept within 1,000 ..= 10,000,000.
+    /// universe does not depend on the window; of a week at the run's pace,
+    /// `7 × rows / days`, for a run of under a week, so that a short run's
+    /// users are not asked for more sessions a day than their hours hold),
+    /// kept within 1,000 ..= 10,000,000.
     pub fn user_count(&self) -> u64 {
         let events = match self.events_per_day {
             Some(per_day) => per_day.saturating_mul(7),
+            None if self.days < 7 => (self.rows as u128 * 7 / self.days.max(1) as u128).min(u64::MAX as u128) as u64,
             None => self.rows,
         };
         self.users.unwrap_or_else(|| (events / 20).clamp(1_000, 10_000_000))

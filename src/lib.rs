@@ -35,6 +35,7 @@ pub mod schema;
 pub mod schema_formats;
 pub mod session;
 pub mod sink;
+pub mod stream;
 pub mod sweep;
 pub mod table;
 pub mod taste;

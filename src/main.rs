@@ -41,12 +41,15 @@ fn main() -> ExitCode {
         return ExitCode::from(1);
     }
     let writes_files = matches!(cli.command, Command::Generate(_) | Command::Append(_));
+    // A stopped stream says itself how far it went and how to go on.
+    let reports_its_stop = matches!(cli.command, Command::Stream(_));
     // 128 + the signal's number, as a shell reports a process it killed.
     let interrupted = || ExitCode::from(128 + signal.load(Ordering::SeqCst).clamp(1, 127) as u8);
     match run(cli, &cancel) {
         Ok(()) => ExitCode::SUCCESS,
         Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         // The library's message is about the files of `generate`.
+        Err(Error::Interrupted) if reports_its_stop => interrupted(),
         Err(Error::Interrupted) if !writes_files => {
             eprintln!("customer-events: error: interrupted");
             interrupted()

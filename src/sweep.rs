@@ -262,6 +262,40 @@ fn gcd(mut a: u64, mut b: u64) -> u64 {
     a
 }
 
+/// Users a session's fallback examines in each group (its country, the
+/// rest) and pass (free, subscribed): the bound on the cost of a session
+/// when the audience is saturated.
+const FALLBACK_SCAN: u64 = 1024;
+
+/// Up to `count` users of `ranges` (first user, users) taken as one list,
+/// from the one at fraction `from` of it on, wrapping around.
+fn scan(ranges: &[(u64, u64)], from: f64, count: u64) -> impl Iterator<Item = u64> + '_ {
+    let total: u64 = ranges.iter().map(|r| r.1).sum();
+    let mut at = if total == 0 {
+        0
+    } else {
+        ((from * total as f64) as u64).min(total - 1)
+    };
+    let mut range = 0;
+    while range < ranges.len() && at >= ranges[range].1 {
+        at -= ranges[range].1;
+        range += 1;
+    }
+    let mut left = count.min(total);
+    std::iter::from_fn(move || {
+        if left == 0 {
+            return None;
+        }
+        while at >= ranges[range].1 {
+            at = 0;
+            range = (range + 1) % ranges.len();
+        }
+        left -= 1;
+        at += 1;
+        Some(ranges[range].0 + at - 1)
+    })
+}
+
 /// A hasher for user indices (already spread by `mix64`).
 #[derive(Default)]
 struct IndexHasher(u64);
@@ -327,6 +361,9 @@ pub struct SweepWorld<'w> {
     pub lifecycle: &'w Lifecycle,
     /// The seed.
     pub seed: u64,
+    /// The most searches an event's history lists: a row's plan keeps no
+    /// more of its session's.
+    pub history_max: u32,
 }
 
 impl DaySweep {
@@ -415,7 +452,7 @@ impl DaySweep {
         }
         if let Some(out) = out {
             let made = active.searches_made as usize;
-            let listed = made.min(SESSION_SEARCHES_KEPT);
+            let listed = made.min(SESSION_SEARCHES_KEPT).min(world.history_max as usize);
             let from = out.searches.len() as u32;
             for n in made - listed..made {
                 out.searches.push(active.searches[n % SESSION_SEARCHES_KEPT]);
@@ -495,22 +532,25 @@ impl DaySweep {
         let version = match version {
             Some(version) => version,
             None => {
-                // Few users free and subscribed: the users of the zone's
-                // country in turn from a random one, first for a free one,
-                // then for any subscriber; then anyone at all.
+                // Few users free and subscribed (an audience too small for
+                // the day's sessions): a bounded run of the zone's country's
+                // users from a random one, then of everyone else's, first for
+                // a free one, then for any subscriber (whose sessions then
+                // overlap); then the first pick as it holds.
                 let zones = population.zones();
                 let same_country = |z: &usize| world.ground.zone_countries[*z] == country;
-                let ranges: Vec<(u64, u64)> = (0..zones.len())
-                    .filter(same_country)
-                    .chain((0..zones.len()).filter(|z| !same_country(z)))
-                    .map(|z| (zones[z].first_user, zones[z].users))
-                    .collect();
+                let ranges = |home: bool| -> Vec<(u64, u64)> {
+                    (0..zones.len())
+                        .filter(|z| same_country(z) == home)
+                        .map(|z| (zones[z].first_user, zones[z].users))
+                        .collect()
+                };
+                let groups = [ranges(true), ranges(false)];
                 let mut found = None;
                 'search: for pass in 0..2 {
-                    for &(first, users) in &ranges {
-                        let from = ((picker.unit() * users as f64) as u64).min(users - 1);
-                        for k in 0..users {
-                            let u = first + (from + k) % users;
+                    for group in &groups {
+                        let from = picker.unit();
+                        for u in scan(group, from, FALLBACK_SCAN) {
                             let v = if pass == 0 { free(u) } else { subscribed(u) };
                             if let Some(v) = v {
                                 found = Some((u, v));
@@ -564,5 +604,21 @@ impl DaySweep {
                 (self.slots.len() - 1) as u32
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_scan_takes_consecutive_users_across_ranges_and_wraps() {
+        let ranges = [(100, 3), (200, 0), (300, 2)];
+        let all: Vec<u64> = scan(&ranges, 0.0, 10).collect();
+        assert_eq!(all, [100, 101, 102, 300, 301]);
+        // From the fourth of five users, three of them: across the end.
+        let some: Vec<u64> = scan(&ranges, 0.6, 3).collect();
+        assert_eq!(some, [300, 301, 100]);
+        assert_eq!(scan(&[(5, 0)], 0.5, 4).count(), 0);
     }
 }

@@ -170,6 +170,7 @@ impl World {
             population: &self.population,
             lifecycle: &self.lifecycle,
             seed: self.config.seed,
+            history_max: self.config.search_history.max,
         };
         let mut at = rows.start;
         while at < rows.end {

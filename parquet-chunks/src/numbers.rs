@@ -76,7 +76,7 @@ pub fn supports(descr: &ColumnDescPtr, data_type: &DataType, properties: &Writer
         && !properties.offset_index_disabled()
         && properties.write_batch_size() > 0
         && batch_bytes <= properties.data_page_size_limit()
-        && batch_bytes <= properties.dictionary_page_size_limit()
+        && batch_bytes <= properties.column_dictionary_page_size_limit(path)
 }
 
 /// A physical type's values as the crate's writer treats them: PLAIN bytes,
@@ -493,7 +493,7 @@ impl<T: Value> Chunk<T> {
             mini_batch: properties.write_batch_size(),
             page_rows: properties.data_page_row_count_limit(),
             page_bytes: properties.data_page_size_limit(),
-            dictionary_bytes: properties.dictionary_page_size_limit(),
+            dictionary_bytes: properties.column_dictionary_page_size_limit(path),
             statistics,
             dictionary: (T::DICTIONARY && properties.dictionary_enabled(path)).then(Dictionary::new),
             dictionary_page: None,

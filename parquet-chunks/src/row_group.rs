@@ -270,11 +270,6 @@ impl RowGroupEncoder {
     /// If the crate's column writers cannot be made (a bug).
     pub fn start(&self) -> Result<RowGroupInProgress> {
         let arrow_writers = self.factory.create_column_writers(0)?;
-        let limits = Limits {
-            page_rows: self.properties.data_page_row_count_limit(),
-            page_bytes: self.properties.data_page_size_limit(),
-            dictionary_bytes: self.properties.dictionary_page_size_limit(),
-        };
         let writers = arrow_writers
             .into_iter()
             .zip(self.fields.iter().flatten())
@@ -282,6 +277,11 @@ impl RowGroupEncoder {
                 LeafKind::Strings(descr) => {
                     let codec = self.properties.compression(descr.path());
                     let dictionary = self.properties.dictionary_enabled(descr.path());
+                    let limits = Limits {
+                        page_rows: self.properties.data_page_row_count_limit(),
+                        page_bytes: self.properties.data_page_size_limit(),
+                        dictionary_bytes: self.properties.column_dictionary_page_size_limit(descr.path()),
+                    };
                     LeafWriter::Strings(Box::new(StringChunkWriter::new(
                         descr.clone(),
                         codec,

@@ -14,7 +14,7 @@ Parquet output holds as its Hive folder (the row's UTC day). Its schema is
 Options (all optional; counts take ``10k``, ``5M``, ``1B``):
 
 - ``rows`` (default 1M), ``seed`` (42), ``start`` (2026-01-01), ``days`` (7),
-  ``users`` (rows / 20), ``catalogSize`` (10000), ``config`` (TOML text, what
+  ``users`` (rows / 20; a week's events / 20 under 7 days), ``catalogSize`` (10000), ``config`` (TOML text, what
   a ``--config`` file holds): the dataset, as the command line's flags.
 - ``eventsPerDay`` instead of ``rows``: a window of the timeline
   (``--events-per-day``), each day sized by its date alone.

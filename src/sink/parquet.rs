@@ -39,7 +39,22 @@ impl Compression {
 /// Leaf columns whose values are (nearly) all distinct: a dictionary only
 /// costs time there (every value hashed and compared, then the dictionary is
 /// abandoned at its size limit), so they are written plain.
-const DISTINCT_LEAVES: [&str; 4] = ["event_id", "search_id", "timestamp", "play_percentage"];
+const DISTINCT_LEAVES: [&str; 3] = ["event_id", "timestamp", "play_percentage"];
+
+/// Leaf columns of long ids that repeat across a row group but not within
+/// snappy's reach: a search's id is listed in the histories of its user's
+/// later events, which lie far apart in a file sorted by time (a row group
+/// of events holds three ids a row, and under a third of them distinct).
+/// Written PLAIN they cost the codec more than any other column; in a
+/// dictionary each distinct id is stored once and every listing is an index
+/// of a few bits. Their dictionary holds a row group's distinct ids (a few
+/// MB), beyond the default page limit, which would give up after a quarter.
+const REPEATED_ID_LEAVES: [&str; 1] = ["search_id"];
+
+/// The dictionary page limit of [`REPEATED_ID_LEAVES`]: the distinct
+/// search ids of a row group at the default row-group size (about 4 MB at
+/// the default 2M rows), with room for more searches than that.
+const REPEATED_ID_DICTIONARY_BYTES: usize = 16 << 20;
 
 /// Writer properties for files of `schema`.
 ///
@@ -62,6 +77,10 @@ pub fn writer_properties(
         for column in descriptor.columns() {
             if DISTINCT_LEAVES.contains(&column.name()) {
                 builder = builder.set_column_dictionary_enabled(column.path().clone(), false);
+            }
+            if REPEATED_ID_LEAVES.contains(&column.name()) {
+                builder =
+                    builder.set_column_dictionary_page_size_limit(column.path().clone(), REPEATED_ID_DICTIONARY_BYTES);
             }
             if !string_statistics && column.physical_type() == PhysicalType::BYTE_ARRAY {
                 builder = builder.set_column_statistics_enabled(column.path().clone(), EnabledStatistics::None);

@@ -19,6 +19,7 @@ mod resume;
 mod schemas;
 mod sessions;
 mod sink_seam;
+mod stream;
 mod taste;
 mod timeline;
 mod verify;

@@ -189,3 +189,42 @@ fn nothing_plays_before_its_release_and_new_releases_are_watched_most_when_new()
         "rule release: new titles play {early} times in their first two weeks, {late} in two weeks a month on"
     );
 }
+
+/// With the default countries (the dataset most users generate first), no
+/// show takes the audience: the most-played title holds under a tenth of
+/// all plays (one show once held a fifth, its episodes on consecutive
+/// popularity ranks), and the countries' most-played titles and providers
+/// are not everyone's.
+#[test]
+fn default_countries_have_their_own_top_titles_and_providers() {
+    let config = Config {
+        rows: 200_000,
+        days: 2,
+        ..Config::default()
+    };
+    let world = World::new(config).unwrap();
+    let plays = plays(&world);
+    let mut countries: HashMap<String, usize> = HashMap::new();
+    let mut titles: HashMap<(String, String), usize> = HashMap::new();
+    for ((country, title), n) in &plays.by_title {
+        *countries.entry(country.clone()).or_default() += n;
+        *titles.entry((String::new(), title.clone())).or_default() += n;
+    }
+    let title = top(&titles, "");
+    let share = share(&titles, "", &title);
+    assert!(share < 0.10, "rule taste: {title} is {share:.3} of all plays");
+    // Countries with plays enough for their top to mean something.
+    let mut large: Vec<&String> = countries.iter().filter(|(_, n)| **n >= 2_000).map(|(c, _)| c).collect();
+    large.sort();
+    assert!(large.len() >= 5, "rule taste: plays by country {countries:?}");
+    let top_titles: HashSet<String> = large.iter().map(|c| top(&plays.by_title, c)).collect();
+    let top_providers: HashSet<String> = large.iter().map(|c| top(&plays.by_provider, c)).collect();
+    assert!(
+        top_titles.len() >= 3,
+        "rule taste: top titles {top_titles:?} of {large:?}"
+    );
+    assert!(
+        top_providers.len() >= 3,
+        "rule taste: top providers {top_providers:?} of {large:?}"
+    );
+}
