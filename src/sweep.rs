@@ -29,9 +29,6 @@ use crate::rng::{KeyedRng, Stream, mix64};
 use crate::session::{Ground, MAX_SESSION_EVENTS, SEARCH, Step, Walk};
 use crate::users::Population;
 
-/// A session's own searches kept for the history of its later events.
-pub const SESSION_SEARCHES_KEPT: usize = 16;
-
 /// A search made in a session (a `search` event), as later events list it.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct SessionSearch {
@@ -322,7 +319,8 @@ struct Active {
     user: u64,
     key: u64,
     start: i64,
-    searches: [SessionSearch; SESSION_SEARCHES_KEPT],
+    /// Searches made so far; the last [`SweepWorld::history_max`] of them
+    /// are kept in the sweep's `searches`, at the slot's place.
     searches_made: u32,
     /// The user's subscription version at the last event.
     version: Version,
@@ -343,6 +341,9 @@ pub struct DaySweep {
     /// Sessions under way by their next event: (time, session, slot).
     heap: BinaryHeap<Reverse<(i64, u64, u32)>>,
     slots: Vec<Active>,
+    /// Each slot's last searches, a ring of `history_max` per slot (out of
+    /// `Active`, whose size the day's concurrent sessions multiply).
+    searches: Vec<SessionSearch>,
     free: Vec<u32>,
     /// When each recently active user is free again.
     busy: HashMap<u64, i64, BuildHasherDefault<IndexHasher>>,
@@ -378,6 +379,7 @@ impl DaySweep {
             pending: None,
             heap: BinaryHeap::new(),
             slots: Vec::new(),
+            searches: Vec::new(),
             free: Vec::new(),
             busy: HashMap::default(),
             emitted: 0,
@@ -391,6 +393,7 @@ impl DaySweep {
         self.pending = None;
         self.heap.clear();
         self.slots.clear();
+        self.searches.clear();
         self.free.clear();
         self.busy.clear();
         self.emitted = 0;
@@ -411,6 +414,16 @@ impl DaySweep {
                 return false;
             }
             self.emit_one(world, day, out.as_deref_mut());
+        }
+        if self.emitted == day.rows {
+            // The day is done: its sessions' state (the day's concurrent
+            // sessions, tens of MB on a day of millions of rows) goes now,
+            // not when the sweep is dropped.
+            self.slots = Vec::new();
+            self.searches = Vec::new();
+            self.free = Vec::new();
+            self.heap = BinaryHeap::new();
+            self.busy = HashMap::default();
         }
         true
     }
@@ -441,9 +454,11 @@ impl DaySweep {
                 active.version = version;
             }
         }
+        let ring = world.history_max.max(1) as usize;
+        let searches = &mut self.searches[slot as usize * ring..(slot as usize + 1) * ring];
         if step.event_type == SEARCH {
-            let kept = active.searches_made as usize % SESSION_SEARCHES_KEPT;
-            active.searches[kept] = SessionSearch {
+            let kept = active.searches_made as usize % ring;
+            searches[kept] = SessionSearch {
                 index: active.walk.index,
                 time: step.time,
                 content: step.content,
@@ -452,10 +467,10 @@ impl DaySweep {
         }
         if let Some(out) = out {
             let made = active.searches_made as usize;
-            let listed = made.min(SESSION_SEARCHES_KEPT).min(world.history_max as usize);
+            let listed = made.min(ring);
             let from = out.searches.len() as u32;
             for n in made - listed..made {
-                out.searches.push(active.searches[n % SESSION_SEARCHES_KEPT]);
+                out.searches.push(searches[n % ring]);
             }
             out.rows.push(Planned {
                 step,
@@ -590,7 +605,6 @@ impl DaySweep {
             user,
             key,
             start,
-            searches: [SessionSearch::default(); SESSION_SEARCHES_KEPT],
             searches_made: 0,
             version,
         };
@@ -601,6 +615,8 @@ impl DaySweep {
             }
             None => {
                 self.slots.push(active);
+                let ring = world.history_max.max(1) as usize;
+                self.searches.resize(self.slots.len() * ring, SessionSearch::default());
                 (self.slots.len() - 1) as u32
             }
         }
