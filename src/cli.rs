@@ -715,11 +715,19 @@ fn run_stream(args: StreamArgs, cancel: &Cancel) -> Result<(), Error> {
     let started = std::time::Instant::now();
     let report = stream::stream(config, &options, &mut sink, cancel)?;
     if report.stopped {
-        let again = continue_command(report.next_event);
-        eprintln!(
-            "customer-events: stopped after {} events; continue with: {again}",
-            with_thousands(report.delivered)
-        );
+        if args.realtime {
+            // A realtime stream goes on from the instant it is run.
+            eprintln!(
+                "customer-events: stopped after {} events; run the same command to stream again from now",
+                with_thousands(report.delivered)
+            );
+        } else {
+            let again = continue_command(report.next_event);
+            eprintln!(
+                "customer-events: stopped after {} events; continue with: {again}",
+                with_thousands(report.delivered)
+            );
+        }
         return Err(Error::Interrupted);
     }
     if !args.quiet {

@@ -131,7 +131,7 @@ fn realtime_starts_now_and_releases_events_when_their_time_comes() {
     let mut child = Command::new(BIN)
         .args(["stream", "--realtime", "--speed", "600", "--events-per-day", "100k"])
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let clock = Instant::now();
@@ -149,8 +149,21 @@ fn realtime_starts_now_and_releases_events_when_their_time_comes() {
         );
         times.push(time);
     }
-    child.kill().unwrap();
-    child.wait().unwrap();
+    // Stopped, it says how to go on: the same command (from now).
+    let killed = Command::new("kill").args(["-INT", &child.id().to_string()]).status();
+    assert!(killed.unwrap().success());
+    // Read to the end, so the reader is there for the stream's last flush.
+    for line in lines {
+        line.unwrap();
+    }
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(130));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.starts_with("customer-events: stopped after ")
+            && stderr.ends_with("events; run the same command to stream again from now\n"),
+        "{stderr}"
+    );
     let first = times[0];
     assert!(
         first >= started - chrono::Duration::seconds(1),
