@@ -1049,6 +1049,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_short_run_gets_the_users_of_a_week_at_its_pace() {
+        let run = |rows, days| {
+            Config {
+                rows,
+                days,
+                ..Config::default()
+            }
+            .user_count()
+        };
+        assert_eq!(run(1_000_000, 7), 50_000);
+        assert_eq!(run(1_000_000, 28), 50_000);
+        // One day of 1.43M events: the users of a week at that pace, not
+        // 71,500 users asked for 20 events each in one day.
+        assert_eq!(run(1_430_000, 1), 500_500);
+        assert_eq!(run(200_000, 2), 35_000);
+    }
+
+    #[test]
     fn documented_default_is_the_default() {
         let parsed = Config::from_toml(DEFAULT_CONFIG_TOML).unwrap();
         assert_eq!(parsed, Config::default());

@@ -169,6 +169,26 @@ fn realtime_starts_now_and_releases_events_when_their_time_comes() {
         first >= started - chrono::Duration::seconds(1),
         "{first} is before the start {started}"
     );
+
+    // The same command, run again, streams again from its own now.
+    let again = chrono::Utc::now();
+    let mut child = Command::new(BIN)
+        .args(["stream", "--realtime", "--speed", "600", "--events-per-day", "100k"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let restarted = chrono::DateTime::parse_from_rfc3339(&timestamp(&line)).unwrap();
+    assert!(
+        restarted >= again - chrono::Duration::seconds(1),
+        "{restarted} is before {again}"
+    );
     // 100k events a day at 600×: about 700 a second of wall clock.
     assert!(times.len() > 100, "{} events in 3 s", times.len());
     assert!(times.windows(2).all(|w| w[0] <= w[1]));
