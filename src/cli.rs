@@ -233,9 +233,20 @@ pub struct SampleArgs {
 /// Flags of `stream`.
 #[derive(Debug, Args)]
 pub struct StreamArgs {
-    /// Where to: `-` (standard output, the only destination of this build).
+    /// Where to: `-` (standard output, one JSON line per event) or a Kafka topic,
+    /// `kafka://HOST:PORT/TOPIC` (created when missing; records keyed by user_id).
     #[arg(long, default_value = "-", value_name = "DEST")]
     pub to: String,
+    /// Partitions of a Kafka topic the stream creates.
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(i32).range(1..=10_000))]
+    pub partitions: i32,
+    /// Replicas of each partition of a Kafka topic the stream creates.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(i32).range(1..=100))]
+    pub replication: i32,
+    /// Continue a stopped stream into its Kafka topic: events the topic's partitions already
+    /// hold are skipped, the rest sent (no duplicate, no gap).
+    #[arg(long, conflicts_with = "from_event")]
+    pub resume: bool,
     /// Number of events: 10k, 5M, 1_000_000 [default: 1M], shared out over the days.
     #[arg(long, value_parser = parse_count, conflicts_with = "realtime")]
     pub rows: Option<u64>,
@@ -665,13 +676,20 @@ impl stream::EventSink for StdoutSink {
 }
 
 fn run_stream(args: StreamArgs, cancel: &Cancel) -> Result<(), Error> {
-    if args.to != "-" {
+    let to_kafka = args.to.starts_with("kafka://");
+    if args.to != "-" && !to_kafka {
         return Err(Error::Option {
             flag: "--to",
             message: format!(
-                "'{}' is not a destination this build streams to; pass --to - (standard output)",
+                "'{}' is not a destination streams go to; pass --to - (standard output) or --to kafka://HOST:PORT/TOPIC",
                 args.to
             ),
+        });
+    }
+    if args.resume && !to_kafka {
+        return Err(Error::Option {
+            flag: "--resume",
+            message: "continues a stream into a Kafka topic; standard output continues with --from-event N".into(),
         });
     }
     let (pace, extent, from_time) = if args.realtime {
@@ -707,6 +725,9 @@ fn run_stream(args: StreamArgs, cancel: &Cancel) -> Result<(), Error> {
         from_event: args.from_event,
         from_time,
     };
+    if to_kafka {
+        return run_kafka_stream(&args, config, options, cancel);
+    }
     let mut sink = StdoutSink {
         out: std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock()),
         written: 0,
@@ -722,7 +743,7 @@ fn run_stream(args: StreamArgs, cancel: &Cancel) -> Result<(), Error> {
                 with_thousands(report.delivered)
             );
         } else {
-            let again = continue_command(report.next_event);
+            let again = continue_command("--from-event", Some(report.next_event));
             eprintln!(
                 "customer-events: stopped after {} events; continue with: {again}",
                 with_thousands(report.delivered)
@@ -741,20 +762,79 @@ fn run_stream(args: StreamArgs, cancel: &Cancel) -> Result<(), Error> {
     Ok(())
 }
 
-/// This run's command line with `--from-event N` in place of its own.
-fn continue_command(next_event: u64) -> String {
+/// Streams into a Kafka topic: creates it when missing, refuses one that
+/// holds records unless `--resume`, then sends and reports what the broker
+/// acknowledged.
+#[cfg(feature = "kafka")]
+fn run_kafka_stream(
+    args: &StreamArgs,
+    config: customer_events::Config,
+    mut options: stream::StreamOptions,
+    cancel: &Cancel,
+) -> Result<(), Error> {
+    use customer_events::kafka::{KafkaSink, KafkaTarget, TopicSpec, stream_id};
+    let target = KafkaTarget::parse(&args.to).expect("a kafka:// address")?;
+    let url = target.url();
+    let spec = TopicSpec {
+        partitions: args.partitions,
+        replication: args.replication,
+    };
+    let mut sink = KafkaSink::connect(target, spec, stream_id(&config), args.resume)?;
+    options.from_event = options.from_event.max(sink.first_not_held());
+    let started = std::time::Instant::now();
+    let report = stream::stream(config, &options, &mut sink, cancel)?;
+    if report.stopped {
+        eprintln!(
+            "customer-events: stopped; {url} acknowledged {} events of this run; continue with: {}",
+            with_thousands(report.delivered),
+            continue_command("--resume", None)
+        );
+        return Err(Error::Interrupted);
+    }
+    if !args.quiet {
+        let seconds = started.elapsed().as_secs_f64();
+        eprintln!(
+            "streamed {} events to {url} ({} partitions) in {seconds:.1} s ({} events/s)",
+            with_thousands(report.delivered),
+            sink.partitions(),
+            with_thousands((report.delivered as f64 / seconds.max(1e-9)) as u64)
+        );
+    }
+    Ok(())
+}
+
+/// Without the `kafka` feature: one line saying how to build with it.
+#[cfg(not(feature = "kafka"))]
+fn run_kafka_stream(
+    _args: &StreamArgs,
+    _config: customer_events::Config,
+    _options: stream::StreamOptions,
+    _cancel: &Cancel,
+) -> Result<(), Error> {
+    Err(Error::Option {
+        flag: "--to",
+        message: "this build has no Kafka support; build it with `cargo build --release --features kafka`".into(),
+    })
+}
+
+/// This run's command line with `flag` (and its value, if `value` is
+/// given) in place of its own.
+fn continue_command(flag: &str, value: Option<u64>) -> String {
     let mut words: Vec<String> = Vec::new();
     let mut args = std::env::args();
     words.push(args.next().unwrap_or_else(|| "customer-events".into()));
+    let with_value = format!("{flag}=");
     while let Some(arg) = args.next() {
-        if arg == "--from-event" {
-            args.next();
-        } else if !arg.starts_with("--from-event=") {
+        if arg == flag {
+            if value.is_some() {
+                args.next();
+            }
+        } else if !arg.starts_with(&with_value) {
             words.push(arg);
         }
     }
-    words.push("--from-event".into());
-    words.push(next_event.to_string());
+    words.push(flag.into());
+    words.extend(value.map(|v| v.to_string()));
     words.iter().map(|w| shell_word(w)).collect::<Vec<_>>().join(" ")
 }
 

@@ -34,6 +34,23 @@ pub enum Error {
         /// What is wrong and how to fix it.
         message: String,
     },
+    /// A stream's destination (a Kafka topic) cannot be used: unreachable,
+    /// refused, or holding records a new stream would duplicate.
+    #[error("{destination}: {message}")]
+    Destination {
+        /// The destination as given, e.g. `kafka://127.0.0.1:9092/events`.
+        destination: String,
+        /// What is wrong and how to fix it.
+        message: String,
+    },
+    /// A stream's destination failed to take events it had accepted.
+    #[error("{destination}: {message}")]
+    Delivery {
+        /// The destination as given.
+        destination: String,
+        /// What failed.
+        message: String,
+    },
     /// Reading or writing a file failed.
     #[error("{}: {source}", path.display())]
     Io {

@@ -25,6 +25,8 @@ pub mod config;
 pub mod engine;
 pub mod error;
 mod event;
+#[cfg(feature = "kafka")]
+pub mod kafka;
 pub mod lifecycle;
 pub mod model;
 pub mod normalize;

@@ -61,7 +61,7 @@ fn main() -> ExitCode {
         Err(e) => {
             eprintln!("customer-events: error: {e}");
             ExitCode::from(match e {
-                Error::Config { .. } | Error::Option { .. } | Error::Output { .. } => 2,
+                Error::Config { .. } | Error::Option { .. } | Error::Output { .. } | Error::Destination { .. } => 2,
                 _ => 1,
             })
         }

@@ -89,6 +89,13 @@ impl Pacer {
 
 /// Where streamed events go.
 pub trait EventSink {
+    /// Whether the destination already holds event `index` (a topic a
+    /// stopped stream wrote into): such an event is skipped, not sent, and
+    /// not paced.
+    fn holds(&self, _index: u64, _event: &Event<'_>) -> bool {
+        false
+    }
+
     /// Takes event number `index` of the stream (from 0 at the dataset's
     /// first event), its JSON `line` (with its newline).
     ///
@@ -123,8 +130,8 @@ pub struct StreamOptions {
     pub extent: Extent,
     /// The first event to send (events before it are skipped, not sent).
     pub from_event: u64,
-    /// Events before this instant (µs since the Unix epoch) are skipped
-    /// and not counted (a realtime stream starts now).
+    /// Events before this instant (µs since the Unix epoch) are skipped,
+    /// not sent (a realtime stream starts now); they keep their indices.
     pub from_time: Option<i64>,
 }
 
@@ -136,7 +143,8 @@ pub struct StreamReport {
     /// Events the destination holds, by the sink's last flush.
     pub delivered: u64,
     /// The index of the first event not delivered (`--from-event` of a
-    /// stream that continues this one).
+    /// stream that continues this one), for a sink that holds events in
+    /// the order sent (standard output).
     pub next_event: u64,
     /// Whether the stream stopped before its end (cancelled).
     pub stopped: bool,
@@ -169,6 +177,7 @@ pub fn stream(
     let mut line = Vec::with_capacity(4096);
     let mut index = 0u64;
     let mut sent = 0u64;
+    let mut first_sent: Option<u64> = None;
     let mut window = config;
     let stopped = 'windows: loop {
         let world = World::new(window.clone())?;
@@ -193,6 +202,12 @@ pub fn stream(
                 let i = (row - planned_rows.start) as usize;
                 let time = planned.rows[i].step.time;
                 if options.from_time.is_some_and(|from| time < from) {
+                    index += 1;
+                    continue;
+                }
+                world.fill_planned(&planned, i, &mut event);
+                if sink.holds(index, &event) {
+                    index += 1;
                     continue;
                 }
                 let wait = pacer.wait(time, Instant::now());
@@ -202,10 +217,10 @@ pub fn stream(
                 if cancel.is_cancelled() {
                     break 'windows true;
                 }
-                world.fill_planned(&planned, i, &mut event);
                 line.clear();
                 write_event(&mut line, &event)?;
                 sink.send(index, &event, &line)?;
+                first_sent.get_or_insert(index);
                 index += 1;
                 sent += 1;
             }
@@ -225,11 +240,10 @@ pub fn stream(
         window.settle_rows();
     };
     let delivered = sink.flush()?;
-    let first_sent = index - sent;
     Ok(StreamReport {
         sent,
         delivered,
-        next_event: first_sent + delivered,
+        next_event: first_sent.unwrap_or(index) + delivered,
         stopped,
     })
 }

@@ -21,7 +21,11 @@ pub fn to_py_err(error: Error) -> PyErr {
     match error {
         Error::Config { .. } => PyValueError::new_err(error.to_string()),
         Error::Option { flag, message } => PyValueError::new_err(format!("{}: {message}", keyword(flag))),
-        Error::Output { .. } | Error::Io { .. } | Error::Damaged { .. } => PyOSError::new_err(error.to_string()),
+        Error::Output { .. }
+        | Error::Io { .. }
+        | Error::Damaged { .. }
+        | Error::Destination { .. }
+        | Error::Delivery { .. } => PyOSError::new_err(error.to_string()),
         Error::Interrupted => PyKeyboardInterrupt::new_err(error.to_string()),
         Error::Parquet(_) | Error::Arrow(_) => PyRuntimeError::new_err(error.to_string()),
     }

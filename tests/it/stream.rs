@@ -197,7 +197,17 @@ fn realtime_starts_now_and_releases_events_when_their_time_comes() {
 #[test]
 fn refusals_are_one_line_with_exit_2() {
     for (args, names) in [
-        (&["stream", "--to", "kafka://localhost:9092/t"][..], "--to"),
+        (&["stream", "--to", "events.ndjson"][..], "--to"),
+        (
+            &["stream", "--to", "kafka://127.0.0.1:9092"][..],
+            "kafka://HOST:PORT/TOPIC",
+        ),
+        (&["stream", "--resume"][..], "--resume"),
+        // Nothing listens on port 1: the broker is named, and the fix.
+        (
+            &["stream", "--to", "kafka://127.0.0.1:1/events"][..],
+            "no Kafka broker answers at 127.0.0.1:1",
+        ),
         (&["stream", "--rate", "0"][..], "--rate"),
         (&["stream", "--realtime", "--rows", "5"][..], "--rows"),
         (&["stream", "--speed", "10"][..], "--realtime"),
