@@ -237,6 +237,10 @@ pub struct StreamArgs {
     /// `kafka://HOST:PORT/TOPIC` (created when missing; records keyed by user_id).
     #[arg(long, default_value = "-", value_name = "DEST")]
     pub to: String,
+    /// Kafka record values: `json` (the lines of `generate --format ndjson`) or `avro` (binary
+    /// datums of schemas/events.avsc, `schema --format avro`).
+    #[arg(long, value_name = "F", default_value = "json", value_parser = ["json", "avro"])]
+    pub format: String,
     /// Partitions of a Kafka topic the stream creates.
     #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(i32).range(1..=10_000))]
     pub partitions: i32,
@@ -719,7 +723,20 @@ fn run_stream(args: StreamArgs, cancel: &Cancel) -> Result<(), Error> {
         config.settle_rows();
         config.validate()?;
     }
+    let format = if args.format == "avro" {
+        stream::StreamFormat::Avro
+    } else {
+        stream::StreamFormat::Json
+    };
+    if format == stream::StreamFormat::Avro && !to_kafka {
+        return Err(Error::Option {
+            flag: "--format",
+            message: "avro values go to a Kafka topic (--to kafka://HOST:PORT/TOPIC); standard output takes JSON lines"
+                .into(),
+        });
+    }
     let options = stream::StreamOptions {
+        format,
         pace,
         extent,
         from_event: args.from_event,
@@ -779,7 +796,8 @@ fn run_kafka_stream(
         partitions: args.partitions,
         replication: args.replication,
     };
-    let mut sink = KafkaSink::connect(target, spec, stream_id(&config), args.resume)?;
+    let id = stream_id(&config, options.format);
+    let mut sink = KafkaSink::connect(target, spec, options.format, id, args.resume)?;
     options.from_event = options.from_event.max(sink.first_not_held());
     let started = std::time::Instant::now();
     let report = stream::stream(config, &options, &mut sink, cancel)?;

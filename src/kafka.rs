@@ -9,7 +9,8 @@
 //! ([`partition_of`], murmur2), so a user's events stay in order in one
 //! partition; the value is the event's JSON line (as `generate --format
 //! ndjson` writes it, without the newline); the record's timestamp is the
-//! event's (milliseconds); headers carry `schema_version`, `event_type`,
+//! event's (milliseconds); with `--format avro` the value is instead the
+//! event's Avro datum ([`AvroWriter`](crate::sink::avro::AvroWriter)); headers carry `schema_version`, `event_type`,
 //! `event_index` (the event's number in the stream, from 0) and `stream`
 //! (an id of the dataset's config: [`stream_id`]).
 //!
@@ -36,7 +37,7 @@ use rdkafka::{ClientContext, Offset, TopicPartitionList};
 use crate::config::Config;
 use crate::error::Error;
 use crate::model::Event;
-use crate::stream::EventSink;
+use crate::stream::{EventSink, StreamFormat};
 
 /// How long to wait for the broker to answer a question (metadata,
 /// offsets, a topic's creation) before saying it cannot be reached.
@@ -157,11 +158,12 @@ pub fn partition_of(key: &[u8], partitions: i32) -> i32 {
     (murmur2(key) & 0x7fff_ffff) % partitions
 }
 
-/// An id of the dataset a stream sends (the CRC-32 of its config, in hex),
-/// carried by every record's `stream` header: a stream continues only a
-/// topic of its own events.
-pub fn stream_id(config: &Config) -> String {
-    let json = serde_json::to_vec(config).expect("a config serializes");
+/// An id of the events a stream sends (the CRC-32 of its config and
+/// format, in hex), carried by every record's `stream` header: a stream
+/// continues only a topic of its own events.
+pub fn stream_id(config: &Config, format: StreamFormat) -> String {
+    let mut json = serde_json::to_vec(config).expect("a config serializes");
+    json.extend_from_slice(format.name().as_bytes());
     format!("{:08x}", crc32fast::hash(&json))
 }
 
@@ -195,6 +197,7 @@ pub struct KafkaSink {
     target: KafkaTarget,
     producer: BaseProducer<Acknowledgements>,
     partitions: i32,
+    format: StreamFormat,
     stream_id: String,
     /// Per partition: the `event_index` of the last event it holds.
     held: Vec<Option<u64>>,
@@ -205,14 +208,21 @@ pub struct KafkaSink {
 
 impl KafkaSink {
     /// Connects to `target`, creates its topic as `spec` says when it is
-    /// missing, and reads how far the topic's partitions go. A topic that
+    /// missing, and reads how far the topic's partitions go. Events come
+    /// encoded as `format` says. A topic that
     /// holds records is refused unless `resume`, and then must hold this
     /// stream's own (`stream_id`).
     ///
     /// # Errors
     /// [`Error::Destination`] with the fix: no broker answers, the topic
     /// cannot be created, or it holds records it should not.
-    pub fn connect(target: KafkaTarget, spec: TopicSpec, stream_id: String, resume: bool) -> Result<Self, Error> {
+    pub fn connect(
+        target: KafkaTarget,
+        spec: TopicSpec,
+        format: StreamFormat,
+        stream_id: String,
+        resume: bool,
+    ) -> Result<Self, Error> {
         let refuse = |message: String| Error::Destination {
             destination: target.url(),
             message,
@@ -243,6 +253,7 @@ impl KafkaSink {
             target,
             producer,
             partitions,
+            format,
             stream_id,
             sent_since_poll: 0,
             index_text: itoa::Buffer::new(),
@@ -379,7 +390,10 @@ impl EventSink for KafkaSink {
     fn send(&mut self, index: u64, event: &Event<'_>, line: &[u8]) -> Result<(), Error> {
         self.user_id = event.user_id.to_bytes();
         let partition = partition_of(&self.user_id, self.partitions);
-        let value = line.strip_suffix(b"\n").unwrap_or(line);
+        let value = match self.format {
+            StreamFormat::Json => line.strip_suffix(b"\n").unwrap_or(line),
+            StreamFormat::Avro => line,
+        };
         let headers = OwnedHeaders::new_with_capacity(4)
             .insert(Header {
                 key: "schema_version",

@@ -1,5 +1,5 @@
 //! Streaming: a dataset's events one at a time, in timestamp order, as the
-//! JSON lines of `generate --format ndjson`, paced as fast as possible, at a
+//! JSON lines of `generate --format ndjson` (or Avro datums), paced as fast as possible, at a
 //! steady rate (a token bucket) or against the wall clock (an event is
 //! released when its timestamp comes, the timeline possibly sped up), into
 //! an [`EventSink`] (standard output, a topic).
@@ -19,6 +19,7 @@ use crate::cancel::Cancel;
 use crate::config::Config;
 use crate::error::Error;
 use crate::model::Event;
+use crate::sink::avro::AvroWriter;
 use crate::sink::ndjson::write_event;
 use crate::world::World;
 
@@ -97,7 +98,8 @@ pub trait EventSink {
     }
 
     /// Takes event number `index` of the stream (from 0 at the dataset's
-    /// first event), its JSON `line` (with its newline).
+    /// first event), encoded as `line`: its JSON line (with the newline) or
+    /// its Avro datum, as [`StreamOptions::format`] says.
     ///
     /// # Errors
     /// The sink's, e.g. [`Error::Io`] when standard output is closed.
@@ -121,9 +123,31 @@ pub enum Extent {
     Unbounded,
 }
 
+/// How each event is encoded.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum StreamFormat {
+    /// The JSON line of `generate --format ndjson` (with its newline).
+    #[default]
+    Json,
+    /// An Avro binary datum of `schemas/events.avsc` ([`AvroWriter`]).
+    Avro,
+}
+
+impl StreamFormat {
+    /// The name `--format` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            StreamFormat::Json => "json",
+            StreamFormat::Avro => "avro",
+        }
+    }
+}
+
 /// What to stream.
 #[derive(Clone, Debug)]
 pub struct StreamOptions {
+    /// How each event is encoded.
+    pub format: StreamFormat,
     /// How fast.
     pub pace: Pace,
     /// How far.
@@ -175,6 +199,7 @@ pub fn stream(
     }
     let mut pacer = Pacer::new(options.pace, options.from_time.unwrap_or(0));
     let mut line = Vec::with_capacity(4096);
+    let mut avro = AvroWriter::default();
     let mut index = 0u64;
     let mut sent = 0u64;
     let mut first_sent: Option<u64> = None;
@@ -218,7 +243,10 @@ pub fn stream(
                     break 'windows true;
                 }
                 line.clear();
-                write_event(&mut line, &event)?;
+                match options.format {
+                    StreamFormat::Json => write_event(&mut line, &event)?,
+                    StreamFormat::Avro => avro.write_event(&mut line, &event),
+                }
                 sink.send(index, &event, &line)?;
                 first_sent.get_or_insert(index);
                 index += 1;

@@ -11,6 +11,7 @@
 //! into [`parts`] has each part write its own manifest under `_parts/`,
 //! merged into `_manifest.json` by a commit.
 
+pub mod avro;
 pub mod compression;
 pub mod destination;
 pub mod format;

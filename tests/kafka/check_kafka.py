@@ -10,6 +10,7 @@ pipeline relies on:
   partitioner (librdkafka's murmur2_random, as confluent-kafka's producer
   uses it) gives it, per-key order by timestamp, record timestamps equal to
   the events', headers with the schema version, event type and event index;
+- `--format avro` values decode with schemas/events.avsc to the same events;
 - a topic that holds records is refused without --resume;
 - a stream stopped by SIGTERM prints one line whose command, run as printed,
   completes the topic with no duplicate and no gap; so does --resume after
@@ -20,15 +21,17 @@ Usage: check_kafka.py BINARY WORKDIR BROKER (host:port)
 """
 
 import calendar
+import io
 import json
 import shlex
 import signal
 import subprocess
 import sys
 import time
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
+import fastavro
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
@@ -53,7 +56,7 @@ def url(topic):
     return f"kafka://{BROKER}/{topic}"
 
 
-def read_topic(topic):
+def read_topic(topic, raw=False):
     """Every record of `topic`, read to the end of each partition (the
     consumer's end-of-partition event: tansu's high watermark can fall short
     of its last batch): (partition, offset, key, value, timestamp ms, headers)."""
@@ -71,8 +74,9 @@ def read_topic(topic):
                     at_end.add(message.partition())
                     continue
                 raise SystemExit(f"reading {topic}: {message.error()}")
+            value = message.value()
             records.append((message.partition(), message.offset(), message.key().decode(),
-                            message.value().decode(), message.timestamp()[1],
+                            value if raw else value.decode(), message.timestamp()[1],
                             {k: v.decode() for k, v in (message.headers() or [])}))
     consumer.close()
     if len(at_end) < len(partitions):
@@ -151,6 +155,30 @@ check(all(r[4] == event_time_ms(r[3]) for r in records),
       "every record's timestamp is its event's timestamp (ms)")
 check(all(r[5].get("schema_version") == "1" and r[5].get("event_type") == json.loads(r[3])["event_type"]
           for r in records), "headers carry the schema version and the event type")
+
+# -- Avro values --------------------------------------------------------------
+def plain(value):
+    """An Avro-decoded value in the JSON's terms: timestamps and dates as text,
+    no null-valued keys (NDJSON leaves out an action's unused keys)."""
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+AVRO_OPTIONS = ("--rows", "5k", "--days", "1", "--seed", "3", "--start", "2026-06-01")
+run("stream", "--to", url("events-avro"), "--format", "avro", *AVRO_OPTIONS)
+schema = fastavro.parse_schema(json.loads(Path("schemas/events.avsc").read_text()))
+avro_records = sorted(read_topic("events-avro", raw=True)[1], key=lambda r: int(r[5]["event_index"]))
+decoded = [plain(fastavro.schemaless_reader(io.BytesIO(r[3]), schema)) for r in avro_records]
+expected = [plain(json.loads(line)) for line in ndjson_lines(AVRO_OPTIONS)]
+check(len(decoded) == 5_000 and decoded == expected,
+      "--format avro: each value decodes with schemas/events.avsc to the event of generate --format ndjson")
 
 # -- A topic with records is not written into again without --resume ----------
 again = run("stream", "--to", url("events"), *OPTIONS, check_exit=False)
