@@ -6,9 +6,9 @@ All three produce into the same broker (e.g. tansu on loopback, as
 same partitions, LZ4-compressed, acknowledged before the clock stops:
 
 - **ceiling**: a confluent-kafka producer sending pre-built messages: the
-  values and keys of real events (the first 10,000 lines of `customer-events
-  stream`, cycled), so the same sizes; what the broker and client take when
-  nothing is generated;
+  keys, values and headers of real events (the first 10,000 lines of
+  `customer-events stream`, cycled), so the same records; what the broker
+  and client take when nothing is generated;
 - **customer-events**: `stream --to kafka://…` of `--events` events (the
   whole process: generation, JSON, the producer, the final flush);
 - **python**: what the original module did: one dict per event built with
@@ -50,7 +50,8 @@ def create_topic(broker, topic, partitions):
 
 
 def produce_all(broker, topic, messages):
-    """Sends (key, value) pairs from the iterable; seconds until all are acknowledged."""
+    """Sends (key, value, headers) triples from the iterable; seconds until
+    all are acknowledged."""
     producer = Producer({"bootstrap.servers": broker, **PRODUCER})
     failed = []
 
@@ -59,10 +60,10 @@ def produce_all(broker, topic, messages):
             failed.append(error)
 
     start = time.perf_counter()
-    for key, value in messages:
+    for key, value, headers in messages:
         while True:
             try:
-                producer.produce(topic, key=key, value=value, on_delivery=delivered)
+                producer.produce(topic, key=key, value=value, headers=headers, on_delivery=delivered)
                 break
             except BufferError:
                 producer.poll(0.05)
@@ -85,7 +86,7 @@ def python_producer(broker, topic, events):
     def messages():
         for _ in range(events):
             event = python_baseline.generate_consumer_event_data()
-            yield event["user_id"].encode(), json.dumps(event, default=str).encode()
+            yield event["user_id"].encode(), json.dumps(event, default=str).encode(), None
     return produce_all(broker, topic, messages())
 
 
@@ -109,8 +110,14 @@ def main():
 
     lines = subprocess.run([args.binary, "stream", "--rows", "10k", "--days", "1", "--quiet"],
                            check=True, capture_output=True).stdout.splitlines()
-    samples = [(json.loads(line)["user_id"].encode(), line) for line in lines]
-    mean_bytes = statistics.mean(len(v) for _, v in samples)
+    # The records customer-events sends: key, value and its four headers.
+    samples = []
+    for index, line in enumerate(lines):
+        event = json.loads(line)
+        headers = [("schema_version", b"1"), ("event_type", event["event_type"].encode()),
+                   ("event_index", str(index).encode()), ("stream", b"0c1d2e3f")]
+        samples.append((event["user_id"].encode(), line, headers))
+    mean_bytes = statistics.mean(len(v) for _, v, _ in samples)
 
     rates = {"ceiling": [], "customer-events": [], "python": []}
     for run in range(args.runs):

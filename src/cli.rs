@@ -698,7 +698,10 @@ fn run_stream(args: StreamArgs, cancel: &Cancel) -> Result<(), Error> {
     }
     let (pace, extent, from_time) = if args.realtime {
         let now = chrono::Utc::now();
-        let pace = stream::Pace::Realtime { speed: args.speed };
+        let pace = stream::Pace::Realtime {
+            speed: args.speed,
+            origin: now.timestamp_micros(),
+        };
         let extent = if args.dataset.days.is_some() {
             stream::Extent::Dataset
         } else {
@@ -798,7 +801,17 @@ fn run_kafka_stream(
     };
     let id = stream_id(&config, options.format);
     let mut sink = KafkaSink::connect(target, spec, options.format, id, args.resume)?;
-    options.from_event = options.from_event.max(sink.first_not_held());
+    if sink.holds_any() {
+        // Continue after what the topic holds. A realtime stream sends the
+        // events it missed at once, then plays on from now, or, when it had
+        // run ahead of the clock (--speed), from where it stopped.
+        options.from_event = options.from_event.max(sink.first_not_held());
+        options.from_time = None;
+        if let stream::Pace::Realtime { speed, origin } = options.pace {
+            let origin = origin.max(sink.held_until().unwrap_or(origin));
+            options.pace = stream::Pace::Realtime { speed, origin };
+        }
+    }
     let started = std::time::Instant::now();
     let report = stream::stream(config, &options, &mut sink, cancel)?;
     if report.stopped {

@@ -201,6 +201,8 @@ pub struct KafkaSink {
     stream_id: String,
     /// Per partition: the `event_index` of the last event it holds.
     held: Vec<Option<u64>>,
+    /// The latest record timestamp of those last events (µs).
+    held_until: Option<i64>,
     sent_since_poll: u32,
     index_text: itoa::Buffer,
     user_id: [u8; 36],
@@ -250,6 +252,7 @@ impl KafkaSink {
         };
         let mut sink = KafkaSink {
             held: vec![None; partitions as usize],
+            held_until: None,
             target,
             producer,
             partitions,
@@ -276,6 +279,17 @@ impl KafkaSink {
             .map(|h| h.map_or(0, |last| last + 1))
             .min()
             .unwrap_or(0)
+    }
+
+    /// Whether the topic held any of this stream's events when the sink was made.
+    pub fn holds_any(&self) -> bool {
+        self.held.iter().any(Option::is_some)
+    }
+
+    /// How far in event time the topic goes: the latest timestamp (µs) of
+    /// the partitions' last records, when it holds any.
+    pub fn held_until(&self) -> Option<i64> {
+        self.held_until
     }
 
     /// Events the broker acknowledged since the sink was made.
@@ -357,6 +371,9 @@ impl KafkaSink {
             }
             let held = &mut self.held[message.partition() as usize];
             *held = Some(held.map_or(index, |h: u64| h.max(index)));
+            if let Some(millis) = message.timestamp().to_millis() {
+                self.held_until = Some(self.held_until.unwrap_or(i64::MIN).max(millis * 1000));
+            }
         }
         Ok(())
     }

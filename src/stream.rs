@@ -34,10 +34,14 @@ pub enum Pace {
     Rate(f64),
     /// When the wall clock reaches the event's timestamp, the timeline
     /// running `speed` times faster than the clock from the instant the
-    /// stream starts (1 plays it as it happens).
+    /// stream starts, which plays the timeline's `origin` (1 plays it as
+    /// it happens). Events before `origin` are due at once (a stream that
+    /// catches up).
     Realtime {
         /// Timeline seconds per wall-clock second.
         speed: f64,
+        /// The timeline's instant (µs since the Unix epoch) at the start.
+        origin: i64,
     },
 }
 
@@ -54,9 +58,13 @@ pub struct Pacer {
 }
 
 impl Pacer {
-    /// A pacer starting now, at `origin_time` on the timeline (realtime).
-    pub fn new(pace: Pace, origin_time: i64) -> Self {
+    /// A pacer starting now.
+    pub fn new(pace: Pace) -> Self {
         let origin = Instant::now();
+        let origin_time = match pace {
+            Pace::Realtime { origin, .. } => origin,
+            _ => 0,
+        };
         Pacer {
             pace,
             origin,
@@ -79,7 +87,7 @@ impl Pacer {
                 self.next_due = due + interval;
                 due.saturating_duration_since(now)
             }
-            Pace::Realtime { speed } => {
+            Pace::Realtime { speed, .. } => {
                 let ahead_micros = (time - self.origin_time) as f64 / speed;
                 let due = self.origin + Duration::from_micros(ahead_micros.max(0.0) as u64);
                 due.saturating_duration_since(now)
@@ -197,7 +205,7 @@ pub fn stream(
             message: "an unbounded stream needs events per day (--events-per-day N)".into(),
         });
     }
-    let mut pacer = Pacer::new(options.pace, options.from_time.unwrap_or(0));
+    let mut pacer = Pacer::new(options.pace);
     let mut line = Vec::with_capacity(4096);
     let mut avro = AvroWriter::default();
     let mut index = 0u64;
@@ -298,7 +306,7 @@ mod tests {
 
     #[test]
     fn a_rate_spaces_events_evenly_and_catches_up_only_a_little() {
-        let mut pacer = Pacer::new(Pace::Rate(100.0), 0);
+        let mut pacer = Pacer::new(Pace::Rate(100.0));
         let start = pacer.origin;
         assert_eq!(pacer.wait(0, start), Duration::ZERO);
         assert_eq!(pacer.wait(0, start), Duration::from_millis(10));
@@ -316,7 +324,10 @@ mod tests {
 
     #[test]
     fn realtime_releases_an_event_when_its_time_comes() {
-        let mut pacer = Pacer::new(Pace::Realtime { speed: 60.0 }, 1_000_000_000);
+        let mut pacer = Pacer::new(Pace::Realtime {
+            speed: 60.0,
+            origin: 1_000_000_000,
+        });
         let start = pacer.origin;
         // A minute of timeline at 60× is a second of wall clock.
         assert_eq!(pacer.wait(1_000_000_000 + 60_000_000, start), Duration::from_secs(1));

@@ -14,7 +14,7 @@ pipeline relies on:
 - a topic that holds records is refused without --resume;
 - a stream stopped by SIGTERM prints one line whose command, run as printed,
   completes the topic with no duplicate and no gap; so does --resume after
-  SIGKILL;
+  SIGKILL, and a stopped --realtime stream continued later (it catches up);
 - a wrong address and another stream's topic are one-line refusals, exit 2.
 
 Usage: check_kafka.py BINARY WORKDIR BROKER (host:port)
@@ -234,6 +234,31 @@ def stopped_stream_completes(topic, stop_signal):
 
 stopped_stream_completes("stopped-by-sigterm", signal.SIGTERM)
 stopped_stream_completes("killed", signal.SIGKILL)
+
+# -- A realtime stream continues with no gap: it catches up, then plays on ----
+def run_for(command, seconds):
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(seconds)
+    child.send_signal(signal.SIGINT)
+    _, stderr = child.communicate(timeout=60)
+    return child.returncode, stderr
+
+
+live = [BINARY, "stream", "--realtime", "--speed", "600", "--events-per-day", "200k", "--seed", "5",
+        "--to", url("live")]
+code, stderr = run_for(live, 3)
+lines = stderr.strip().splitlines()
+check(code == 130 and len(lines) == 1 and lines[0].endswith("--resume"),
+      f"a stopped realtime stream: exit 130, one line ending in --resume: {stderr.strip()}")
+first = sorted(int(r[5]["event_index"]) for r in read_topic("live")[1])
+time.sleep(2)  # the continued stream picks up at the first event the topic lacks
+command = shlex.split(lines[-1].split("continue with: ", 1)[1])
+command[0] = BINARY
+code, stderr = run_for(command, 3)
+indices = sorted(int(r[5]["event_index"]) for r in read_topic("live")[1])
+check(code == 130 and len(first) > 0 and len(indices) > len(first)
+      and indices == list(range(indices[0], indices[-1] + 1)),
+      f"the continued realtime stream leaves no gap and no duplicate ({len(first):,} then {len(indices):,} events)")
 
 # -- Refusals -----------------------------------------------------------------
 wrong = subprocess.run([BINARY, "stream", "--to", "kafka://127.0.0.1:1/events", "--rows", "10"],
