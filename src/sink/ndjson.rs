@@ -79,50 +79,11 @@ impl Encoder for UtcMicrosEncoder<'_> {
 }
 
 /// Appends `micros` since the epoch as [`TIMESTAMP_FORMAT`]
-/// (`2026-01-04T00:00:01.174000Z`); years outside 0–9999 through chrono.
+/// (`2026-01-04T00:00:01.174000Z`).
 fn write_utc_micros(out: &mut Vec<u8>, micros: i64) {
-    let seconds = micros.div_euclid(1_000_000);
-    let fraction = micros.rem_euclid(1_000_000) as u32;
-    let days = seconds.div_euclid(86_400);
-    let of_day = seconds.rem_euclid(86_400) as u32;
-    // Days to a civil date (H. Hinnant, `civil_from_days`).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let of_era = z.rem_euclid(146_097);
-    let year_of_era = (of_era - of_era / 1_460 + of_era / 36_524 - of_era / 146_096) / 365;
-    let day_of_year = of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let shifted_month = (5 * day_of_year + 2) / 153;
-    let day = (day_of_year - (153 * shifted_month + 2) / 5 + 1) as u32;
-    let month = if shifted_month < 10 {
-        shifted_month + 3
-    } else {
-        shifted_month - 9
-    } as u32;
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    if !(0..=9_999).contains(&year) {
-        out.extend_from_slice(crate::model::Micros(micros).to_string().as_bytes());
-        return;
-    }
-    push_digits(out, year as u32, 4);
-    out.push(b'-');
-    push_digits(out, month, 2);
-    out.push(b'-');
-    push_digits(out, day, 2);
-    out.push(b'T');
-    push_digits(out, of_day / 3_600, 2);
-    out.push(b':');
-    push_digits(out, of_day / 60 % 60, 2);
-    out.push(b':');
-    push_digits(out, of_day % 60, 2);
-    out.push(b'.');
-    push_digits(out, fraction, 6);
-    out.push(b'Z');
-}
-
-/// Appends the last `width` decimal digits of `value`, zero-padded.
-fn push_digits(out: &mut Vec<u8>, value: u32, width: u32) {
-    for k in (0..width).rev() {
-        out.push(b'0' + (value / 10u32.pow(k) % 10) as u8);
+    match crate::model::utc_micros_text(micros) {
+        Some(text) => out.extend_from_slice(&text),
+        None => out.extend_from_slice(crate::model::Micros(micros).to_string().as_bytes()),
     }
 }
 
