@@ -10,7 +10,8 @@ same partitions, LZ4-compressed, acknowledged before the clock stops:
   `customer-events stream`, cycled), so the same records; what the broker
   and client take when nothing is generated;
 - **customer-events**: `stream --to kafka://…` of `--events` events (the
-  whole process: generation, JSON, the producer, the final flush);
+  whole process: connecting, creating the topic, generation, JSON, the
+  producer, the final flush), and the same with `--format avro`;
 - **python**: what the original module did: one dict per event built with
   `random` (benches/python_baseline.py's generator), `json.dumps`, produced
   with confluent-kafka, keyed by user_id.
@@ -90,9 +91,9 @@ def python_producer(broker, topic, events):
     return produce_all(broker, topic, messages())
 
 
-def ours(binary, broker, topic, events):
+def ours(binary, broker, topic, events, value_format="json"):
     start = time.perf_counter()
-    subprocess.run([binary, "stream", "--rows", str(events), "--days", "7", "--quiet",
+    subprocess.run([binary, "stream", "--rows", str(events), "--days", "7", "--quiet", "--format", value_format,
                     "--to", f"kafka://{broker}/{topic}"], check=True)
     return time.perf_counter() - start
 
@@ -119,27 +120,33 @@ def main():
         samples.append((event["user_id"].encode(), line, headers))
     mean_bytes = statistics.mean(len(v) for _, v, _ in samples)
 
-    rates = {"ceiling": [], "customer-events": [], "python": []}
+    names = ("ceiling", "customer-events", "customer-events avro", "python")
+    rates = {name: [] for name in names}
     for run in range(args.runs):
         stamp = f"{int(time.time())}-{run}"
-        for name in ("ceiling", "customer-events", "python"):
-            topic = f"bench-{name}-{stamp}"
+        for name in names:
+            topic = f"bench-{name.replace(' ', '-')}-{stamp}"
             if name == "ceiling":
                 create_topic(args.broker, topic, args.partitions)
                 events, seconds = args.events, ceiling(args.broker, topic, args.events, samples)
             elif name == "customer-events":
                 events, seconds = args.events, ours(args.binary, args.broker, topic, args.events)
+            elif name == "customer-events avro":
+                events, seconds = args.events, ours(args.binary, args.broker, topic, args.events, "avro")
             else:
                 create_topic(args.broker, topic, args.partitions)
                 events, seconds = args.python_events, python_producer(args.broker, topic, args.python_events)
             rates[name].append(events / seconds)
+            # The broker may hold topics in memory: free this one.
+            admin = AdminClient({"bootstrap.servers": args.broker})
+            admin.delete_topics([topic])[topic].result()
             print(f"run {run + 1} {name}: {events:,} events in {seconds:.2f} s ({events / seconds:,.0f}/s)",
                   file=sys.stderr, flush=True)
 
     median = {name: statistics.median(values) for name, values in rates.items()}
     print(f"| producer | events/s (median of {args.runs}) | ratio to customer-events |")
     print("|---|---|---|")
-    for name in ("ceiling", "customer-events", "python"):
+    for name in names:
         print(f"| {name} | {median[name]:,.0f} | {median[name] / median['customer-events']:.2f} |")
     print(f"\nvalues {mean_bytes:,.0f} bytes on average; {args.partitions} partitions; LZ4; "
           f"customer-events at {median['customer-events'] / median['ceiling']:.0%} of the ceiling, "

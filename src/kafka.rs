@@ -243,11 +243,11 @@ impl KafkaSink {
             .set("message.timeout.ms", "60000")
             .create_with_context(context)
             .map_err(|e| refuse(format!("cannot make a producer: {e}")))?;
-        let partitions = match topic_partitions(&producer, &target)? {
-            Some(partitions) => partitions,
+        let (partitions, created) = match topic_partitions(&producer, &target)? {
+            Some(partitions) => (partitions, false),
             None => {
                 create_topic(&target, spec)?;
-                wait_for_topic(&producer, &target)?
+                (wait_for_topic(&producer, &target)?, true)
             }
         };
         let mut sink = KafkaSink {
@@ -262,7 +262,9 @@ impl KafkaSink {
             index_text: itoa::Buffer::new(),
             user_id: [0; 36],
         };
-        sink.read_how_far(resume)?;
+        if !created {
+            sink.read_how_far(resume)?;
+        }
         Ok(sink)
     }
 
@@ -309,6 +311,9 @@ impl KafkaSink {
             .set("group.id", "customer-events-resume")
             .set("enable.auto.commit", "false")
             .set("enable.partition.eof", "true")
+            // An empty fetch at a partition's end answers at once, not after
+            // the default half second.
+            .set("fetch.wait.max.ms", "10")
             .create()
             .map_err(|e| self.refusal(format!("cannot make a consumer: {e}")))?;
         let mut tails = TopicPartitionList::new();
@@ -568,7 +573,7 @@ fn wait_for_topic(producer: &BaseProducer<Acknowledgements>, target: &KafkaTarge
                     .into(),
             });
         }
-        std::thread::sleep(Duration::from_millis(100));
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
