@@ -812,8 +812,26 @@ fn run_kafka_stream(
             options.pace = stream::Pace::Realtime { speed, origin };
         }
     }
+    // A bar of the events sent (the dataset's, or a spinner for an unbounded
+    // stream) on a terminal; standard output is not the data here.
+    let bar = progress_bar(config.rows, args.quiet);
+    if options.extent == stream::Extent::Unbounded {
+        bar.set_length(0);
+    }
+    bar.set_position(options.from_event);
+    bar.set_message(format!("to {url}"));
     let started = std::time::Instant::now();
-    let report = stream::stream(config, &options, &mut sink, cancel)?;
+    let report = stream::stream(
+        config,
+        &options,
+        &mut ShownSink {
+            sink: &mut sink,
+            bar: &bar,
+        },
+        cancel,
+    );
+    bar.finish_and_clear();
+    let report = report?;
     if report.stopped {
         eprintln!(
             "customer-events: stopped; {url} acknowledged {} events of this run; continue with: {}",
@@ -832,6 +850,28 @@ fn run_kafka_stream(
         );
     }
     Ok(())
+}
+
+/// A sink whose sent events advance a progress bar.
+struct ShownSink<'a, S> {
+    sink: &'a mut S,
+    bar: &'a ProgressBar,
+}
+
+impl<S: stream::EventSink> stream::EventSink for ShownSink<'_, S> {
+    fn holds(&self, index: u64, event: &customer_events::Event<'_>) -> bool {
+        self.sink.holds(index, event)
+    }
+
+    fn send(&mut self, index: u64, event: &customer_events::Event<'_>, line: &[u8]) -> Result<(), Error> {
+        self.sink.send(index, event, line)?;
+        self.bar.set_position(index + 1);
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<u64, Error> {
+        self.sink.flush()
+    }
 }
 
 /// Without the `kafka` feature: one line saying how to build with it.
