@@ -210,10 +210,9 @@ pub struct KafkaSink {
 
 impl KafkaSink {
     /// Connects to `target`, creates its topic as `spec` says when it is
-    /// missing, and reads how far the topic's partitions go. Events come
-    /// encoded as `format` says. A topic that
+    /// missing, and reads how far the topic's partitions go. A topic that
     /// holds records is refused unless `resume`, and then must hold this
-    /// stream's own (`stream_id`).
+    /// stream's own (`stream_id`). Events come encoded as `format` says.
     ///
     /// # Errors
     /// [`Error::Destination`] with the fix: no broker answers, the topic
