@@ -853,11 +853,13 @@ fn run_kafka_stream(
 }
 
 /// A sink whose sent events advance a progress bar.
+#[cfg(feature = "kafka")]
 struct ShownSink<'a, S> {
     sink: &'a mut S,
     bar: &'a ProgressBar,
 }
 
+#[cfg(feature = "kafka")]
 impl<S: stream::EventSink> stream::EventSink for ShownSink<'_, S> {
     fn holds(&self, index: u64, event: &customer_events::Event<'_>) -> bool {
         self.sink.holds(index, event)
