@@ -597,17 +597,11 @@ fn reach_a_broker(target: &KafkaTarget) -> Result<(), Error> {
         }
     }
     let error = last_error.map_or_else(|| "no address".to_string(), |e| e.to_string());
-    Err(Error::Destination {
-        destination: target.url(),
-        message: format!(
-            "no Kafka broker answers at {} ({error}); check the address (kafka://HOST:PORT/TOPIC) and that the broker is running",
-            target.brokers
-        ),
-    })
+    Err(unreachable_error(target, &error))
 }
 
 /// The one line of a broker that does not answer.
-fn unreachable_error(target: &KafkaTarget, error: &KafkaError) -> Error {
+fn unreachable_error(target: &KafkaTarget, error: &dyn std::fmt::Display) -> Error {
     Error::Destination {
         destination: target.url(),
         message: format!(
