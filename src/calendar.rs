@@ -18,7 +18,7 @@
 
 use chrono::{Datelike, NaiveDate, Offset, TimeZone};
 
-use crate::config::Config;
+use crate::config::{Config, day_volume};
 pub use crate::config::{ROW_IN_DAY_BITS, weekday_factor};
 use crate::model::Micros;
 use crate::rng::{KeyedRng, Weighted};
@@ -122,6 +122,72 @@ impl Day {
 #[derive(Debug)]
 pub struct Calendar {
     days: Vec<Day>,
+    /// The day before the first, when days are sized by date: its sessions
+    /// that run past midnight bring their events into the first day, as
+    /// they do in a run that holds both days.
+    before: Option<Day>,
+}
+
+/// A day's viewing per slot, and who views in each slot.
+fn plan_day(date: NaiveDate, zones: &[Zone], countries: &[&str]) -> (Vec<f64>, Vec<Weighted>) {
+    let noon = date.and_hms_opt(12, 0, 0).expect("noon exists");
+    let offsets: Vec<i64> = zones
+        .iter()
+        .map(|z| z.tz.offset_from_utc_datetime(&noon).fix().local_minus_utc() as i64 / 60)
+        .collect();
+    let mut slot_mass = Vec::with_capacity(SLOTS);
+    let mut zone_pick = Vec::with_capacity(SLOTS);
+    for slot in 0..SLOTS {
+        let weights: Vec<f64> = zones
+            .iter()
+            .zip(&offsets)
+            .zip(countries)
+            .map(|((zone, offset), country)| {
+                let local_minute = slot as i64 * 30 + 15 + offset;
+                let local_date = date + chrono::TimeDelta::days(local_minute.div_euclid(1440));
+                let hour = (local_minute.rem_euclid(1440) / 60) as usize;
+                let viewing = if is_holiday(country, local_date) {
+                    HOLIDAY_HOUR_CURVE[hour] * HOLIDAY_FACTOR
+                } else {
+                    LOCAL_HOUR_CURVE[hour] * weekday_factor(local_date)
+                };
+                zone.users as f64 * viewing
+            })
+            .collect();
+        slot_mass.push(weights.iter().sum::<f64>());
+        zone_pick.push(Weighted::new(weights).expect("zones with users have positive weight"));
+    }
+    (slot_mass, zone_pick)
+}
+
+impl Day {
+    /// The day of `date` with `rows` rows from global row `first_row`, its
+    /// viewing `slot_mass` per slot and `zone_pick` per slot.
+    fn new(date: NaiveDate, first_row: u64, rows: u64, slot_mass: &[f64], zone_pick: Vec<Weighted>) -> Self {
+        let total: f64 = slot_mass.iter().sum();
+        let mut slot_cdf = Vec::with_capacity(SLOTS + 1);
+        let mut acc = 0.0;
+        slot_cdf.push(0.0);
+        for m in slot_mass {
+            acc += m;
+            slot_cdf.push(acc / total);
+        }
+        slot_cdf[SLOTS] = 1.0;
+        Day {
+            date,
+            start: Micros(
+                date.and_hms_opt(0, 0, 0)
+                    .expect("midnight")
+                    .and_utc()
+                    .timestamp_micros(),
+            ),
+            first_row,
+            key_base: (date.num_days_from_ce() as u64) << ROW_IN_DAY_BITS,
+            rows,
+            slot_cdf,
+            zone_pick,
+        }
+    }
 }
 
 impl Calendar {
@@ -130,39 +196,14 @@ impl Calendar {
     /// `config.rows` in proportion to the day's viewing.
     pub fn build(config: &Config, zones: &[Zone]) -> Self {
         let (start, days) = (config.start, config.days);
-        let mut planned: Vec<(NaiveDate, Vec<f64>, Vec<Weighted>)> = Vec::with_capacity(days as usize);
         let countries: Vec<&str> = zones.iter().map(Zone::country_code).collect();
-        for d in 0..days {
-            let date = start + chrono::Days::new(d as u64);
-            let noon = date.and_hms_opt(12, 0, 0).expect("noon exists");
-            let offsets: Vec<i64> = zones
-                .iter()
-                .map(|z| z.tz.offset_from_utc_datetime(&noon).fix().local_minus_utc() as i64 / 60)
-                .collect();
-            let mut slot_mass = Vec::with_capacity(SLOTS);
-            let mut zone_pick = Vec::with_capacity(SLOTS);
-            for slot in 0..SLOTS {
-                let weights: Vec<f64> = zones
-                    .iter()
-                    .zip(&offsets)
-                    .zip(&countries)
-                    .map(|((zone, offset), country)| {
-                        let local_minute = slot as i64 * 30 + 15 + offset;
-                        let local_date = date + chrono::TimeDelta::days(local_minute.div_euclid(1440));
-                        let hour = (local_minute.rem_euclid(1440) / 60) as usize;
-                        let viewing = if is_holiday(country, local_date) {
-                            HOLIDAY_HOUR_CURVE[hour] * HOLIDAY_FACTOR
-                        } else {
-                            LOCAL_HOUR_CURVE[hour] * weekday_factor(local_date)
-                        };
-                        zone.users as f64 * viewing
-                    })
-                    .collect();
-                slot_mass.push(weights.iter().sum::<f64>());
-                zone_pick.push(Weighted::new(weights).expect("zones with users have positive weight"));
-            }
-            planned.push((date, slot_mass, zone_pick));
-        }
+        let planned: Vec<(NaiveDate, Vec<f64>, Vec<Weighted>)> = (0..days)
+            .map(|d| {
+                let date = start + chrono::Days::new(d as u64);
+                let (slot_mass, zone_pick) = plan_day(date, zones, &countries);
+                (date, slot_mass, zone_pick)
+            })
+            .collect();
         let day_mass: Vec<f64> = planned.iter().map(|(_, m, _)| m.iter().sum()).collect();
         let rows_per_day = config
             .day_volumes()
@@ -172,39 +213,32 @@ impl Calendar {
             .into_iter()
             .zip(rows_per_day)
             .map(|((date, slot_mass, zone_pick), rows)| {
-                let total: f64 = slot_mass.iter().sum();
-                let mut slot_cdf = Vec::with_capacity(SLOTS + 1);
-                let mut acc = 0.0;
-                slot_cdf.push(0.0);
-                for m in &slot_mass {
-                    acc += m;
-                    slot_cdf.push(acc / total);
-                }
-                slot_cdf[SLOTS] = 1.0;
-                let day = Day {
-                    date,
-                    start: Micros(
-                        date.and_hms_opt(0, 0, 0)
-                            .expect("midnight")
-                            .and_utc()
-                            .timestamp_micros(),
-                    ),
-                    first_row,
-                    key_base: (date.num_days_from_ce() as u64) << ROW_IN_DAY_BITS,
-                    rows,
-                    slot_cdf,
-                    zone_pick,
-                };
+                let day = Day::new(date, first_row, rows, &slot_mass, zone_pick);
                 first_row += rows;
                 day
             })
             .collect();
-        Calendar { days }
+        let before = config.events_per_day.and_then(|per_day| {
+            let date = start.pred_opt()?;
+            let (slot_mass, zone_pick) = plan_day(date, zones, &countries);
+            Some(Day::new(date, 0, day_volume(per_day, date), &slot_mass, zone_pick))
+        });
+        Calendar { days, before }
     }
 
     /// The days, in order.
     pub fn days(&self) -> &[Day] {
         &self.days
+    }
+
+    /// The day before day `index` (outside the run for the first day: only
+    /// when days are sized by date, so that it is the same day as in a
+    /// run that holds it).
+    pub fn day_before(&self, index: usize) -> Option<&Day> {
+        match index {
+            0 => self.before.as_ref(),
+            _ => self.days.get(index - 1),
+        }
     }
 
     /// The day holding global row `row`.

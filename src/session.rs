@@ -192,8 +192,8 @@ impl Walk {
 
     /// Starts a session at `start` (drawing from `rng`, the session's
     /// stream after its start and zone): its first event.
-    /// A play stops at `limit` (midnight UTC, where the day's partition
-    /// ends); titles are chosen for viewers in `country` ([`Taste`]).
+    /// A play stops at `limit` (where the day's sessions stop at the latest:
+    /// midnight UTC for a small day, the next day's noon otherwise); titles are chosen for viewers in `country` ([`Taste`]).
     pub fn start(ground: Ground<'_>, mut rng: KeyedRng, start: i64, limit: i64, country: u8) -> Self {
         let event_type = ground.model.first.sample(&mut rng) as u8;
         let content = ground

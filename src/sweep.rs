@@ -3,14 +3,22 @@
 //! A day of `n` rows has `s` sessions, session `j` starting at the day's
 //! quantile `(j + u) / s` (the calendar's stratified sampling, so sessions
 //! come in start order with no sort) in a zone drawn by the viewing at that
-//! instant. [`DayPlan`] fixes `s` and, for a few sessions, an exact number
-//! of events, so that the sessions' events add up to exactly `n`: each
-//! session's natural length is what its chain gives (cut at midnight UTC,
-//! where the day's partition ends), and a spread of sessions are made one
-//! event longer or shorter to close the gap.
+//! instant. A session goes on past midnight UTC as its chain goes (up to
+//! [`OVERRUN_MICROS`] into the next day): its events after midnight are
+//! rows of the next day, as a table partitioned by date holds them.
+//! [`Crossing`] sizes `s` from the day alone and lists the sessions that
+//! reach past midnight, each given at once a user of the day's parity, so
+//! that the next day knows them, who is busy and until when, without
+//! walking this day. [`DayPlan`] then sets, for a few of the sessions that
+//! end before midnight, an exact number of events, so that those of the
+//! day's sessions before midnight and those the day before's bring past it
+//! add up to exactly `n` (a spread of sessions are made one event longer or
+//! shorter to close the gap). A day of fewer than [`CROSSING_DAY_ROWS`]
+//! rows keeps its sessions within the day.
 //!
 //! [`DaySweep`] then walks the sessions in time order (a heap of the
-//! sessions under way, keyed by their next event's time), so that row `i`
+//! sessions under way, keyed by their next event's time, starting with
+//! the day before's still under way at midnight), so that row `i`
 //! of the day is the `i`-th event of the day. Each session is given, at its
 //! start, a user of its zone who is not in another session and has been
 //! idle for the configured gap (heavy users first, by the zone's Zipf
@@ -82,13 +90,128 @@ impl PlannedRows {
     }
 }
 
-/// A day's sessions: how many, and which have an exact length.
+/// How long after midnight a session of the day before may go on: its
+/// events up to then are rows of the next day (a play started before then
+/// runs to its end, and nothing of it reaches a third day).
+pub const OVERRUN_MICROS: i64 = 12 * 3_600 * 1_000_000;
+
+/// Days of fewer rows keep every session within the day (cut at midnight,
+/// a play stopping there): their few sessions could not make room for the
+/// events that the day before's sessions bring past midnight.
+pub const CROSSING_DAY_ROWS: u64 = 2_048;
+
+/// Whether `day`'s sessions go on past its midnight.
+#[inline]
+fn crosses(day: &Day) -> bool {
+    day.rows >= CROSSING_DAY_ROWS
+}
+
+/// Where `day`'s sessions stop at the latest.
+#[inline]
+fn limit_of(day: &Day) -> i64 {
+    if crosses(day) {
+        day.end() + OVERRUN_MICROS
+    } else {
+        day.end()
+    }
+}
+
+/// The parity of the users that `day`'s sessions reaching past its
+/// midnight are given: the day's number, so that those of two consecutive
+/// days never share a user.
+#[inline]
+fn reaching_parity(day: &Day) -> u64 {
+    (day.key(0) >> ROW_IN_DAY_BITS) & 1
+}
+
+/// A session of a day that goes on past its midnight, or ends less than
+/// the gap between sessions before it, so that its user is not free at
+/// the next day's start.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Reaching {
+    /// The session's index in its day.
+    pub session: u64,
+    /// Its user, chosen when the day is planned (of the day's parity, so
+    /// that the next day knows who is busy without walking this one).
+    pub user: u64,
+    /// Its events after midnight: rows of the next day.
+    pub tails: u32,
+    /// When its last event ends.
+    pub end: i64,
+    /// When its last event before midnight ends.
+    pub head_end: i64,
+}
+
+/// What a day's sessions bring past its midnight, with how many sessions
+/// the day has and how many of their events fall before it: a function of
+/// the day alone (its date and rows), never of the day before, so that
+/// the next day can be planned without planning this one's own start.
+#[derive(Clone, Debug, Default)]
+pub struct Crossing {
+    /// Sessions of the day.
+    pub sessions: u64,
+    /// Their events before midnight, as their chains go.
+    pub heads: u64,
+    /// Their events in all, as their chains go.
+    pub total: u64,
+    /// The sessions reaching past midnight, by session.
+    pub reaching: Vec<Reaching>,
+}
+
+impl Crossing {
+    /// Events that the day's sessions hold after midnight.
+    pub fn tails(&self) -> u64 {
+        self.reaching.iter().map(|r| r.tails as u64).sum()
+    }
+
+    /// Sizes `day`'s sessions (about `mean` events each) so that their
+    /// events, before and after midnight, come close to the day's rows,
+    /// and gives each session that reaches past midnight its user; `None`
+    /// when `cancel` stops it.
+    pub fn of(world: SweepWorld<'_>, day: &Day, mean: f64, cancel: &Cancel) -> Option<Self> {
+        let rows = day.rows;
+        let mut sessions = ((rows as f64 / mean).round() as u64).clamp(1, rows);
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let walked = walk_all(world.ground, world.seed, day, sessions, cancel)?;
+            let gap = rows as i64 - walked.total as i64;
+            // Far off (a day of few rows): resized, when walking every
+            // session again costs less than closing the gap a few sessions
+            // at a time (a walk or two each).
+            if tries < 4 && gap.unsigned_abs() > 8 + sessions / 3 {
+                let resized = ((sessions as f64 * rows as f64 / walked.total as f64).round() as u64).clamp(1, rows);
+                if resized != sessions {
+                    sessions = resized;
+                    continue;
+                }
+            }
+            let mut walked = walked;
+            pick_reaching_users(world, day, &mut walked);
+            return Some(walked);
+        }
+    }
+
+    /// Whether session `j` reaches past midnight.
+    fn reaches(&self, j: u64) -> bool {
+        self.reaching.binary_search_by_key(&j, |r| r.session).is_ok()
+    }
+}
+
+/// A day's sessions: how many, which have an exact length, and whether
+/// the day holds the events that the day before's sessions bring past
+/// its midnight.
 #[derive(Clone, Debug)]
 pub struct DayPlan {
     /// Sessions of the day.
     pub sessions: u64,
     /// `(session, events)` for the sessions whose length is set, by session.
     pub lengths: Vec<(u64, u32)>,
+    /// The day's own sessions past its midnight.
+    pub crossing: std::sync::Arc<Crossing>,
+    /// Whether the day takes the day before's events past midnight (a
+    /// day too small for them ends those sessions at midnight).
+    pub takes_arrivals: bool,
 }
 
 /// The start of session `j` of `sessions` on `day`: its stream (positioned
@@ -100,62 +223,107 @@ fn session_start(seed: u64, day: &Day, sessions: u64, j: u64) -> (KeyedRng, i64,
     (rng, time.0, zone)
 }
 
-/// Events of session `j` when it must have `length` events (`None`: as
-/// its chain goes), and whether its last event leads to another (a click
-/// or a search that converts, which a session cut there would leave
-/// without its play).
-fn session_length(ground: Ground<'_>, seed: u64, day: &Day, sessions: u64, j: u64, length: Option<u32>) -> (u32, bool) {
+/// A session's course as a day's plan sees it.
+#[derive(Clone, Copy, Debug)]
+struct Course {
+    /// Its events.
+    events: u32,
+    /// Those before the day's midnight.
+    heads: u32,
+    /// Whether its last event leads to another (a click or a search that
+    /// converts, which a session cut there would leave without its play).
+    leads_on: bool,
+    /// When its last event ends.
+    end: i64,
+    /// When its last event before midnight ends.
+    head_end: i64,
+}
+
+/// The course of session `j` when it must have `length` events (`None`:
+/// as its chain goes).
+fn course(ground: Ground<'_>, seed: u64, day: &Day, sessions: u64, j: u64, length: Option<u32>) -> Course {
     let (rng, start, zone) = session_start(seed, day, sessions, j);
-    let mut walk = Walk::start(ground, rng, start, day.end(), ground.zone_countries[zone]);
+    let (limit, midnight) = (limit_of(day), day.end());
+    let mut walk = Walk::start(ground, rng, start, limit, ground.zone_countries[zone]);
+    let (mut heads, mut head_end) = (1, walk.step.end());
     loop {
         let go_on = match length {
             Some(n) if walk.index + 1 >= n => break,
             Some(_) => true,
             None => false,
         };
-        if !walk.advance(ground, go_on, day.end()) {
+        if !walk.advance(ground, go_on, limit) {
             break;
         }
+        if walk.step.time < midnight {
+            heads += 1;
+            head_end = walk.step.end();
+        }
     }
-    (walk.index + 1, walk.step.leads_on())
+    Course {
+        events: walk.index + 1,
+        heads,
+        leads_on: walk.step.leads_on(),
+        end: walk.step.end(),
+        head_end,
+    }
 }
 
 impl DayPlan {
-    /// Plans `day` so that its sessions hold exactly `day.rows` events;
-    /// `mean` is the expected events of a session. `None` when `cancel`
-    /// stops it.
-    pub fn new(ground: Ground<'_>, seed: u64, day: &Day, mean: f64, cancel: &Cancel) -> Option<Self> {
-        let rows = day.rows;
-        let mut sessions = ((rows as f64 / mean).round() as u64).clamp(1, rows);
+    /// Plans `day` so that its sessions' events before midnight, with the
+    /// events that `arriving` (the day before's sessions) brings past it,
+    /// are exactly `day.rows`; `crossing` is the day's own
+    /// ([`Crossing::of`]). `None` when `cancel` stops it.
+    pub fn new(
+        world: SweepWorld<'_>,
+        day: &Day,
+        crossing: Crossing,
+        arriving: Option<&Crossing>,
+        cancel: &Cancel,
+    ) -> Option<Self> {
+        let (ground, seed, rows) = (world.ground, world.seed, day.rows);
+        let arrivals = arriving.map_or(0, Crossing::tails);
+        // The day before's sessions go on into this day when they leave
+        // room for at least three quarters of its own events.
+        let mut takes_arrivals = arrivals > 0 && arrivals * 4 <= rows;
+        let mut crossing = crossing;
         let mut tries = 0;
         loop {
             tries += 1;
-            let total = total_events(ground, seed, day, sessions, cancel)?;
-            let gap = rows as i64 - total as i64;
-            // Far off (a day of few rows): resized, when walking every
-            // session again costs less than closing the gap a few sessions
-            // at a time (a walk or two each).
-            if tries < 4 && gap.unsigned_abs() > 8 + sessions / 3 {
-                let resized = ((sessions as f64 * rows as f64 / total as f64).round() as u64).clamp(1, rows);
-                if resized != sessions {
-                    sessions = resized;
-                    continue;
-                }
-            }
+            let taken = if takes_arrivals { arrivals } else { 0 };
+            let gap = rows as i64 - taken as i64 - crossing.heads as i64;
             // Sessions that end on a journey's first step (a click with no
             // play after it) only when no other way closes the gap.
-            let closed = close_gap(ground, seed, day, sessions, gap, true)
-                .or_else(|| close_gap(ground, seed, day, sessions, gap, false));
+            let closed =
+                close_gap(world, day, &crossing, gap, true).or_else(|| close_gap(world, day, &crossing, gap, false));
             if let Some(lengths) = closed {
-                return Some(DayPlan { sessions, lengths });
+                return Some(DayPlan {
+                    sessions: crossing.sessions,
+                    lengths,
+                    crossing: std::sync::Arc::new(crossing),
+                    takes_arrivals,
+                });
             }
-            // No session could take the difference: one more or fewer.
-            sessions = if gap > 0 {
-                (sessions + 1).min(rows)
-            } else {
-                sessions.saturating_sub(1).max(1)
-            };
             assert!(tries < 64, "no plan of sessions holds the {rows} rows of {}", day.date);
+            if crosses(day) {
+                // The day's sessions are fixed (the next day counts on
+                // those past midnight): the day before's end at midnight.
+                assert!(
+                    takes_arrivals,
+                    "no plan of sessions holds the {rows} rows of {}",
+                    day.date
+                );
+                takes_arrivals = false;
+                continue;
+            }
+            // No session could take the difference: one more or fewer (a
+            // small day, whose sessions all end before midnight).
+            let sessions = if gap > 0 {
+                (crossing.sessions + 1).min(rows)
+            } else {
+                crossing.sessions.saturating_sub(1).max(1)
+            };
+            crossing = walk_all(ground, seed, day, sessions, cancel)?;
         }
     }
 
@@ -168,50 +336,106 @@ impl DayPlan {
     }
 }
 
-/// The events of `sessions` sessions of `day` as their chains go, walked
-/// on every core (each session's length is its own); `None` when `cancel`
-/// stops it.
-fn total_events(ground: Ground<'_>, seed: u64, day: &Day, sessions: u64, cancel: &Cancel) -> Option<u64> {
+/// The courses of `sessions` sessions of `day` as their chains go, walked
+/// on every core (each session's course is its own): their events, those
+/// before midnight and the sessions that reach past it (users not yet
+/// chosen); `None` when `cancel` stops it.
+fn walk_all(ground: Ground<'_>, seed: u64, day: &Day, sessions: u64, cancel: &Cancel) -> Option<Crossing> {
     const CHUNK: u64 = 1 << 14;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
     let threads = threads.min(sessions.div_ceil(CHUNK)).max(1);
     let next = std::sync::atomic::AtomicU64::new(0);
+    let (midnight, gap) = (day.end(), ground.model.gap_micros);
+    let crossing_day = crosses(day);
     let count = || {
-        let mut total = 0u64;
+        let mut part = Crossing::default();
         loop {
             let from = next.fetch_add(CHUNK, std::sync::atomic::Ordering::Relaxed);
             if from >= sessions || cancel.is_cancelled() {
-                return total;
+                return part;
             }
             for j in from..(from + CHUNK).min(sessions) {
-                total += session_length(ground, seed, day, sessions, j, None).0 as u64;
+                let c = course(ground, seed, day, sessions, j, None);
+                part.total += c.events as u64;
+                part.heads += c.heads as u64;
+                if crossing_day && c.end + gap > midnight {
+                    part.reaching.push(Reaching {
+                        session: j,
+                        user: 0,
+                        tails: c.events - c.heads,
+                        end: c.end,
+                        head_end: c.head_end,
+                    });
+                }
             }
         }
     };
-    let total = std::thread::scope(|scope| {
+    let parts = std::thread::scope(|scope| {
         let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(count)).collect();
-        let own = count();
-        own + helpers
-            .into_iter()
-            .map(|h| h.join().expect("a planning thread panicked"))
-            .sum::<u64>()
+        let mut parts = vec![count()];
+        parts.extend(
+            helpers
+                .into_iter()
+                .map(|h| h.join().expect("a planning thread panicked")),
+        );
+        parts
     });
-    (!cancel.is_cancelled()).then_some(total)
+    if cancel.is_cancelled() {
+        return None;
+    }
+    let mut all = Crossing {
+        sessions,
+        ..Crossing::default()
+    };
+    for part in parts {
+        all.total += part.total;
+        all.heads += part.heads;
+        all.reaching.extend(part.reaching);
+    }
+    all.reaching.sort_unstable_by_key(|r| r.session);
+    Some(all)
 }
 
-/// Lengthens (`gap > 0`) or shortens sessions, visiting them in a fixed
-/// scattered order, each by the fewest events (up to 8 at a time) that
-/// leave it of exactly its new length and, when `strict`, not ending on a
-/// step that leads to another, until their events change by `gap`; `None`
-/// when a whole round changes none.
+/// Gives each session of `day` that reaches past midnight a user of the
+/// day's parity, free and subscribed from its start to its end, in start
+/// order; the day's other sessions then leave those users alone, and the
+/// next day knows them without walking this one.
+fn pick_reaching_users(world: SweepWorld<'_>, day: &Day, crossing: &mut Crossing) {
+    let parity = reaching_parity(day);
+    let gap = world.ground.model.gap_micros;
+    let mut busy: HashMap<u64, i64, BuildHasherDefault<IndexHasher>> = HashMap::default();
+    for r in &mut crossing.reaching {
+        let (_, start, zone) = session_start(world.seed, day, crossing.sessions, r.session);
+        let end = r.end;
+        let subscribed = |user: u64| {
+            let first = world.population.first_subscription(user);
+            (user & 1 == parity)
+                .then(|| world.lifecycle.subscribed_through(user, &first, start, end))
+                .flatten()
+        };
+        let idle = |user: u64| busy.get(&user).is_none_or(|&at| at <= start);
+        let free = |user: u64| if idle(user) { subscribed(user) } else { None };
+        let (user, _) = pick_user(world, day.key(r.session), zone, start, free, subscribed, parity);
+        busy.insert(user, end + gap);
+        r.user = user;
+    }
+}
+
+/// Lengthens (`gap > 0`) or shortens the day's sessions that end before
+/// midnight, visiting them in a fixed scattered order, each by the fewest
+/// events (up to 8 at a time) that leave it of exactly its new length,
+/// still ending before midnight and, when `strict`, not ending on a step
+/// that leads to another, until their events change by `gap`; `None` when
+/// a whole round changes none.
 fn close_gap(
-    ground: Ground<'_>,
-    seed: u64,
+    world: SweepWorld<'_>,
     day: &Day,
-    sessions: u64,
+    crossing: &Crossing,
     mut gap: i64,
     strict: bool,
 ) -> Option<Vec<(u64, u32)>> {
+    let (ground, seed, sessions) = (world.ground, world.seed, crossing.sessions);
+    let ends_in_day = |c: &Course| !crosses(day) || c.end + ground.model.gap_micros <= day.end();
     let mut set: HashMap<u64, u32> = HashMap::new();
     // A stride prime to `sessions` visits every session once per round.
     let mut stride = (sessions as f64 * 0.618_033_988_7) as u64 | 1;
@@ -225,17 +449,20 @@ fn close_gap(
                 break;
             }
             let j = (i as u128 * stride as u128 % sessions as u128) as u64;
+            if crossing.reaches(j) {
+                continue;
+            }
             let current = match set.get(&j) {
                 Some(&n) => n as i64,
-                None => session_length(ground, seed, day, sessions, j, None).0 as i64,
+                None => course(ground, seed, day, sessions, j, None).events as i64,
             };
             for by in 1..=gap.abs().min(8) {
                 let wanted = current + by * gap.signum();
                 if wanted < 1 || wanted > MAX_SESSION_EVENTS as i64 {
                     break;
                 }
-                let (length, leads_on) = session_length(ground, seed, day, sessions, j, Some(wanted as u32));
-                if length as i64 == wanted && !(strict && leads_on) {
+                let c = course(ground, seed, day, sessions, j, Some(wanted as u32));
+                if c.events as i64 == wanted && ends_in_day(&c) && !(strict && c.leads_on) {
                     set.insert(j, wanted as u32);
                     gap -= by * gap.signum();
                     changed = true;
@@ -316,6 +543,8 @@ impl Hasher for IndexHasher {
 struct Active {
     walk: Walk,
     length: Option<u32>,
+    /// Where its walk stops at the latest ([`limit_of`] its day).
+    limit: i64,
     user: u64,
     key: u64,
     start: i64,
@@ -326,16 +555,32 @@ struct Active {
     version: Version,
 }
 
+/// A session of the day before, at its first event of this day, with its
+/// last searches (a ring of [`SweepWorld::history_max`]).
+#[derive(Clone, Debug)]
+struct Arrival {
+    active: Active,
+    searches: Vec<SessionSearch>,
+}
+
 /// The walk of one day's sessions in time order.
 #[derive(Debug)]
 pub struct DaySweep {
     /// Index of the day in the calendar.
     pub day: usize,
     plan: DayPlan,
+    /// The day before's sessions that go on into this day.
+    arrivals: Vec<Arrival>,
+    /// Users busy as the day starts, until when: those of the day
+    /// before's sessions past its midnight, and those this day's own
+    /// sessions past midnight are kept for (until the end).
+    busy_at_start: Vec<(u64, i64)>,
     /// The next session to start.
     next_session: u64,
     /// Index into `plan.lengths` of the first set length at or after `next_session`.
     next_length: usize,
+    /// Index into the plan's reaching sessions of the first at or after `next_session`.
+    next_reaching: usize,
     /// Its start, once drawn.
     pending: Option<(KeyedRng, i64, usize)>,
     /// Sessions under way by their next event: (time, session, slot).
@@ -368,14 +613,39 @@ pub struct SweepWorld<'w> {
 }
 
 impl DaySweep {
-    /// A sweep at the start of `day` (index `index` in the calendar);
-    /// `None` when `cancel` stops its planning.
-    pub fn new(world: SweepWorld<'_>, day: &Day, index: usize, mean: f64, cancel: &Cancel) -> Option<Self> {
-        Some(DaySweep {
+    /// A sweep at the start of `day` (index `index` in the calendar), whose
+    /// own sessions are `crossing` ([`Crossing::of`]) and whose day before
+    /// is `before` with its own; `None` when `cancel` stops its planning.
+    pub fn new(
+        world: SweepWorld<'_>,
+        day: &Day,
+        index: usize,
+        crossing: Crossing,
+        before: Option<(&Day, &Crossing)>,
+        cancel: &Cancel,
+    ) -> Option<Self> {
+        let plan = DayPlan::new(world, day, crossing, before.map(|(_, c)| c), cancel)?;
+        let gap = world.ground.model.gap_micros;
+        let mut arrivals = Vec::new();
+        let mut busy_at_start = Vec::new();
+        if let Some((before, arriving)) = before {
+            for r in &arriving.reaching {
+                let taken = plan.takes_arrivals && r.tails > 0;
+                busy_at_start.push((r.user, if taken { r.end } else { r.head_end } + gap));
+                if taken {
+                    arrivals.push(arrival(world, before, arriving.sessions, r));
+                }
+            }
+        }
+        busy_at_start.extend(plan.crossing.reaching.iter().map(|r| (r.user, i64::MAX)));
+        let mut sweep = DaySweep {
             day: index,
-            plan: DayPlan::new(world.ground, world.seed, day, mean, cancel)?,
+            plan,
+            arrivals,
+            busy_at_start,
             next_session: 0,
             next_length: 0,
+            next_reaching: 0,
             pending: None,
             heap: BinaryHeap::new(),
             slots: Vec::new(),
@@ -383,20 +653,36 @@ impl DaySweep {
             free: Vec::new(),
             busy: HashMap::default(),
             emitted: 0,
-        })
+        };
+        sweep.rewind();
+        Some(sweep)
+    }
+
+    /// The day's own sessions past its midnight.
+    pub fn crossing(&self) -> &std::sync::Arc<Crossing> {
+        &self.plan.crossing
     }
 
     /// Back to the day's first row (the plan is kept).
     pub fn rewind(&mut self) {
         self.next_session = 0;
         self.next_length = 0;
+        self.next_reaching = 0;
         self.pending = None;
         self.heap.clear();
         self.slots.clear();
         self.searches.clear();
         self.free.clear();
         self.busy.clear();
+        self.busy.extend(self.busy_at_start.iter().copied());
         self.emitted = 0;
+        for (slot, arrival) in self.arrivals.iter().enumerate() {
+            let a = &arrival.active;
+            let key = (a.walk.step.time, a.key & ((1 << ROW_IN_DAY_BITS) - 1), slot as u32);
+            self.heap.push(Reverse(key));
+            self.slots.push(a.clone());
+            self.searches.extend_from_slice(&arrival.searches);
+        }
     }
 
     /// Emits the day's next `count` rows into `out` (`None`: skips them);
@@ -448,7 +734,7 @@ impl DaySweep {
         let step = active.walk.step;
         if step.time >= active.version.valid_to {
             // A plan or billing change during the session (never a
-            // cancellation: the session's user is subscribed to the day's end).
+            // cancellation: the session's user is subscribed to its end).
             let first = world.population.first_subscription(active.user);
             if let Some(version) = world.lifecycle.at(active.user, &first, step.time) {
                 active.version = version;
@@ -489,13 +775,17 @@ impl DaySweep {
             Some(_) => Some(true),
             None => Some(false),
         };
-        let moved = go_on.is_some_and(|go_on| active.walk.advance(world.ground, go_on, day.end()));
-        if moved {
+        let moved = go_on.is_some_and(|go_on| active.walk.advance(world.ground, go_on, active.limit));
+        if moved && active.walk.step.time < day.end() {
             let key = (active.walk.step.time, active.key & ((1 << ROW_IN_DAY_BITS) - 1), slot);
             self.heap.push(Reverse(key));
         } else {
-            let free_at = active.walk.step.end() + world.ground.model.gap_micros;
-            self.busy.insert(active.user, free_at);
+            if !moved {
+                let free_at = active.walk.step.end() + world.ground.model.gap_micros;
+                self.busy.insert(active.user, free_at);
+            }
+            // Else the session goes on past midnight, in the next day's
+            // rows; its user stays busy to the end of this day.
             self.free.push(slot);
         }
         if self.emitted.is_multiple_of(65_536) {
@@ -517,91 +807,46 @@ impl DaySweep {
             _ => None,
         };
         debug_assert_eq!(length, self.plan.length_of(j));
+        let reaching = match self.plan.crossing.reaching.get(self.next_reaching) {
+            Some(r) if r.session == j => {
+                self.next_reaching += 1;
+                Some(r.user)
+            }
+            _ => None,
+        };
         let key = day.key(j);
         let country = world.ground.zone_countries[zone];
-        let zone = &world.population.zones()[zone];
-        let mut picker = KeyedRng::new(world.seed, Stream::SessionUser, key);
-        // A user is free when not in another session, idle for the gap, and
-        // subscribed from the session's start to the day's end (so no event
-        // follows a cancellation).
-        let (busy, population, lifecycle) = (&self.busy, world.population, world.lifecycle);
-        let idle = |user: u64| busy.get(&user).is_none_or(|&at| at <= start);
-        let subscribed = |user: u64| {
-            let first = population.first_subscription(user);
-            lifecycle.subscribed_through(user, &first, start, day.end())
-        };
-        let free = |user: u64| if idle(user) { subscribed(user) } else { None };
-        // Heavy users first (the zone's activity), then anyone in the zone;
-        // the session's titles were chosen for the zone's country.
-        let mut user = zone.pick_user(&mut picker);
-        let mut version = free(user);
-        let mut tries = 1;
-        while version.is_none() && tries < 256 {
-            user = match tries {
-                ..16 => zone.pick_user(&mut picker),
-                _ => zone.first_user + ((picker.unit() * zone.users as f64) as u64).min(zone.users - 1),
-            };
-            version = free(user);
-            tries += 1;
-        }
-        let version = match version {
-            Some(version) => version,
+        let (population, lifecycle) = (world.population, world.lifecycle);
+        let (user, version) = match reaching {
+            // Chosen with the day's plan, and kept free for this session.
+            Some(user) => {
+                let first = population.first_subscription(user);
+                (
+                    user,
+                    lifecycle
+                        .at(user, &first, start)
+                        .unwrap_or_else(|| as_held(world, user, start)),
+                )
+            }
             None => {
-                // Few users free and subscribed (an audience too small for
-                // the day's sessions): a bounded run of the zone's country's
-                // users from a random one, then of everyone else's, first for
-                // a free one, then for any subscriber (whose sessions then
-                // overlap); then the first pick as it holds.
-                let zones = population.zones();
-                let same_country = |z: &usize| world.ground.zone_countries[*z] == country;
-                let ranges = |home: bool| -> Vec<(u64, u64)> {
-                    (0..zones.len())
-                        .filter(|z| same_country(z) == home)
-                        .map(|z| (zones[z].first_user, zones[z].users))
-                        .collect()
+                // A user is free when not in another session, idle for the
+                // gap, and subscribed from the session's start to the day's
+                // end (so no event follows a cancellation).
+                let busy = &self.busy;
+                let idle = |user: u64| busy.get(&user).is_none_or(|&at| at <= start);
+                let subscribed = |user: u64| {
+                    let first = population.first_subscription(user);
+                    lifecycle.subscribed_through(user, &first, start, day.end())
                 };
-                let groups = [ranges(true), ranges(false)];
-                let mut found = None;
-                'search: for pass in 0..2 {
-                    for group in &groups {
-                        let from = picker.unit();
-                        for u in scan(group, from, FALLBACK_SCAN) {
-                            let v = if pass == 0 { free(u) } else { subscribed(u) };
-                            if let Some(v) = v {
-                                found = Some((u, v));
-                                break 'search;
-                            }
-                        }
-                    }
-                }
-                match found {
-                    Some((u, v)) => {
-                        user = u;
-                        v
-                    }
-                    // Nobody subscribed through the day (a tiny audience):
-                    // the session goes to its first pick as it holds.
-                    None => {
-                        let first = population.first_subscription(user);
-                        let held = lifecycle
-                            .history(user, &first)
-                            .take_while(|v| v.valid_from <= start)
-                            .last()
-                            .map_or(Held::of(&first), |v| v.held);
-                        Version {
-                            held,
-                            valid_from: start,
-                            valid_to: i64::MAX,
-                            cancelled: false,
-                        }
-                    }
-                }
+                let free = |user: u64| if idle(user) { subscribed(user) } else { None };
+                pick_user(world, key, zone, start, free, subscribed, ANY_PARITY)
             }
         };
         self.busy.insert(user, i64::MAX);
         let active = Active {
-            walk: Walk::start(world.ground, rng, start, day.end(), country),
+            walk: Walk::start(world.ground, rng, start, limit_of(day), country),
             length,
+            limit: limit_of(day),
             user,
             key,
             start,
@@ -621,6 +866,142 @@ impl DaySweep {
             }
         }
     }
+}
+
+/// A session of `before` (of `sessions`) that reaches past its midnight,
+/// walked to its first event after it, with its searches so far.
+fn arrival(world: SweepWorld<'_>, before: &Day, sessions: u64, r: &Reaching) -> Arrival {
+    let (rng, start, zone) = session_start(world.seed, before, sessions, r.session);
+    let limit = limit_of(before);
+    let mut walk = Walk::start(world.ground, rng, start, limit, world.ground.zone_countries[zone]);
+    let ring = world.history_max.max(1) as usize;
+    let mut searches = vec![SessionSearch::default(); ring];
+    let mut searches_made = 0u32;
+    while walk.step.time < before.end() {
+        if walk.step.event_type == SEARCH {
+            searches[searches_made as usize % ring] = SessionSearch {
+                index: walk.index,
+                time: walk.step.time,
+                content: walk.step.content,
+            };
+            searches_made += 1;
+        }
+        let moved = walk.advance(world.ground, false, limit);
+        assert!(
+            moved,
+            "a session of {} planned past midnight ends before it",
+            before.date
+        );
+    }
+    let first = world.population.first_subscription(r.user);
+    let version = world
+        .lifecycle
+        .at(r.user, &first, walk.step.time)
+        .unwrap_or_else(|| as_held(world, r.user, walk.step.time));
+    Arrival {
+        active: Active {
+            walk,
+            length: None,
+            limit,
+            user: r.user,
+            key: before.key(r.session),
+            start,
+            searches_made,
+            version,
+        },
+        searches,
+    }
+}
+
+/// The version `user` holds at `time` as a lasting one (for a session
+/// given to a user who is not subscribed then: a tiny audience).
+fn as_held(world: SweepWorld<'_>, user: u64, time: i64) -> Version {
+    let first = world.population.first_subscription(user);
+    let held = world
+        .lifecycle
+        .history(user, &first)
+        .take_while(|v| v.valid_from <= time)
+        .last()
+        .map_or(Held::of(&first), |v| v.held);
+    Version {
+        held,
+        valid_from: time,
+        valid_to: i64::MAX,
+        cancelled: false,
+    }
+}
+
+/// No parity asked of a user.
+const ANY_PARITY: u64 = 2;
+
+/// A user for the session keyed `key` starting at `start` in zone `zone`,
+/// of `parity` (0, 1 or [`ANY_PARITY`]): heavy users first (the zone's
+/// activity), then anyone in the zone, the first that is `free` (the
+/// version they hold); when none is, a bounded run of the zone's country's
+/// users from a random one and then of everyone else's, first for a free
+/// one, then for any `subscribed` one (whose sessions then overlap); then
+/// the first pick as it holds.
+fn pick_user(
+    world: SweepWorld<'_>,
+    key: u64,
+    zone: usize,
+    start: i64,
+    free: impl Fn(u64) -> Option<Version>,
+    subscribed: impl Fn(u64) -> Option<Version>,
+    parity: u64,
+) -> (u64, Version) {
+    let country = world.ground.zone_countries[zone];
+    let zones = world.population.zones();
+    let zone = &zones[zone];
+    let mut picker = KeyedRng::new(world.seed, Stream::SessionUser, key);
+    // A pick of the wrong parity takes its neighbour in the zone.
+    let fit = |user: u64| {
+        if parity == ANY_PARITY || user & 1 == parity || zone.users < 2 {
+            user
+        } else if user > zone.first_user {
+            user - 1
+        } else {
+            user + 1
+        }
+    };
+    let mut user = fit(zone.pick_user(&mut picker));
+    let mut version = free(user);
+    let mut tries = 1;
+    while version.is_none() && tries < 256 {
+        user = fit(match tries {
+            ..16 => zone.pick_user(&mut picker),
+            _ => zone.first_user + ((picker.unit() * zone.users as f64) as u64).min(zone.users - 1),
+        });
+        version = free(user);
+        tries += 1;
+    }
+    if let Some(version) = version {
+        return (user, version);
+    }
+    // Few users free and subscribed (an audience too small for the day's
+    // sessions).
+    let same_country = |z: &usize| world.ground.zone_countries[*z] == country;
+    let ranges = |home: bool| -> Vec<(u64, u64)> {
+        (0..zones.len())
+            .filter(|z| same_country(z) == home)
+            .map(|z| (zones[z].first_user, zones[z].users))
+            .collect()
+    };
+    let groups = [ranges(true), ranges(false)];
+    for pass in 0..2 {
+        for group in &groups {
+            let from = picker.unit();
+            for u in scan(group, from, FALLBACK_SCAN) {
+                let v = if pass == 0 { free(u) } else { subscribed(u) };
+                if let Some(v) = v {
+                    return (u, v);
+                }
+            }
+        }
+    }
+    // Nobody subscribed through the session (a tiny audience): the first
+    // pick as it holds.
+    (user, as_held(world, user, start))
 }
 
 #[cfg(test)]

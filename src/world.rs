@@ -7,7 +7,7 @@
 //! ([`World::record_batch`]).
 
 use std::ops::Range;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use arrow::array::RecordBatch;
 
@@ -21,7 +21,7 @@ use crate::lifecycle::Lifecycle;
 use crate::model::Event;
 use crate::rng::{Weighted, Zipf};
 use crate::session::{Ground, SessionModel, Walk};
-use crate::sweep::{DaySweep, PlannedRows, SweepWorld};
+use crate::sweep::{Crossing, DaySweep, OVERRUN_MICROS, PlannedRows, SweepWorld};
 use crate::taste::Taste;
 use crate::users::Population;
 use crate::vocab::device::NETWORK_WEIGHTS;
@@ -42,7 +42,7 @@ pub struct World {
     pub(crate) taste: Taste,
     /// The country of each zone of the population.
     pub(crate) zone_countries: Vec<u8>,
-    /// Expected events of a session (before midnight cuts).
+    /// Expected events of a session (a first guess of a day's sessions).
     mean_session_events: f64,
     /// The days being read, each at its last row read.
     sweeps: Mutex<Vec<DaySweep>>,
@@ -106,7 +106,9 @@ impl World {
 
     /// The mean events of a session, from [`MEAN_SAMPLE`] sessions keyed
     /// outside every day (keys below 2^34 are day 0, before 0001-01-01),
-    /// starting evenly over the epoch's day and cut at its end as a day's are.
+    /// starting evenly over the epoch's day and going on past its midnight
+    /// as a day's do (a first guess of a day's sessions, which each day's
+    /// plan then sizes).
     fn estimate_session_events(&self) -> f64 {
         const DAY: i64 = 86_400_000_000;
         let ground = self.ground();
@@ -117,7 +119,7 @@ impl World {
             .map(|key| {
                 let start = base + DAY * key as i64 / MEAN_SAMPLE as i64;
                 let country = self.zone_countries[key as usize % self.zone_countries.len()];
-                let end = base + DAY;
+                let end = base + DAY + OVERRUN_MICROS;
                 let mut walk = Walk::start(ground, Walk::stream(self.config.seed, key), start, end, country);
                 while walk.advance(ground, false, end) {}
                 walk.index as u64 + 1
@@ -183,10 +185,24 @@ impl World {
             let at_sweep = match found {
                 Some(i) => i,
                 None => {
+                    let mean = self.mean_session_events;
+                    // The day before's sessions past its midnight: kept
+                    // with its sweep when it was read, else walked now.
+                    let before = self.calendar.day_before(index);
+                    let arriving = match sweeps.iter().find(|s| s.day + 1 == index) {
+                        Some(sweep) if before.is_some() => Some(Arc::clone(sweep.crossing())),
+                        _ => match before {
+                            Some(before) => Some(Arc::new(Crossing::of(world, before, mean, cancel)?)),
+                            None => None,
+                        },
+                    };
+                    let crossing = Crossing::of(world, day, mean, cancel)?;
+                    let before = before.zip(arriving.as_deref());
+                    let sweep = DaySweep::new(world, day, index, crossing, before, cancel)?;
                     if sweeps.len() >= SWEEPS_KEPT {
                         sweeps.remove(0);
                     }
-                    sweeps.push(DaySweep::new(world, day, index, self.mean_session_events, cancel)?);
+                    sweeps.push(sweep);
                     sweeps.len() - 1
                 }
             };

@@ -431,8 +431,10 @@ fn every_rule_holds_over_120k_rows() {
         }
         by_weekday[local.weekday().num_days_from_monday() as usize] += 1;
     }
+    // Three times as many at least: sessions begun late in the evening go
+    // on into the night, past midnight UTC too.
     assert!(
-        evening > 4 * night,
+        evening > 3 * night,
         "rule time: evening {evening} vs night {night} in local time"
     );
     // 2026-01-01 is a Thursday: the 7 default days hold each weekday once.

@@ -36,15 +36,13 @@ fn by_user(world: &World) -> HashMap<Uuid, Vec<Seen<'_>>> {
     users
 }
 
-/// Pairs of a user's consecutive events on one UTC date less than 30 idle
-/// minutes apart: the same session by the analyst's rule (sessions are cut
-/// at midnight UTC, where a day's partition ends).
+/// Pairs of a user's consecutive events less than 30 idle minutes apart:
+/// the same session by the analyst's rule (across midnight UTC too, where
+/// a session goes on in the next day's rows).
 fn within_sessions<'a, 'w>(events: &'a [Seen<'w>]) -> impl Iterator<Item = (&'a Seen<'w>, &'a Seen<'w>)> {
     events.windows(2).filter_map(|pair| {
         let (a, b) = (&pair[0], &pair[1]);
-        let same_day =
-            a.event.timestamp.0.div_euclid(86_400 * SECOND) == b.event.timestamp.0.div_euclid(86_400 * SECOND);
-        (same_day && b.event.timestamp.0 - a.end < THIRTY_MINUTES).then_some((a, b))
+        (b.event.timestamp.0 - a.end < THIRTY_MINUTES).then_some((a, b))
     })
 }
 
@@ -125,6 +123,49 @@ fn a_session_keeps_one_device_and_one_place() {
     }
     assert!(pairs > 50_000, "only {pairs} consecutive pairs within sessions");
     assert_eq!(changed, 0, "rule sessions: device or place changes inside a session");
+}
+
+#[test]
+fn sessions_go_on_past_midnight_in_the_next_days_rows() {
+    // Three days of 40,000 events: sessions under way at midnight UTC (the
+    // evening in the Americas) go on with events dated the next day.
+    let world = world(120_000, |_| {});
+    let date = |s: &Seen<'_>| s.event.timestamp.0.div_euclid(86_400 * SECOND);
+    let (mut across, mut pairs_at_midnight, mut idle_at_midnight) = (0, 0usize, Vec::new());
+    for list in by_user(&world).values() {
+        for (a, b) in within_sessions(list) {
+            if date(a) != date(b) {
+                across += 1;
+                assert_eq!(
+                    (&a.event.device, &a.event.location),
+                    (&b.event.device, &b.event.location),
+                    "rule sessions: a session changes device or place at midnight"
+                );
+            }
+        }
+        // A user's last event before a midnight and first after it.
+        for pair in list.windows(2) {
+            if date(&pair[0]) + 1 == date(&pair[1]) {
+                pairs_at_midnight += 1;
+                idle_at_midnight.push(pair[1].event.timestamp.0 - pair[0].end);
+            }
+        }
+    }
+    assert!(
+        across > 500,
+        "rule sessions: only {across} sessions go on past midnight UTC ({pairs_at_midnight} pairs)"
+    );
+    // Idle times under 30 minutes across midnight are a session's think
+    // times (exponential, 90 s on average), not the rest of a gap that
+    // midnight cut short.
+    let mut short: Vec<i64> = idle_at_midnight.into_iter().filter(|&i| i < THIRTY_MINUTES).collect();
+    short.sort_unstable();
+    let median = short[short.len() / 2] / SECOND;
+    assert!(
+        median <= 180,
+        "rule sessions: the median idle time under 30 minutes across midnight is {median} s of {} ({pairs_at_midnight} pairs)",
+        short.len()
+    );
 }
 
 /// Of the events of type `kind` that satisfy `when`, the share whose next
