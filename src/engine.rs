@@ -515,7 +515,7 @@ fn sub_batch(
     match source {
         Source::Events => {
             let strings = if keyed && layout == Layout::Nested {
-                Strings::Keys(world.catalog.vocabularies())
+                Strings::Keys(world.catalog().vocabularies())
             } else {
                 Strings::Text
             };

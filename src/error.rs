@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+use customer_events_generator::error::config_line;
+
 /// Everything that can go wrong in the library.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -79,21 +81,22 @@ pub enum Error {
     Interrupted,
 }
 
-/// One line: the place in the file (if any), the key (if any), the message.
-fn config_line(at: Option<&str>, key: &str, message: &str) -> String {
-    match (at, key.is_empty()) {
-        (Some(at), true) => format!("{at}: {message}"),
-        (Some(at), false) => format!("{at}: config key `{key}`: {message}"),
-        (None, _) => format!("config key `{key}`: {message}"),
-    }
-}
-
 impl Error {
     /// An I/O error on `path`.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {
             path: path.into(),
             source,
+        }
+    }
+}
+
+impl From<customer_events_generator::Error> for Error {
+    /// The generator's errors, as the same variants.
+    fn from(e: customer_events_generator::Error) -> Self {
+        match e {
+            customer_events_generator::Error::Config { at, key, message } => Error::Config { at, key, message },
+            customer_events_generator::Error::Arrow(e) => Error::Arrow(e),
         }
     }
 }

@@ -17,34 +17,23 @@
 //! assert_eq!(batch.num_rows(), 100);
 //! ```
 
-pub mod calendar;
-pub mod cancel;
-pub mod catalog;
-pub mod columns;
-pub mod config;
 pub mod engine;
 pub mod error;
-mod event;
 #[cfg(feature = "kafka")]
 pub mod kafka;
-pub mod lifecycle;
-pub mod model;
 pub mod normalize;
 pub mod options;
 pub mod resume;
-pub mod rng;
-pub mod schema;
 pub mod schema_formats;
-pub mod session;
 pub mod sink;
 pub mod stream;
-pub mod sweep;
 pub mod table;
-pub mod taste;
-pub mod users;
 pub mod verify;
-pub mod vocab;
-pub mod world;
+
+pub use customer_events_generator::{
+    calendar, cancel, catalog, columns, config, lifecycle, model, rng, schema, session, sweep, taste, users, vocab,
+    world,
+};
 
 pub use cancel::Cancel;
 pub use config::Config;

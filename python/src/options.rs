@@ -17,7 +17,8 @@ pub fn keyword(flag: &str) -> String {
 /// The Python exception of a library error: bad options and configs are
 /// `ValueError` naming the keyword or config key, an unusable folder and
 /// failed writes `OSError`, a cancelled run `KeyboardInterrupt`.
-pub fn to_py_err(error: Error) -> PyErr {
+pub fn to_py_err(error: impl Into<Error>) -> PyErr {
+    let error: Error = error.into();
     match error {
         Error::Config { .. } => PyValueError::new_err(error.to_string()),
         Error::Option { flag, message } => PyValueError::new_err(format!("{}: {message}", keyword(flag))),

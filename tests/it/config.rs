@@ -403,7 +403,7 @@ proptest! {
     #[test]
     fn no_config_text_panics_or_prints_more_than_one_line(mutations in prop::collection::vec(mutation(), 0..6)) {
         let text = mutate(&mutations);
-        match Config::from_toml(&text) {
+        match Config::from_toml(&text).map_err(Error::from) {
             Ok(config) => prop_assert!(config.validate().is_ok()),
             Err(e @ Error::Config { .. }) => {
                 let message = e.to_string();

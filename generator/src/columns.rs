@@ -343,10 +343,11 @@ fn list(data_type: &DataType, offsets: Vec<i32>, items: ArrayRef) -> Result<Arra
 /// The columns of [`Location`], in schema order; shared by the events and the
 /// `users` dimension.
 #[derive(Debug)]
-pub(crate) struct LocationColumns([WordColumn; 4]);
+pub struct LocationColumns([WordColumn; 4]);
 
 impl LocationColumns {
-    pub(crate) fn with_capacity(rows: usize) -> Self {
+    /// Empty columns with room for `rows` rows.
+    pub fn with_capacity(rows: usize) -> Self {
         Self::new(Strings::Text, rows)
     }
 
@@ -356,14 +357,14 @@ impl LocationColumns {
     }
 
     #[inline]
-    pub(crate) fn push(&mut self, l: &Location) {
+    pub fn push(&mut self, l: &Location) {
         for (column, value) in self.0.iter_mut().zip([l.country, l.city, l.region, l.timezone]) {
             column.push(value);
         }
     }
 
     /// country, city, region, timezone.
-    pub(crate) fn finish(self) -> Result<Vec<ArrayRef>, Error> {
+    pub fn finish(self) -> Result<Vec<ArrayRef>, Error> {
         self.0.into_iter().map(|c| c.finish(None)).collect()
     }
 }
@@ -371,7 +372,7 @@ impl LocationColumns {
 /// The columns of [`Content`], in schema order; shared by the events and the
 /// `content` dimension.
 #[derive(Debug)]
-pub(crate) struct ContentColumns {
+pub struct ContentColumns {
     id: KeyedColumn<UInt32Type>,
     title: KeyedColumn<UInt32Type>,
     content_type: WordColumn,
@@ -385,7 +386,8 @@ pub(crate) struct ContentColumns {
 }
 
 impl ContentColumns {
-    pub(crate) fn with_capacity(rows: usize) -> Self {
+    /// Empty columns with room for `rows` rows.
+    pub fn with_capacity(rows: usize) -> Self {
         Self::new(Strings::Text, rows)
     }
 
@@ -410,7 +412,7 @@ impl ContentColumns {
     }
 
     #[inline]
-    pub(crate) fn push(&mut self, c: &Content<'_>) {
+    pub fn push(&mut self, c: &Content<'_>) {
         self.id.push_with(c.entry, |column| push_uuid(column, c.id.to_bytes()));
         self.title.push_with(c.entry, |column| column.push(c.title));
         self.content_type.push(c.content_type);
@@ -425,7 +427,7 @@ impl ContentColumns {
 
     /// id, title, type, episode, season, provider, genre, release_year,
     /// duration, language.
-    pub(crate) fn finish(self) -> Result<Vec<ArrayRef>, Error> {
+    pub fn finish(self) -> Result<Vec<ArrayRef>, Error> {
         let (episode_nulls, season_nulls) = (self.episode.nulls(), self.season.nulls());
         Ok(vec![
             self.id.finish(None)?,
@@ -445,7 +447,7 @@ impl ContentColumns {
 /// The columns of [`Subscription`], in schema order; shared by the events and
 /// the `users` dimension.
 #[derive(Debug)]
-pub(crate) struct SubscriptionColumns {
+pub struct SubscriptionColumns {
     plan: WordColumn,
     start_date: Vec<i32>,
     billing_cycle: WordColumn,
@@ -456,7 +458,8 @@ pub(crate) struct SubscriptionColumns {
 }
 
 impl SubscriptionColumns {
-    pub(crate) fn with_capacity(rows: usize) -> Self {
+    /// Empty columns with room for `rows` rows.
+    pub fn with_capacity(rows: usize) -> Self {
         Self::new(Strings::Text, rows)
     }
 
@@ -472,7 +475,7 @@ impl SubscriptionColumns {
     }
 
     #[inline]
-    pub(crate) fn push(&mut self, s: &Subscription) {
+    pub fn push(&mut self, s: &Subscription) {
         self.plan.push(s.plan);
         self.start_date.push(s.start_date.0);
         self.billing_cycle.push(s.billing_cycle);
@@ -487,7 +490,7 @@ impl SubscriptionColumns {
     ///
     /// # Errors
     /// [`Error::Arrow`] if the list does not fit the schema (a bug).
-    pub(crate) fn finish(self) -> Result<Vec<ArrayRef>, Error> {
+    pub fn finish(self) -> Result<Vec<ArrayRef>, Error> {
         let schema = event_schema();
         let subscription_t = schema
             .field_with_name("user_subscription")
@@ -863,7 +866,7 @@ pub fn event_cells(e: &Event<'_>) -> u64 {
 }
 
 /// A column of ids as canonical UUID text.
-pub(crate) fn uuid_column(ids: &[Uuid]) -> ArrayRef {
+pub fn uuid_column(ids: &[Uuid]) -> ArrayRef {
     let mut column = Utf8Column::with_capacity(ids.len(), 36);
     for id in ids {
         push_uuid(&mut column, id.to_bytes());

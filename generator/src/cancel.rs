@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 /// A shared flag asking a run to stop. Clones share the flag: cancel one and
 /// every clone reports it. A run that sees it stops at its next check with
-/// [`Error::Interrupted`](crate::Error::Interrupted).
+/// `Error::Interrupted` of the `customer-events` library.
 #[derive(Clone, Debug, Default)]
 pub struct Cancel(Arc<AtomicBool>);
 
