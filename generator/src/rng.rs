@@ -85,13 +85,23 @@ pub const fn mix64(mut z: u64) -> u64 {
 }
 
 /// A small, fast random stream (wyrand) keyed by `(seed, stream, key)`.
+///
+/// It implements `rand_core`'s `TryRng` (infallible), so rand's
+/// distributions and helpers work with it; its own methods below are the
+/// ones the generator's hot loops use. With the `chacha8` feature (an A/B
+/// of the generator, not for use) every stream is a ChaCha8 stream instead:
+/// the key `(seed, stream)` and the stream number `key`.
 #[derive(Clone, Debug)]
 pub struct KeyedRng {
+    #[cfg(not(feature = "chacha8"))]
     state: u64,
+    #[cfg(feature = "chacha8")]
+    chacha: rand_chacha::ChaCha8Rng,
 }
 
 impl KeyedRng {
     /// The stream for `key` within `stream` under `seed`.
+    #[cfg(not(feature = "chacha8"))]
     #[inline]
     pub fn new(seed: u64, stream: Stream, key: u64) -> Self {
         let state = mix64(seed ^ mix64(stream.number() ^ mix64(key.wrapping_add(0x9e37_79b9_7f4a_7c15))));
@@ -100,17 +110,52 @@ impl KeyedRng {
 
     /// Skips `n` draws: the stream continues as if `n` values had been
     /// drawn (each draw advances one counter step).
+    #[cfg(not(feature = "chacha8"))]
     #[inline]
     pub fn skip(&mut self, n: u64) {
         self.state = self.state.wrapping_add(n.wrapping_mul(0xa076_1d64_78bd_642f));
     }
 
     /// The next 64 random bits.
+    #[cfg(not(feature = "chacha8"))]
     #[inline]
     pub fn next_u64(&mut self) -> u64 {
         self.state = self.state.wrapping_add(0xa076_1d64_78bd_642f);
         let t = (self.state as u128).wrapping_mul((self.state ^ 0xe703_7ed1_a0b4_28db) as u128);
         ((t >> 64) as u64) ^ (t as u64)
+    }
+
+    /// The stream for `key` within `stream` under `seed`: ChaCha8 keyed by
+    /// `(seed, stream)`, at stream number `key`.
+    #[cfg(feature = "chacha8")]
+    #[inline]
+    pub fn new(seed: u64, stream: Stream, key: u64) -> Self {
+        use rand_chacha::rand_core::SeedableRng;
+        let mut bytes = [0u8; 32];
+        let mut word = mix64(seed ^ mix64(stream.number()));
+        for chunk in bytes.chunks_mut(8) {
+            chunk.copy_from_slice(&word.to_le_bytes());
+            word = mix64(word);
+        }
+        let mut chacha = rand_chacha::ChaCha8Rng::from_seed(bytes);
+        chacha.set_stream(key);
+        Self { chacha }
+    }
+
+    /// Skips `n` draws (two 32-bit words each).
+    #[cfg(feature = "chacha8")]
+    #[inline]
+    pub fn skip(&mut self, n: u64) {
+        let at = self.chacha.get_word_pos();
+        self.chacha.set_word_pos(at + 2 * n as u128);
+    }
+
+    /// The next 64 random bits.
+    #[cfg(feature = "chacha8")]
+    #[inline]
+    pub fn next_u64(&mut self) -> u64 {
+        use rand_chacha::rand_core::Rng;
+        self.chacha.next_u64()
     }
 
     /// A uniform integer in `0..n` (`n > 0`), by Lemire's multiply-shift.
@@ -142,6 +187,27 @@ impl KeyedRng {
     #[inline]
     pub fn pick<T: Copy>(&mut self, items: &[T]) -> T {
         items[self.below(items.len() as u32) as usize]
+    }
+}
+
+impl rand_core::TryRng for KeyedRng {
+    type Error = core::convert::Infallible;
+
+    #[inline]
+    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+        Ok((self.next_u64() >> 32) as u32)
+    }
+
+    #[inline]
+    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+        Ok(self.next_u64())
+    }
+
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+        for chunk in dst.chunks_mut(8) {
+            chunk.copy_from_slice(&self.next_u64().to_le_bytes()[..chunk.len()]);
+        }
+        Ok(())
     }
 }
 
@@ -319,6 +385,32 @@ impl Zipf {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn rands_distributions_and_shuffles_draw_from_a_keyed_stream() {
+        use rand::RngExt;
+        use rand::seq::SliceRandom;
+        let (mut a, mut b) = (KeyedRng::new(7, Stream::Event, 42), KeyedRng::new(7, Stream::Event, 42));
+        let mut counts = [0u32; 10];
+        for _ in 0..100_000 {
+            let x: u32 = a.random_range(0..10);
+            assert_eq!(x, b.random_range(0..10), "the same key draws the same values");
+            counts[x as usize] += 1;
+        }
+        assert!(
+            counts.iter().all(|&c| (9_500..10_500).contains(&c)),
+            "random_range(0..10) is not uniform: {counts:?}"
+        );
+        let shuffled = |key: u64| {
+            let mut v: Vec<u32> = (0..100).collect();
+            v.shuffle(&mut KeyedRng::new(7, Stream::Event, key));
+            v
+        };
+        assert_eq!(shuffled(43), shuffled(43));
+        assert_ne!(shuffled(43), shuffled(44));
+        assert_ne!(shuffled(43), (0..100).collect::<Vec<u32>>());
+    }
+
     use super::*;
 
     #[test]
