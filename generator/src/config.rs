@@ -837,10 +837,12 @@ impl SessionConfig {
                 format!("{} is outside 1 ..= 3600 seconds", self.think_seconds),
             );
         }
-        if !(0.0..=1440.0).contains(&self.gap_minutes) {
+        // A session reaches at most 12 hours past midnight, and the next
+        // day keeps its user idle for the gap after it: no more than that.
+        if !(0.0..=720.0).contains(&self.gap_minutes) {
             return bad(
                 "gap_minutes",
-                format!("{} is outside 0 ..= 1440 minutes", self.gap_minutes),
+                format!("{} is outside 0 ..= 720 minutes (12 hours)", self.gap_minutes),
             );
         }
         for (key, value) in [("search_to_play", self.search_to_play), ("binge", self.binge)] {

@@ -14,7 +14,8 @@
 //! day's sessions before midnight and those the day before's bring past it
 //! add up to exactly `n` (a spread of sessions are made one event longer or
 //! shorter to close the gap). A day of fewer than [`CROSSING_DAY_ROWS`]
-//! rows keeps its sessions within the day.
+//! rows, or whose sessions run for hours (a chain that rarely ends, a long
+//! gap), keeps its sessions within the day ([`Crossing::of`]).
 //!
 //! [`DaySweep`] then walks the sessions in time order (a heap of the
 //! sessions under way, keyed by their next event's time, starting with
@@ -100,20 +101,11 @@ pub const OVERRUN_MICROS: i64 = 12 * 3_600 * 1_000_000;
 /// events that the day before's sessions bring past midnight.
 pub const CROSSING_DAY_ROWS: u64 = 2_048;
 
-/// Whether `day`'s sessions go on past its midnight.
+/// Where `day`'s sessions stop at the latest: `OVERRUN_MICROS` past its
+/// midnight when they go on past it (`crosses`), else at midnight.
 #[inline]
-fn crosses(day: &Day) -> bool {
-    day.rows >= CROSSING_DAY_ROWS
-}
-
-/// Where `day`'s sessions stop at the latest.
-#[inline]
-fn limit_of(day: &Day) -> i64 {
-    if crosses(day) {
-        day.end() + OVERRUN_MICROS
-    } else {
-        day.end()
-    }
+fn limit_of(day: &Day, crosses: bool) -> i64 {
+    if crosses { day.end() + OVERRUN_MICROS } else { day.end() }
 }
 
 /// The parity of the users that `day`'s sessions reaching past its
@@ -148,6 +140,9 @@ pub struct Reaching {
 /// the next day can be planned without planning this one's own start.
 #[derive(Clone, Debug, Default)]
 pub struct Crossing {
+    /// Whether the day's sessions go on past its midnight (up to
+    /// [`OVERRUN_MICROS`] after it) or stop there.
+    pub crosses: bool,
     /// Sessions of the day.
     pub sessions: u64,
     /// Their events before midnight, as their chains go.
@@ -168,13 +163,37 @@ impl Crossing {
     /// events, before and after midnight, come close to the day's rows,
     /// and gives each session that reaches past midnight its user; `None`
     /// when `cancel` stops it.
+    ///
+    /// A day's sessions go on past its midnight when it has at least
+    /// [`CROSSING_DAY_ROWS`] rows, at most a quarter of its sessions reach
+    /// past midnight and they average at most half of
+    /// [`MAX_SESSION_EVENTS`]: enough sessions that end before midnight,
+    /// with room to grow or shrink, to close any gap the day before's
+    /// events leave. Otherwise (a small day, or a chain whose sessions run
+    /// for hours) they stop at midnight.
     pub fn of(world: SweepWorld<'_>, day: &Day, mean: f64, cancel: &Cancel) -> Option<Self> {
+        if day.rows == 0 {
+            return Some(Crossing::default());
+        }
+        if day.rows >= CROSSING_DAY_ROWS {
+            let crossing = Self::sized(world, day, mean, true, cancel)?;
+            let room = crossing.total <= crossing.sessions * MAX_SESSION_EVENTS as u64 / 2;
+            if room && crossing.reaching.len() as u64 * 4 <= crossing.sessions {
+                return Some(crossing);
+            }
+        }
+        Self::sized(world, day, mean, false, cancel)
+    }
+
+    /// [`Crossing::of`] when the day's sessions go on past midnight or not
+    /// (`crosses`).
+    fn sized(world: SweepWorld<'_>, day: &Day, mean: f64, crosses: bool, cancel: &Cancel) -> Option<Self> {
         let rows = day.rows;
         let mut sessions = ((rows as f64 / mean).round() as u64).clamp(1, rows);
         let mut tries = 0;
         loop {
             tries += 1;
-            let walked = walk_all(world.ground, world.seed, day, sessions, cancel)?;
+            let walked = walk_all(world.ground, world.seed, day, sessions, crosses, cancel)?;
             let gap = rows as i64 - walked.total as i64;
             // Far off (a day of few rows): resized, when walking every
             // session again costs less than closing the gap a few sessions
@@ -240,10 +259,19 @@ struct Course {
 }
 
 /// The course of session `j` when it must have `length` events (`None`:
-/// as its chain goes).
-fn course(ground: Ground<'_>, seed: u64, day: &Day, sessions: u64, j: u64, length: Option<u32>) -> Course {
+/// as its chain goes), the day's sessions going on past midnight or not
+/// (`crosses`).
+fn course(
+    ground: Ground<'_>,
+    seed: u64,
+    day: &Day,
+    sessions: u64,
+    j: u64,
+    crosses: bool,
+    length: Option<u32>,
+) -> Course {
     let (rng, start, zone) = session_start(seed, day, sessions, j);
-    let (limit, midnight) = (limit_of(day), day.end());
+    let (limit, midnight) = (limit_of(day, crosses), day.end());
     let mut walk = Walk::start(ground, rng, start, limit, ground.zone_countries[zone]);
     let (mut heads, mut head_end) = (1, walk.step.end());
     loop {
@@ -305,7 +333,7 @@ impl DayPlan {
                 });
             }
             assert!(tries < 64, "no plan of sessions holds the {rows} rows of {}", day.date);
-            if crosses(day) {
+            if crossing.crosses {
                 // The day's sessions are fixed (the next day counts on
                 // those past midnight): the day before's end at midnight.
                 assert!(
@@ -323,7 +351,7 @@ impl DayPlan {
             } else {
                 crossing.sessions.saturating_sub(1).max(1)
             };
-            crossing = walk_all(ground, seed, day, sessions, cancel)?;
+            crossing = walk_all(ground, seed, day, sessions, false, cancel)?;
         }
     }
 
@@ -340,13 +368,19 @@ impl DayPlan {
 /// on every core (each session's course is its own): their events, those
 /// before midnight and the sessions that reach past it (users not yet
 /// chosen); `None` when `cancel` stops it.
-fn walk_all(ground: Ground<'_>, seed: u64, day: &Day, sessions: u64, cancel: &Cancel) -> Option<Crossing> {
+fn walk_all(
+    ground: Ground<'_>,
+    seed: u64,
+    day: &Day,
+    sessions: u64,
+    crosses: bool,
+    cancel: &Cancel,
+) -> Option<Crossing> {
     const CHUNK: u64 = 1 << 14;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
     let threads = threads.min(sessions.div_ceil(CHUNK)).max(1);
     let next = std::sync::atomic::AtomicU64::new(0);
     let (midnight, gap) = (day.end(), ground.model.gap_micros);
-    let crossing_day = crosses(day);
     let count = || {
         let mut part = Crossing::default();
         loop {
@@ -355,10 +389,10 @@ fn walk_all(ground: Ground<'_>, seed: u64, day: &Day, sessions: u64, cancel: &Ca
                 return part;
             }
             for j in from..(from + CHUNK).min(sessions) {
-                let c = course(ground, seed, day, sessions, j, None);
+                let c = course(ground, seed, day, sessions, j, crosses, None);
                 part.total += c.events as u64;
                 part.heads += c.heads as u64;
-                if crossing_day && c.end + gap > midnight {
+                if crosses && c.end + gap > midnight {
                     part.reaching.push(Reaching {
                         session: j,
                         user: 0,
@@ -384,6 +418,7 @@ fn walk_all(ground: Ground<'_>, seed: u64, day: &Day, sessions: u64, cancel: &Ca
         return None;
     }
     let mut all = Crossing {
+        crosses,
         sessions,
         ..Crossing::default()
     };
@@ -435,7 +470,8 @@ fn close_gap(
     strict: bool,
 ) -> Option<Vec<(u64, u32)>> {
     let (ground, seed, sessions) = (world.ground, world.seed, crossing.sessions);
-    let ends_in_day = |c: &Course| !crosses(day) || c.end + ground.model.gap_micros <= day.end();
+    let crosses = crossing.crosses;
+    let ends_in_day = |c: &Course| !crosses || c.end + ground.model.gap_micros <= day.end();
     let mut set: HashMap<u64, u32> = HashMap::new();
     // A stride prime to `sessions` visits every session once per round.
     let mut stride = (sessions as f64 * 0.618_033_988_7) as u64 | 1;
@@ -454,14 +490,14 @@ fn close_gap(
             }
             let current = match set.get(&j) {
                 Some(&n) => n as i64,
-                None => course(ground, seed, day, sessions, j, None).events as i64,
+                None => course(ground, seed, day, sessions, j, crosses, None).events as i64,
             };
             for by in 1..=gap.abs().min(8) {
                 let wanted = current + by * gap.signum();
                 if wanted < 1 || wanted > MAX_SESSION_EVENTS as i64 {
                     break;
                 }
-                let c = course(ground, seed, day, sessions, j, Some(wanted as u32));
+                let c = course(ground, seed, day, sessions, j, crosses, Some(wanted as u32));
                 if c.events as i64 == wanted && ends_in_day(&c) && !(strict && c.leads_on) {
                     set.insert(j, wanted as u32);
                     gap -= by * gap.signum();
@@ -844,9 +880,15 @@ impl DaySweep {
         };
         self.busy.insert(user, i64::MAX);
         let active = Active {
-            walk: Walk::start(world.ground, rng, start, limit_of(day), country),
+            walk: Walk::start(
+                world.ground,
+                rng,
+                start,
+                limit_of(day, self.plan.crossing.crosses),
+                country,
+            ),
             length,
-            limit: limit_of(day),
+            limit: limit_of(day, self.plan.crossing.crosses),
             user,
             key,
             start,
@@ -872,7 +914,8 @@ impl DaySweep {
 /// walked to its first event after it, with its searches so far.
 fn arrival(world: SweepWorld<'_>, before: &Day, sessions: u64, r: &Reaching) -> Arrival {
     let (rng, start, zone) = session_start(world.seed, before, sessions, r.session);
-    let limit = limit_of(before);
+    // A day with sessions past its midnight is a day whose sessions cross.
+    let limit = limit_of(before, true);
     let mut walk = Walk::start(world.ground, rng, start, limit, world.ground.zone_countries[zone]);
     let ring = world.history_max.max(1) as usize;
     let mut searches = vec![SessionSearch::default(); ring];

@@ -158,6 +158,11 @@ fn the_session_table_is_read_in_part_and_refused_by_its_dotted_keys() {
             "1 ..= 3600",
         ),
         (
+            "[session]\ngap_minutes = 721\n",
+            "`session.gap_minutes`",
+            "0 ..= 720 minutes",
+        ),
+        (
             "[session]\nsearch_to_play = 1.5\n",
             "`session.search_to_play`",
             "0 ..= 1",

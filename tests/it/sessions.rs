@@ -168,6 +168,33 @@ fn sessions_go_on_past_midnight_in_the_next_days_rows() {
     );
 }
 
+#[test]
+fn days_of_no_rows_and_sessions_that_never_end_still_hold_their_rows() {
+    // Five events over a week: some days have none, and the day after an
+    // empty one plans from it.
+    let sparse = world(5, |c| c.days = 7);
+    assert_eq!(sparse.plan_rows(0..5).rows.len(), 5);
+    // A chain that never ends: every session runs to its most events, for
+    // hours, so the days keep their sessions within midnight.
+    let endless = world(30_000, |c| {
+        c.days = 2;
+        for after in [
+            &mut c.session.after_browse,
+            &mut c.session.after_search,
+            &mut c.session.after_content_play,
+        ] {
+            after.end = 0.0;
+        }
+    });
+    assert_eq!(endless.plan_rows(0..30_000).rows.len(), 30_000);
+    // The longest gap between sessions the config takes.
+    let apart = world(30_000, |c| {
+        c.days = 2;
+        c.session.gap_minutes = 720.0;
+    });
+    assert_eq!(apart.plan_rows(0..30_000).rows.len(), 30_000);
+}
+
 /// Of the events of type `kind` that satisfy `when`, the share whose next
 /// event in the session is a play of the content `target` names.
 fn followed_by_play<'w>(
