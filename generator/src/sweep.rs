@@ -126,6 +126,8 @@ pub struct Reaching {
     /// Its user, chosen when the day is planned (of the day's parity, so
     /// that the next day knows who is busy without walking this one).
     pub user: u64,
+    /// When it starts.
+    pub start: i64,
     /// Its events after midnight: rows of the next day.
     pub tails: u32,
     /// When its last event ends.
@@ -256,6 +258,8 @@ struct Course {
     end: i64,
     /// When its last event before midnight ends.
     head_end: i64,
+    /// When it starts.
+    start: i64,
 }
 
 /// The course of session `j` when it must have `length` events (`None`:
@@ -294,6 +298,7 @@ fn course(
         leads_on: walk.step.leads_on(),
         end: walk.step.end(),
         head_end,
+        start,
     }
 }
 
@@ -396,6 +401,7 @@ fn walk_all(
                     part.reaching.push(Reaching {
                         session: j,
                         user: 0,
+                        start: c.start,
                         tails: c.events - c.heads,
                         end: c.end,
                         head_end: c.head_end,
@@ -608,9 +614,11 @@ pub struct DaySweep {
     /// The day before's sessions that go on into this day.
     arrivals: Vec<Arrival>,
     /// Users busy as the day starts, until when: those of the day
-    /// before's sessions past its midnight, and those this day's own
-    /// sessions past midnight are kept for (until the end).
+    /// before's sessions past its midnight.
     busy_at_start: Vec<(u64, i64)>,
+    /// The users of this day's own sessions past midnight, and when those
+    /// start: another session of theirs must end the gap before.
+    reserved: HashMap<u64, i64, BuildHasherDefault<IndexHasher>>,
     /// The next session to start.
     next_session: u64,
     /// Index into `plan.lengths` of the first set length at or after `next_session`.
@@ -673,12 +681,13 @@ impl DaySweep {
                 }
             }
         }
-        busy_at_start.extend(plan.crossing.reaching.iter().map(|r| (r.user, i64::MAX)));
+        let reserved = plan.crossing.reaching.iter().map(|r| (r.user, r.start)).collect();
         let mut sweep = DaySweep {
             day: index,
             plan,
             arrivals,
             busy_at_start,
+            reserved,
             next_session: 0,
             next_length: 0,
             next_reaching: 0,
@@ -853,6 +862,8 @@ impl DaySweep {
         let key = day.key(j);
         let country = world.ground.zone_countries[zone];
         let (population, lifecycle) = (world.population, world.lifecycle);
+        let limit = limit_of(day, self.plan.crossing.crosses);
+        let walk = Walk::start(world.ground, rng, start, limit, country);
         let (user, version) = match reaching {
             // Chosen with the day's plan, and kept free for this session.
             Some(user) => {
@@ -868,8 +879,17 @@ impl DaySweep {
                 // A user is free when not in another session, idle for the
                 // gap, and subscribed from the session's start to the day's
                 // end (so no event follows a cancellation).
-                let busy = &self.busy;
-                let idle = |user: u64| busy.get(&user).is_none_or(|&at| at <= start);
+                let (busy, reserved, gap) = (&self.busy, &self.reserved, world.ground.model.gap_micros);
+                // A user kept for a session past midnight takes this one
+                // when it ends the gap before that one starts (a session
+                // that ends before midnight: its end, walked ahead once).
+                let end = std::cell::OnceCell::new();
+                let ends_by =
+                    |from: i64| *end.get_or_init(|| course_end(world.ground, &walk, length, limit)) + gap <= from;
+                let idle = |user: u64| {
+                    busy.get(&user).is_none_or(|&at| at <= start)
+                        && reserved.get(&user).is_none_or(|&from| ends_by(from))
+                };
                 let subscribed = |user: u64| {
                     let first = population.first_subscription(user);
                     lifecycle.subscribed_through(user, &first, start, day.end())
@@ -880,15 +900,9 @@ impl DaySweep {
         };
         self.busy.insert(user, i64::MAX);
         let active = Active {
-            walk: Walk::start(
-                world.ground,
-                rng,
-                start,
-                limit_of(day, self.plan.crossing.crosses),
-                country,
-            ),
+            walk,
             length,
-            limit: limit_of(day, self.plan.crossing.crosses),
+            limit,
             user,
             key,
             start,
@@ -908,6 +922,23 @@ impl DaySweep {
             }
         }
     }
+}
+
+/// When the session whose first event `walk` holds ends, with `length`
+/// events if set (else as its chain goes), stopping at `limit`.
+fn course_end(ground: Ground<'_>, walk: &Walk, length: Option<u32>, limit: i64) -> i64 {
+    let mut walk = walk.clone();
+    loop {
+        let go_on = match length {
+            Some(n) if walk.index + 1 >= n => break,
+            Some(_) => true,
+            None => false,
+        };
+        if !walk.advance(ground, go_on, limit) {
+            break;
+        }
+    }
+    walk.step.end()
 }
 
 /// A session of `before` (of `sessions`) that reaches past its midnight,

@@ -132,7 +132,23 @@ fn sessions_go_on_past_midnight_in_the_next_days_rows() {
     let world = world(120_000, |_| {});
     let date = |s: &Seen<'_>| s.event.timestamp.0.div_euclid(86_400 * SECOND);
     let (mut across, mut pairs_at_midnight, mut idle_at_midnight) = (0, 0usize, Vec::new());
+    let mut earlier_that_day = 0;
     for list in by_user(&world).values() {
+        for (i, pair) in list.windows(2).enumerate() {
+            let (a, b) = (&pair[0], &pair[1]);
+            if date(a) == date(b) || b.event.timestamp.0 - a.end >= THIRTY_MINUTES {
+                continue;
+            }
+            // A session across midnight: did its user have another session
+            // earlier that day?
+            let mut first = i;
+            while first > 0 && list[first].event.timestamp.0 - list[first - 1].end < THIRTY_MINUTES {
+                first -= 1;
+            }
+            if first > 0 && date(&list[first - 1]) == date(a) {
+                earlier_that_day += 1;
+            }
+        }
         for (a, b) in within_sessions(list) {
             if date(a) != date(b) {
                 across += 1;
@@ -154,6 +170,11 @@ fn sessions_go_on_past_midnight_in_the_next_days_rows() {
     assert!(
         across > 500,
         "rule sessions: only {across} sessions go on past midnight UTC ({pairs_at_midnight} pairs)"
+    );
+    // Their users are kept for them, not kept from the rest of their day.
+    assert!(
+        earlier_that_day * 10 > across,
+        "rule sessions: only {earlier_that_day} of {across} sessions past midnight follow a session of the same day"
     );
     // Idle times under 30 minutes across midnight are a session's think
     // times (exponential, 90 s on average), not the rest of a gap that
