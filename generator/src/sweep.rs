@@ -162,9 +162,12 @@ impl Crossing {
     }
 
     /// Sizes `day`'s sessions (about `mean` events each) so that their
-    /// events, before and after midnight, come close to the day's rows,
-    /// and gives each session that reaches past midnight its user; `None`
-    /// when `cancel` stops it.
+    /// events, before and after midnight, come close to the day's rows
+    /// (when `arriving`: a day before brings its own events past midnight,
+    /// about as many as this day's go past its own), or those before
+    /// midnight do (the first day of a run sized by `rows`), and gives
+    /// each session that reaches past midnight its user; `None` when
+    /// `cancel` stops it.
     ///
     /// A day's sessions go on past its midnight when it has at least
     /// [`CROSSING_DAY_ROWS`] rows, at most a quarter of its sessions reach
@@ -173,42 +176,50 @@ impl Crossing {
     /// with room to grow or shrink, to close any gap the day before's
     /// events leave. Otherwise (a small day, or a chain whose sessions run
     /// for hours) they stop at midnight.
-    pub fn of(world: SweepWorld<'_>, day: &Day, mean: f64, cancel: &Cancel) -> Option<Self> {
+    pub fn of(world: SweepWorld<'_>, day: &Day, mean: f64, arriving: bool, cancel: &Cancel) -> Option<Self> {
         if day.rows == 0 {
             return Some(Crossing::default());
         }
         if day.rows >= CROSSING_DAY_ROWS {
-            let crossing = Self::sized(world, day, mean, true, cancel)?;
+            let crossing = Self::sized(world, day, mean, true, arriving, cancel)?;
             let room = crossing.total <= crossing.sessions * MAX_SESSION_EVENTS as u64 / 2;
             if room && crossing.reaching.len() as u64 * 4 <= crossing.sessions {
                 return Some(crossing);
             }
         }
-        Self::sized(world, day, mean, false, cancel)
+        Self::sized(world, day, mean, false, arriving, cancel)
     }
 
     /// [`Crossing::of`] when the day's sessions go on past midnight or not
     /// (`crosses`).
-    fn sized(world: SweepWorld<'_>, day: &Day, mean: f64, crosses: bool, cancel: &Cancel) -> Option<Self> {
+    fn sized(
+        world: SweepWorld<'_>,
+        day: &Day,
+        mean: f64,
+        crosses: bool,
+        arriving: bool,
+        cancel: &Cancel,
+    ) -> Option<Self> {
         let rows = day.rows;
         let mut sessions = ((rows as f64 / mean).round() as u64).clamp(1, rows);
         let mut tries = 0;
         loop {
             tries += 1;
             let walked = walk_all(world.ground, world.seed, day, sessions, crosses, cancel)?;
-            let gap = rows as i64 - walked.total as i64;
+            let held = if arriving { walked.total } else { walked.heads };
+            let gap = rows as i64 - held as i64;
             // Far off (a day of few rows): resized, when walking every
             // session again costs less than closing the gap a few sessions
             // at a time (a walk or two each).
             if tries < 4 && gap.unsigned_abs() > 8 + sessions / 3 {
-                let resized = ((sessions as f64 * rows as f64 / walked.total as f64).round() as u64).clamp(1, rows);
+                let resized = ((sessions as f64 * rows as f64 / held as f64).round() as u64).clamp(1, rows);
                 if resized != sessions {
                     sessions = resized;
                     continue;
                 }
             }
             let mut walked = walked;
-            pick_reaching_users(world, day, &mut walked);
+            pick_reaching_users(world, day, &mut walked, cancel)?;
             return Some(walked);
         }
     }
@@ -327,8 +338,11 @@ impl DayPlan {
             let gap = rows as i64 - taken as i64 - crossing.heads as i64;
             // Sessions that end on a journey's first step (a click with no
             // play after it) only when no other way closes the gap.
-            let closed =
-                close_gap(world, day, &crossing, gap, true).or_else(|| close_gap(world, day, &crossing, gap, false));
+            let closed = close_gap(world, day, &crossing, gap, true, cancel)
+                .or_else(|| close_gap(world, day, &crossing, gap, false, cancel));
+            if cancel.is_cancelled() {
+                return None;
+            }
             if let Some(lengths) = closed {
                 return Some(DayPlan {
                     sessions: crossing.sessions,
@@ -441,11 +455,14 @@ fn walk_all(
 /// day's parity, free and subscribed from its start to its end, in start
 /// order; the day's other sessions then leave those users alone, and the
 /// next day knows them without walking this one.
-fn pick_reaching_users(world: SweepWorld<'_>, day: &Day, crossing: &mut Crossing) {
+fn pick_reaching_users(world: SweepWorld<'_>, day: &Day, crossing: &mut Crossing, cancel: &Cancel) -> Option<()> {
     let parity = reaching_parity(day);
     let gap = world.ground.model.gap_micros;
     let mut busy: HashMap<u64, i64, BuildHasherDefault<IndexHasher>> = HashMap::default();
-    for r in &mut crossing.reaching {
+    for (n, r) in crossing.reaching.iter_mut().enumerate() {
+        if n % 4096 == 4095 && cancel.is_cancelled() {
+            return None;
+        }
         let (_, start, zone) = session_start(world.seed, day, crossing.sessions, r.session);
         let end = r.end;
         let subscribed = |user: u64| {
@@ -460,6 +477,7 @@ fn pick_reaching_users(world: SweepWorld<'_>, day: &Day, crossing: &mut Crossing
         busy.insert(user, end + gap);
         r.user = user;
     }
+    Some(())
 }
 
 /// Lengthens (`gap > 0`) or shortens the day's sessions that end before
@@ -474,6 +492,7 @@ fn close_gap(
     crossing: &Crossing,
     mut gap: i64,
     strict: bool,
+    cancel: &Cancel,
 ) -> Option<Vec<(u64, u32)>> {
     let (ground, seed, sessions) = (world.ground, world.seed, crossing.sessions);
     let crosses = crossing.crosses;
@@ -487,7 +506,7 @@ fn close_gap(
     while gap != 0 {
         let mut changed = false;
         for i in 0..sessions {
-            if gap == 0 {
+            if gap == 0 || (i % 4096 == 4095 && cancel.is_cancelled()) {
                 break;
             }
             let j = (i as u128 * stride as u128 % sessions as u128) as u64;
@@ -512,7 +531,7 @@ fn close_gap(
                 }
             }
         }
-        if !changed {
+        if !changed || cancel.is_cancelled() {
             return None;
         }
     }

@@ -128,6 +128,13 @@ impl World {
         total as f64 / MEAN_SAMPLE as f64
     }
 
+    /// Whether day `index` of the calendar has a day before whose sessions
+    /// bring it events past midnight: every day when days are sized by
+    /// date, all but the first of a run sized by `rows`.
+    fn arrivals_expected(&self, index: usize) -> bool {
+        self.config.events_per_day.is_some() || index > 0
+    }
+
     /// What a session's walk reads.
     pub(crate) fn ground(&self) -> Ground<'_> {
         Ground {
@@ -192,11 +199,14 @@ impl World {
                     let arriving = match sweeps.iter().find(|s| s.day + 1 == index) {
                         Some(sweep) if before.is_some() => Some(Arc::clone(sweep.crossing())),
                         _ => match before {
-                            Some(before) => Some(Arc::new(Crossing::of(world, before, mean, cancel)?)),
+                            Some(before) => {
+                                let arriving = index == 0 || self.arrivals_expected(index - 1);
+                                Some(Arc::new(Crossing::of(world, before, mean, arriving, cancel)?))
+                            }
                             None => None,
                         },
                     };
-                    let crossing = Crossing::of(world, day, mean, cancel)?;
+                    let crossing = Crossing::of(world, day, mean, self.arrivals_expected(index), cancel)?;
                     let before = before.zip(arriving.as_deref());
                     let sweep = DaySweep::new(world, day, index, crossing, before, cancel)?;
                     if sweeps.len() >= SWEEPS_KEPT {
