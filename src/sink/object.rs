@@ -27,6 +27,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures::TryStreamExt;
+use object_store::client::{HttpError, HttpErrorKind};
 use object_store::path::Path as ObjectPath;
 use object_store::{
     BackoffConfig, MultipartUpload, ObjectStore, ObjectStoreExt, ObjectStoreScheme, PutMode, PutOptions, PutPayload,
@@ -63,6 +64,8 @@ pub struct ObjectOutput {
     prefix: ObjectPath,
     /// What to tell a user whose store cannot be reached or refuses them.
     hint: &'static str,
+    /// Whether the URL names a bucket or container (not `file://`).
+    buckets: bool,
     runtime: tokio::runtime::Runtime,
 }
 
@@ -186,6 +189,7 @@ impl ObjectOutput {
             store,
             prefix,
             hint,
+            buckets: scheme != ObjectStoreScheme::Local,
             runtime,
         })
     }
@@ -226,44 +230,37 @@ impl ObjectOutput {
         self.runtime.block_on(future)
     }
 
-    /// The error of a failed request on `relative`: a store that cannot be
-    /// reached or refuses the credentials is the user's to fix (exit 2, one
-    /// line naming the variables); anything else is an I/O error.
+    /// The error of a failed read, list or delete of `relative`.
     fn error(&self, relative: &str, e: object_store::Error) -> Error {
+        let failure = Failure::of(&e, false);
+        self.request_error(relative, e, failure)
+    }
+
+    /// The error of a failed write of `relative`: a write answered "not
+    /// found" means the bucket (or container) is missing.
+    fn write_error(&self, relative: &str, e: object_store::Error) -> Error {
+        let failure = match Failure::of(&e, true) {
+            Failure::NoBucket if !self.buckets => Failure::Other,
+            failure => failure,
+        };
+        self.request_error(relative, e, failure)
+    }
+
+    /// A store that cannot be reached, refuses the credentials or has no
+    /// such bucket is the user's to fix (exit 2, one line naming the
+    /// variables to check); anything else is an I/O error on the object.
+    fn request_error(&self, relative: &str, e: object_store::Error, failure: Failure) -> Error {
         let line = first_line(&e);
-        let lower = line.to_ascii_lowercase();
-        let unreachable = ["connect", "dns", "timed out", "timeout", "error sending request", "tcp"]
-            .iter()
-            .any(|w| lower.contains(w));
-        let refused = matches!(
-            e,
-            object_store::Error::PermissionDenied { .. } | object_store::Error::Unauthenticated { .. }
-        ) || [
-            "invalidaccesskeyid",
-            "signaturedoesnotmatch",
-            "accessdenied",
-            "forbidden",
-            "403",
-        ]
-        .iter()
-        .any(|w| lower.contains(w));
-        let no_bucket = ["nosuchbucket", "bucket does not exist", "containernotfound"]
-            .iter()
-            .any(|w| lower.contains(w));
-        if unreachable || refused || no_bucket {
-            let what = if no_bucket {
-                "its bucket (or container) does not exist; create it, or"
-            } else if refused {
-                "the store refused the credentials;"
-            } else {
-                "the store cannot be reached;"
-            };
-            return Error::Output {
-                path: PathBuf::from(&self.url),
-                message: format!("{what} {} ({})", self.hint, short(&line)),
-            };
+        let what = match failure {
+            Failure::NoBucket => "its bucket (or container) does not exist; create it, or",
+            Failure::Refused => "the store refused the credentials;",
+            Failure::Unreachable => "the store cannot be reached;",
+            Failure::Other => return Error::io(self.url_of(relative), io::Error::other(line)),
+        };
+        Error::Output {
+            path: PathBuf::from(&self.url),
+            message: format!("{what} {} ({})", self.hint, short(&line)),
         }
-        Error::io(self.url_of(relative), io::Error::other(line))
     }
 
     /// The bytes of `relative`, `None` when there is no such object.
@@ -302,7 +299,7 @@ impl ObjectOutput {
         let payload = PutPayload::from(Bytes::copy_from_slice(bytes));
         self.block_on(self.store.put(&self.path(relative), payload))
             .map(|_| ())
-            .map_err(|e| self.error(relative, e))
+            .map_err(|e| self.write_error(relative, e))
     }
 
     /// Creates `relative` with `bytes` unless it exists (put-if-absent);
@@ -320,7 +317,7 @@ impl ObjectOutput {
         match self.block_on(self.store.put_opts(&self.path(relative), payload, options)) {
             Ok(_) => Ok(true),
             Err(object_store::Error::AlreadyExists { .. }) => Ok(false),
-            Err(e) => Err(self.error(relative, e)),
+            Err(e) => Err(self.write_error(relative, e)),
         }
     }
 
@@ -389,6 +386,49 @@ impl ObjectOutput {
 
 /// Installs rustls' ring provider for the HTTP client (once per process;
 /// a provider installed before is kept).
+/// What a failed request asks of the user, told by the error's variant and,
+/// for a request that got no answer, by the HTTP client's kind of failure
+/// among its causes; never by searching its message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Failure {
+    /// No answer: a wrong endpoint or port, DNS, a timeout.
+    Unreachable,
+    /// Answered 401 or 403: the credentials.
+    Refused,
+    /// A write answered 404: the bucket or container is missing.
+    NoBucket,
+    /// Anything else: an I/O error on the object.
+    Other,
+}
+
+impl Failure {
+    fn of(e: &object_store::Error, writing: bool) -> Self {
+        use object_store::Error as E;
+        match e {
+            E::PermissionDenied { .. } | E::Unauthenticated { .. } => Self::Refused,
+            E::NotFound { .. } if writing => Self::NoBucket,
+            _ if got_no_answer(e) => Self::Unreachable,
+            _ => Self::Other,
+        }
+    }
+}
+
+/// Whether a request failed before any answer: an [`HttpError`] of kind
+/// connect, request, timeout or interrupted among the error's causes.
+fn got_no_answer(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(e);
+    while let Some(error) = cause {
+        if let Some(http) = error.downcast_ref::<HttpError>() {
+            return matches!(
+                http.kind(),
+                HttpErrorKind::Connect | HttpErrorKind::Request | HttpErrorKind::Timeout | HttpErrorKind::Interrupted
+            );
+        }
+        cause = error.source();
+    }
+    false
+}
+
 fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
@@ -722,6 +762,60 @@ mod tests {
         assert!(is_object_url(Path::new("file:///tmp/x")));
         assert!(!is_object_url(Path::new("out/s3:")));
         assert!(!is_object_url(Path::new("null:")));
+    }
+
+    #[test]
+    fn failures_are_told_by_the_errors_type_not_by_its_message() {
+        let cause =
+            |text: &str| -> Box<dyn std::error::Error + Send + Sync> { Box::new(io::Error::other(text.to_string())) };
+        let no_answer = |kind| object_store::Error::Generic {
+            store: "S3",
+            source: Box::new(HttpError::new(kind, io::Error::other("no answer"))),
+        };
+        // Words of a refusal or an unreachable host in a message tell nothing.
+        let worded = object_store::Error::Generic {
+            store: "S3",
+            source: cause("403 Forbidden: connect, dns, timed out"),
+        };
+        assert_eq!(Failure::of(&worded, true), Failure::Other);
+        let denied = object_store::Error::PermissionDenied {
+            path: "x".into(),
+            source: cause(""),
+        };
+        assert_eq!(Failure::of(&denied, false), Failure::Refused);
+        let unauthenticated = object_store::Error::Unauthenticated {
+            path: "x".into(),
+            source: cause(""),
+        };
+        assert_eq!(Failure::of(&unauthenticated, true), Failure::Refused);
+        let not_found = || object_store::Error::NotFound {
+            path: "x".into(),
+            source: cause(""),
+        };
+        assert_eq!(Failure::of(&not_found(), true), Failure::NoBucket);
+        assert_eq!(Failure::of(&not_found(), false), Failure::Other);
+        assert_eq!(
+            Failure::of(&no_answer(HttpErrorKind::Connect), false),
+            Failure::Unreachable
+        );
+        assert_eq!(
+            Failure::of(&no_answer(HttpErrorKind::Timeout), true),
+            Failure::Unreachable
+        );
+        // An answer that could not be decoded is not an unreachable store.
+        assert_eq!(Failure::of(&no_answer(HttpErrorKind::Decode), true), Failure::Other);
+    }
+
+    #[test]
+    fn a_missing_folder_under_file_urls_is_no_missing_bucket() {
+        let dir = tempfile::tempdir().unwrap();
+        let output = local(dir.path());
+        let e = object_store::Error::NotFound {
+            path: "x".into(),
+            source: Box::new(io::Error::other("gone")),
+        };
+        let message = output.write_error("x", e).to_string();
+        assert!(!message.contains("bucket"), "{message}");
     }
 
     #[test]

@@ -11,6 +11,7 @@ into a prefix is refused, and so is a missing container, in one line.
 Usage: check_azure.py BINARY WORKDIR CONTAINER
 """
 
+import base64
 import json
 import os
 import subprocess
@@ -38,8 +39,8 @@ def check(ok, what):
         failures.append(what)
 
 
-def run(*args, check_exit=True):
-    result = subprocess.run([BINARY, *args], capture_output=True, text=True)
+def run(*args, check_exit=True, env=None):
+    result = subprocess.run([BINARY, *args], capture_output=True, text=True, env=env)
     if check_exit and result.returncode != 0:
         check(False, f"{' '.join(args)}: exit {result.returncode}: {result.stderr.strip()}")
     return result
@@ -117,6 +118,20 @@ check(again.returncode == 2 and len(again.stderr.strip().splitlines()) == 1 and 
 missing = run("generate", "--rows", "1k", "--out", "az://no-such-container/x", "--quiet", check_exit=False)
 check(missing.returncode == 2 and len(missing.stderr.strip().splitlines()) == 1 and "container" in missing.stderr,
       f"a missing container: exit {missing.returncode}, {missing.stderr.strip()}")
+# A wrong account key: Azurite answers 403, which the tool tells from the
+# error's type as refused credentials (not an I/O error).
+wrong_key = dict(os.environ, AZURE_STORAGE_ACCOUNT_KEY=base64.b64encode(bytes(64)).decode())
+refused = run("generate", "--rows", "1k", "--out", f"az://{CONTAINER}/wrong-key", "--quiet",
+              env=wrong_key, check_exit=False)
+check(refused.returncode == 2 and len(refused.stderr.strip().splitlines()) == 1
+      and "refused the credentials" in refused.stderr and "AZURE_STORAGE_ACCOUNT_KEY" in refused.stderr,
+      f"a wrong account key: exit {refused.returncode}, {refused.stderr.strip()}")
+unreachable = dict(os.environ, AZURITE_BLOB_STORAGE_URL="http://127.0.0.1:9")
+result = run("generate", "--rows", "1k", "--out", f"az://{CONTAINER}/nowhere", "--quiet",
+             env=unreachable, check_exit=False)
+check(result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
+      and "cannot be reached" in result.stderr,
+      f"an endpoint nothing listens on: exit {result.returncode}, {result.stderr.strip()}")
 
 if failures:
     print(f"{len(failures)} Azure check(s) failed")

@@ -380,3 +380,25 @@ fn a_full_disk_fails_with_the_path_and_leaves_no_partial_file() {
     assert!(!dir.join(LOCK).exists());
     assert!(tree(&earlier) == earlier_files, "the earlier dataset changed");
 }
+
+#[test]
+fn a_bucket_whose_endpoint_does_not_answer_is_one_line_naming_the_variables() {
+    // A loopback port just freed: nothing listens, the connection is refused.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed = format!("http://{}", port.local_addr().unwrap());
+    drop(port);
+    let output = Command::new(BIN)
+        .args(["generate", "--quiet", "--rows", "1k", "--out", "s3://events/run"])
+        .env("AWS_ACCESS_KEY_ID", "key")
+        .env("AWS_SECRET_ACCESS_KEY", "secret")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ENDPOINT_URL", &closed)
+        .env("AWS_ALLOW_HTTP", "true")
+        .output()
+        .unwrap();
+    let message = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(2), "{message}");
+    assert_eq!(message.lines().count(), 1, "{message}");
+    assert!(message.contains("the store cannot be reached"), "{message}");
+    assert!(message.contains("AWS_ENDPOINT_URL"), "{message}");
+}
