@@ -209,6 +209,18 @@ impl Walk {
         walk
     }
 
+    /// Moves to the next event of a session planned to `length` events
+    /// (going on past the chain's end until then), or, with no length, as
+    /// far as the chain goes: false when the session has ended (see
+    /// [`Walk::advance`]).
+    pub fn advance_to(&mut self, ground: Ground<'_>, length: Option<u32>, limit: i64) -> bool {
+        match length {
+            Some(n) if self.index + 1 >= n => false,
+            Some(_) => self.advance(ground, true, limit),
+            None => self.advance(ground, false, limit),
+        }
+    }
+
     /// Moves to the next event, unless the session ends: by the chain
     /// (when `go_on` is false), at `limit` (the next event would start at or
     /// after it) or at [`MAX_SESSION_EVENTS`].

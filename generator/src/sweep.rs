@@ -289,20 +289,12 @@ fn course(
     let (limit, midnight) = (limit_of(day, crosses), day.end());
     let mut walk = Walk::start(ground, rng, start, limit, ground.zone_countries[zone]);
     let (mut heads, mut head_end) = (1, walk.step.end());
-    loop {
-        let go_on = match length {
-            Some(n) if walk.index + 1 >= n => break,
-            Some(_) => true,
-            None => false,
-        };
-        if !walk.advance(ground, go_on, limit) {
-            break;
-        }
+    walk_to_end(ground, &mut walk, length, limit, |walk| {
         if walk.step.time < midnight {
             heads += 1;
             head_end = walk.step.end();
         }
-    }
+    });
     Course {
         events: walk.index + 1,
         heads,
@@ -834,12 +826,7 @@ impl DaySweep {
             });
         }
         self.emitted += 1;
-        let go_on = match active.length {
-            Some(n) if active.walk.index + 1 >= n => None,
-            Some(_) => Some(true),
-            None => Some(false),
-        };
-        let moved = go_on.is_some_and(|go_on| active.walk.advance(world.ground, go_on, active.limit));
+        let moved = active.walk.advance_to(world.ground, active.length, active.limit);
         if moved && active.walk.step.time < day.end() {
             let key = (active.walk.step.time, active.key & ((1 << ROW_IN_DAY_BITS) - 1), slot);
             self.heap.push(Reverse(key));
@@ -947,17 +934,17 @@ impl DaySweep {
 /// events if set (else as its chain goes), stopping at `limit`.
 fn course_end(ground: Ground<'_>, walk: &Walk, length: Option<u32>, limit: i64) -> i64 {
     let mut walk = walk.clone();
-    loop {
-        let go_on = match length {
-            Some(n) if walk.index + 1 >= n => break,
-            Some(_) => true,
-            None => false,
-        };
-        if !walk.advance(ground, go_on, limit) {
-            break;
-        }
-    }
+    walk_to_end(ground, &mut walk, length, limit, |_| {});
     walk.step.end()
+}
+
+/// Walks a session on to its last event: `length` events when it is set
+/// (the plan's), else as far as its chain goes before `limit`; `each` sees
+/// the walk at every event it reaches.
+fn walk_to_end(ground: Ground<'_>, walk: &mut Walk, length: Option<u32>, limit: i64, mut each: impl FnMut(&Walk)) {
+    while walk.advance_to(ground, length, limit) {
+        each(walk);
+    }
 }
 
 /// A session of `before` (of `sessions`) that reaches past its midnight,
