@@ -20,16 +20,61 @@ pub fn keyword(flag: &str) -> String {
 pub fn to_py_err(error: impl Into<Error>) -> PyErr {
     let error: Error = error.into();
     match error {
-        Error::Config { .. } => PyValueError::new_err(error.to_string()),
-        Error::Option { flag, message } => PyValueError::new_err(format!("{}: {message}", keyword(flag))),
+        Error::Config { .. } => PyValueError::new_err(in_python_terms(&error.to_string())),
+        Error::Option { flag, message } => {
+            PyValueError::new_err(format!("{}: {}", keyword(flag), in_python_terms(&message)))
+        }
         Error::Output { .. }
         | Error::Io { .. }
         | Error::Damaged { .. }
         | Error::Destination { .. }
-        | Error::Delivery { .. } => PyOSError::new_err(error.to_string()),
+        | Error::Delivery { .. } => PyOSError::new_err(in_python_terms(&error.to_string())),
         Error::Interrupted => PyKeyboardInterrupt::new_err(error.to_string()),
         Error::Parquet(_) | Error::Arrow(_) => PyRuntimeError::new_err(error.to_string()),
     }
+}
+
+/// The library's options that take no value (`--overwrite`), which Python
+/// passes as `keyword=True`.
+const SWITCHES: [&str; 3] = ["--overwrite", "--resume", "--string-statistics"];
+
+/// A library message with its options named as Python keywords:
+/// `pass --overwrite` → `pass overwrite=True`, `a smaller --max-rows-per-file`
+/// → `a smaller max_rows_per_file`. Commands quoted in backticks (`` `customer-events
+/// commit` ``) are left as the shell takes them.
+pub fn in_python_terms(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    for (i, span) in message.split('`').enumerate() {
+        if i > 0 {
+            out.push('`');
+        }
+        if i % 2 == 1 {
+            out.push_str(span);
+            continue;
+        }
+        let mut rest = span;
+        while let Some(at) = rest.find("--") {
+            out.push_str(&rest[..at]);
+            let after = &rest[at + 2..];
+            let len = after
+                .find(|c: char| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'))
+                .unwrap_or(after.len());
+            let flag = &rest[at..at + 2 + len];
+            let starts_word = rest[..at].chars().next_back().is_none_or(|c| !c.is_alphanumeric());
+            if len == 0 || !after.starts_with(|c: char| c.is_ascii_lowercase()) || !starts_word {
+                out.push_str("--");
+                rest = after;
+                continue;
+            }
+            out.push_str(&keyword(flag));
+            if SWITCHES.contains(&flag) {
+                out.push_str("=True");
+            }
+            rest = &after[len..];
+        }
+        out.push_str(rest);
+    }
+    out
 }
 
 /// A `ValueError` naming keyword `name`.

@@ -181,6 +181,20 @@ def test_generate_refuses_a_folder_of_other_files(tmp_path):
     assert (tmp_path / "notes.txt").read_text() == "mine"
 
 
+def test_a_refusal_names_keywords_and_its_advice_works(tmp_path):
+    """A message names options the Python way (`overwrite=True`, not
+    `--overwrite`), and following it succeeds."""
+    ce.generate(tmp_path / "events", rows=1000)
+    with pytest.raises(OSError) as refused:
+        ce.generate(tmp_path / "events", rows=2000)
+    message = str(refused.value)
+    assert "pass overwrite=True" in message and "another out" in message and "--" not in message, message
+    assert ce.generate(tmp_path / "events", rows=2000, overwrite=True)["rows"] == 2000
+    with pytest.raises(ValueError) as codec:
+        ce.generate(tmp_path / "other", rows=1000, format="arrow", compression="gzip")
+    assert "with format arrow" in str(codec.value) and "--" not in str(codec.value), codec.value
+
+
 def test_ctrl_c_cancels_generate(tmp_path):
     out = tmp_path / "events"
     script = textwrap.dedent(f"""
