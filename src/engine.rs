@@ -28,8 +28,8 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::model::Event;
 use crate::normalize::{
-    USER_TABLES, content_batch, content_schema, event_table_schemas, split, subscriptions_batch, subscriptions_schema,
-    users_batch, users_schema,
+    USER_TABLES, content_batch, content_schema, event_table_schemas, split, subscription_changes_batch,
+    subscription_changes_schema, subscriptions_batch, subscriptions_schema, users_batch, users_schema,
 };
 use crate::schema::event_schema;
 use crate::sink::destination::{Destination, destination};
@@ -303,7 +303,12 @@ impl<F: FileFormat> Tables<F> {
             Layout::Nested => (vec![event_schema()], Vec::new()),
             Layout::Normalized => (
                 event_table_schemas().to_vec(),
-                vec![users_schema(), subscriptions_schema(), content_schema()],
+                vec![
+                    users_schema(),
+                    subscriptions_schema(),
+                    subscription_changes_schema(),
+                    content_schema(),
+                ],
             ),
         };
         let mut dimensions = dimensions.into_iter().map(format).collect::<Result<Vec<_>, _>>()?;
@@ -542,7 +547,11 @@ fn sub_batch(
             Ok((batches, cells))
         }
         Source::Users => Ok((
-            vec![users_batch(world, rows.clone())?, subscriptions_batch(world, rows)?],
+            vec![
+                users_batch(world, rows.clone())?,
+                subscriptions_batch(world, rows.clone())?,
+                subscription_changes_batch(world, rows)?,
+            ],
             0,
         )),
         Source::Content => Ok((vec![content_batch(world, rows)?], 0)),

@@ -11,6 +11,10 @@
 //! subscriptions   (user_id, valid_from) → one version of the user's
 //!                 subscription (SCD2): each event joins the one version with
 //!                 valid_from <= timestamp < valid_to (open when null)
+//! subscription_changes
+//!                 the same versions as a change feed (Debezium's envelope:
+//!                 op, ts, user_id, before, after), from a snapshot at the
+//!                 first day's start; replayed, it rebuilds `subscriptions`
 //! content         content_id → the catalog entry
 //! ```
 //!
@@ -22,14 +26,16 @@ use std::ops::Range;
 use std::sync::{Arc, OnceLock};
 
 use arrow::array::{
-    Array, ArrayRef, AsArray, BooleanArray, Date32Array, Int32Array, RecordBatch, TimestampMicrosecondArray,
-    UInt32Array, make_array,
+    Array, ArrayRef, AsArray, BooleanArray, Date32Array, Int32Array, RecordBatch, StringArray, StructArray,
+    TimestampMicrosecondArray, UInt32Array, make_array,
 };
+use arrow::buffer::NullBuffer;
 use arrow::compute::take;
-use arrow::datatypes::{DataType, Field, FieldRef, Schema, SchemaRef, TimeUnit};
+use arrow::datatypes::{DataType, Field, FieldRef, Fields, Schema, SchemaRef, TimeUnit};
 
 use crate::columns::{ContentColumns, LocationColumns, SubscriptionColumns, uuid_column};
 use crate::error::Error;
+use crate::lifecycle::{Held, Version};
 use crate::schema::{event_schema, list_item, struct_fields};
 use crate::world::World;
 
@@ -37,9 +43,9 @@ use crate::world::World;
 pub const EVENT_TABLES: [&str; 4] = ["events", "user_actions", "recommendations", "search_history"];
 /// The dimension tables: the user tables (one file of each per range of
 /// users), then `content`.
-pub const DIMENSION_TABLES: [&str; 3] = ["users", "subscriptions", "content"];
+pub const DIMENSION_TABLES: [&str; 4] = ["users", "subscriptions", "subscription_changes", "content"];
 /// How many of [`DIMENSION_TABLES`] are written per range of users.
-pub const USER_TABLES: usize = 2;
+pub const USER_TABLES: usize = 3;
 
 /// Prefix of each flattened struct's columns in `events`.
 const FLATTENED: [(&str, &str); 4] = [
@@ -140,6 +146,41 @@ pub fn subscriptions_schema() -> SchemaRef {
             ]))
         })
         .clone()
+}
+
+/// Schema of the `subscription_changes` feed, in Debezium's envelope: `op`
+/// (`r` a snapshot row, `c` a sign-up or a return, `u` a plan or billing
+/// change, `d` a cancellation), `ts` (when the change took effect; for `r`,
+/// the first day's start, when the snapshot is taken), the key `user_id`,
+/// and the row `before` (null for `r` and `c`) and `after` (null for `d`)
+/// the change, whose `updated_at` is when that row was last changed.
+pub fn subscription_changes_schema() -> SchemaRef {
+    static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();
+    SCHEMA
+        .get_or_init(|| {
+            let timestamp = DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
+            let row = DataType::Struct(subscription_row_fields());
+            Arc::new(Schema::new(vec![
+                Field::new("op", DataType::Utf8, false),
+                Field::new("ts", timestamp, false),
+                Field::new("user_id", DataType::Utf8, false),
+                Field::new("before", row.clone(), true),
+                Field::new("after", row, true),
+            ]))
+        })
+        .clone()
+}
+
+/// The fields of a subscription row in `subscription_changes`.
+fn subscription_row_fields() -> Fields {
+    let timestamp = DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
+    subscriptions_schema()
+        .fields()
+        .iter()
+        .filter(|f| ["plan", "start_date", "billing_cycle", "connected_services"].contains(&f.name().as_str()))
+        .cloned()
+        .chain([Arc::new(Field::new("updated_at", timestamp, false))])
+        .collect()
 }
 
 fn services_type() -> DataType {
@@ -263,11 +304,7 @@ pub fn users_batch(world: &World, range: Range<u64>) -> Result<RecordBatch, Erro
 /// # Errors
 /// [`Error::Arrow`] on a schema mismatch (a bug).
 pub fn subscriptions_batch(world: &World, range: Range<u64>) -> Result<RecordBatch, Error> {
-    let days = world.calendar().days();
-    let (from, until) = match (days.first(), days.last()) {
-        (Some(first), Some(last)) => (first.start.0, last.end()),
-        _ => (0, 0),
-    };
+    let (from, until) = window(world);
     let n = (range.end - range.start) as usize;
     let mut ids = Vec::with_capacity(n);
     let mut held = SubscriptionColumns::with_capacity(n);
@@ -300,6 +337,112 @@ pub fn subscriptions_batch(world: &World, range: Range<u64>) -> Result<RecordBat
     columns.push(Arc::new(TimestampMicrosecondArray::from(valid_to).with_timezone("UTC")));
     columns.push(Arc::new(BooleanArray::from(current)));
     Ok(RecordBatch::try_new(subscriptions_schema(), columns)?)
+}
+
+/// The first instant of the dataset's days and the end of its last.
+fn window(world: &World) -> (i64, i64) {
+    let days = world.calendar().days();
+    match (days.first(), days.last()) {
+        (Some(first), Some(last)) => (first.start.0, last.end()),
+        _ => (0, 0),
+    }
+}
+
+/// One side (`before` or `after`) of the changes: subscription rows, null
+/// where the change has none on that side.
+struct ChangeRows {
+    held: SubscriptionColumns,
+    updated_at: Vec<i64>,
+    valid: Vec<bool>,
+}
+
+impl ChangeRows {
+    fn with_capacity(n: usize) -> Self {
+        Self {
+            held: SubscriptionColumns::with_capacity(n),
+            updated_at: Vec::with_capacity(n),
+            valid: Vec::with_capacity(n),
+        }
+    }
+
+    fn push(&mut self, version: Option<&Version>) {
+        // A null row still holds values under its null (Arrow's children are
+        // as long as the struct): a default subscription's.
+        let (held, updated_at) = version.map_or((Held::default(), 0), |v| (v.held, v.valid_from));
+        self.held.push(&held.subscription());
+        self.updated_at.push(updated_at);
+        self.valid.push(version.is_some());
+    }
+
+    fn finish(self) -> Result<ArrayRef, Error> {
+        let mut children = self.held.finish()?;
+        children.push(Arc::new(
+            TimestampMicrosecondArray::from(self.updated_at).with_timezone("UTC"),
+        ));
+        Ok(Arc::new(StructArray::try_new(
+            subscription_row_fields(),
+            children,
+            Some(NullBuffer::from(self.valid)),
+        )?))
+    }
+}
+
+/// The changes of users `range`' subscriptions during the dataset's days,
+/// as a batch of [`subscription_changes_schema`], each user's in time
+/// order: a snapshot row (`r`) of the version in force at the first day's
+/// start, then a `c` for each sign-up or return, a `u` for each plan or
+/// billing change and a `d` for each cancellation before the last day's
+/// end. Replaying them per user (a version runs from one change to the
+/// next) gives [`subscriptions_batch`] row for row.
+///
+/// # Errors
+/// [`Error::Arrow`] on a schema mismatch (a bug).
+pub fn subscription_changes_batch(world: &World, range: Range<u64>) -> Result<RecordBatch, Error> {
+    let (from, until) = window(world);
+    let n = (range.end - range.start) as usize;
+    let (mut ops, mut times, mut ids) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+    let (mut before, mut after) = (ChangeRows::with_capacity(n), ChangeRows::with_capacity(n));
+    let population = world.population();
+    for user in range {
+        let id = crate::model::Uuid::derive(world.config().seed, crate::rng::Stream::UserId, user);
+        let mut change = |op: &'static str, ts: i64, was: Option<&Version>, is: Option<&Version>| {
+            ops.push(op);
+            times.push(ts);
+            ids.push(id);
+            before.push(was);
+            after.push(is);
+        };
+        let first = population.first_subscription(user);
+        let mut previous: Option<Version> = None;
+        for version in world
+            .lifecycle()
+            .history(user, &first)
+            .take_while(|v| v.valid_from < until)
+        {
+            if version.valid_to > from {
+                if version.valid_from < from {
+                    change("r", from, None, Some(&version));
+                } else {
+                    match previous.filter(|p| !p.cancelled && p.valid_to == version.valid_from) {
+                        Some(was) => change("u", version.valid_from, Some(&was), Some(&version)),
+                        None => change("c", version.valid_from, None, Some(&version)),
+                    }
+                }
+                if version.cancelled && version.valid_to < until {
+                    change("d", version.valid_to, Some(&version), None);
+                }
+            }
+            previous = Some(version);
+        }
+    }
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(StringArray::from(ops)),
+        Arc::new(TimestampMicrosecondArray::from(times).with_timezone("UTC")),
+        uuid_column(&ids),
+        before.finish()?,
+        after.finish()?,
+    ];
+    Ok(RecordBatch::try_new(subscription_changes_schema(), columns)?)
 }
 
 /// Catalog entries `range` as a batch of [`content_schema`].

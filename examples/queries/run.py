@@ -7,8 +7,9 @@
 nested      DIR is the output of `customer-events generate` (event_date=YYYY-MM-DD/
             folders or flat files); it is registered as the view `events`.
 normalized  DIR holds one folder per table (events/, user_actions/, recommendations/,
-            search_history/, users/, subscriptions/, content/), each with Parquet files, possibly
-            Hive-partitioned by event_date; each is registered as a view of its name.
+            search_history/, users/, subscriptions/, subscription_changes/, content/), each
+            with Parquet files, possibly Hive-partitioned by event_date; each is registered
+            as a view of its name.
 
 Every query of the layout (queries/<layout>/NN_name.sql) is run `--warmup` times
 untimed and `--repeat` times timed; the table shows the best wall-clock time.
@@ -27,7 +28,8 @@ from pathlib import Path
 import duckdb
 
 HERE = Path(__file__).resolve().parent
-NORMALIZED_TABLES = ("events", "user_actions", "recommendations", "search_history", "users", "subscriptions", "content")
+NORMALIZED_TABLES = ("events", "user_actions", "recommendations", "search_history", "users", "subscriptions",
+                     "subscription_changes", "content")
 
 
 class Query:

@@ -32,6 +32,8 @@ import pyarrow.parquet as pq
 
 BINARY, WORK = sys.argv[1], Path(sys.argv[2])
 SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
+# The example query that replays the subscription change feed into SCD2 versions.
+CDC_REPLAY_SQL = (Path(__file__).resolve().parents[2] / "examples/queries/normalized/21_cdc_replay.sql").read_text()
 ROWS, DAYS, START = 20_000, 3, "2026-05-01"
 # The first day: engines read the first file to bind the schema, so it must stay readable.
 PRUNE_DAY = START
@@ -537,7 +539,7 @@ def check_arrow(ref):
 # The normalized layout
 
 PARTITIONED = ["events", "user_actions", "recommendations", "search_history"]
-FLAT = ["users", "subscriptions", "content"]
+FLAT = ["users", "subscriptions", "subscription_changes", "content"]
 # (child table, column, parent table, column): every foreign key of the star schema.
 FOREIGN_KEYS = [
     ("user_actions", "event_id", "events", "event_id"),
@@ -545,6 +547,7 @@ FOREIGN_KEYS = [
     ("search_history", "event_id", "events", "event_id"),
     ("events", "user_id", "users", "user_id"),
     ("subscriptions", "user_id", "users", "user_id"),
+    ("subscription_changes", "user_id", "users", "user_id"),
     ("events", "content_id", "content", "content_id"),
     ("recommendations", "content_id", "content", "content_id"),
 ]
@@ -648,6 +651,12 @@ def check_normalized_duckdb(path, poisoned, ref):
     check(joins == 0 and differ == 0,
           f"{label}: every event joins exactly one subscriptions version, the one it carries "
           f"({joins} join another number, {differ} differ)")
+    replay = con.execute(CDC_REPLAY_SQL)
+    replay = dict(zip([d[0] for d in replay.description], replay.fetchone()))
+    check(replay["rows_that_differ"] == 0 and replay["rebuilt_versions"] == counts["subscriptions"]
+          and min(replay["snapshot_rows"], replay["sign_ups_and_returns"], replay["plan_or_billing_changes"],
+                  replay["cancellations"]) > 0,
+          f"{label}: replaying subscription_changes rebuilds subscriptions row for row ({replay})")
     diff = con.execute("""SELECT count(*) FROM (SELECT DISTINCT content.* FROM nested
         EXCEPT SELECT * EXCLUDE (release_date) FROM content)""").fetchone()[0]
     check(diff == 0, f"{label}: the titles of the nested events are rows of content ({diff} differ)")
@@ -684,6 +693,9 @@ def check_normalized_spark(path, poisoned):
     pruned = pruned_count(lambda: spark.read.parquet(str(poisoned)).where(f"event_date = DATE'{PRUNE_DAY}'").count())
     check(isinstance(pruned, int) and pruned > 0,
           f"{label}: a filter on event_date reads only that day of events/ ({pruned} rows)")
+    replay = spark.sql(CDC_REPLAY_SQL).collect()[0].asDict()
+    check(replay["rows_that_differ"] == 0 and replay["rebuilt_versions"] == frames["subscriptions"].count(),
+          f"{label}: replaying subscription_changes rebuilds subscriptions row for row ({replay})")
     r = spark.sql(NORMALIZED_SUMMARY_SQL).collect()[0]
     rows = spark.sql("""SELECT e.event_id, c.title, unix_micros(e.timestamp), CAST(e.subscription_start_date AS STRING)
         FROM events e JOIN content c USING (content_id) ORDER BY e.event_id LIMIT 50""").collect()
@@ -751,7 +763,8 @@ def check_normalized(ref):
     check(present == sorted(PARTITIONED + FLAT), f"normalized: folders {', '.join(present)}")
     check(all(list((path / t).glob("event_date=*/part-*.parquet")) for t in PARTITIONED)
           and all(list((path / t).glob("part-*.parquet")) and not list((path / t).glob("event_date=*")) for t in FLAT),
-          "normalized: events, user_actions, recommendations, search_history by event_date; users, subscriptions, content flat")
+          "normalized: events, user_actions, recommendations, search_history by event_date; users, subscriptions, "
+          "subscription_changes, content flat")
     poison_other_days(path / "events", poisoned)
     return {
         "normalized duckdb": check_normalized_duckdb(path, poisoned, ref),

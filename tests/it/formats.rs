@@ -12,6 +12,7 @@ use std::path::Path;
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::ipc::reader::FileReader;
 use common::{parquet_files, read_parquet, run, run_ok, tree};
+use customer_events::normalize::subscription_changes_batch;
 
 fn generate(dir: &Path, extra: &[&str]) {
     let mut args = vec![
@@ -114,6 +115,43 @@ fn arrow_ipc_holds_the_same_events_as_parquet() {
         concat(&ipc_batches),
         concat(&parquet_batches),
         "Arrow IPC and Parquet hold different values"
+    );
+}
+
+#[test]
+fn the_change_feed_reads_back_from_parquet_as_generated() {
+    let tmp = tempfile::tempdir().unwrap();
+    let normalized = tmp.path().join("normalized");
+    let out = normalized.to_str().unwrap();
+    run_ok(&[
+        "generate",
+        "--out",
+        out,
+        "--quiet",
+        "--rows",
+        "12k",
+        "--days",
+        "14",
+        "--layout",
+        "normalized",
+    ]);
+    let world = customer_events::World::new(customer_events::Config {
+        rows: 12_000,
+        days: 14,
+        ..customer_events::Config::default()
+    })
+    .unwrap();
+    let expected = subscription_changes_batch(&world, 0..world.population().len()).unwrap();
+    let read: Vec<RecordBatch> = parquet_files(&normalized.join("subscription_changes"))
+        .iter()
+        .flat_map(|f| read_parquet(f))
+        .collect();
+    let read = arrow::compute::concat_batches(&expected.schema(), &read).unwrap();
+    assert_eq!(read, expected, "subscription_changes as written differs from the feed");
+    let ops = read.column_by_name("op").unwrap().as_string::<i32>();
+    assert!(
+        ops.iter().any(|op| op == Some("d")),
+        "the feed holds a cancellation (after is null)"
     );
 }
 

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use arrow::array::{Array, AsArray};
 use arrow::datatypes::{Date32Type, TimestampMicrosecondType};
 use customer_events::model::{Event, Uuid};
-use customer_events::normalize::subscriptions_batch;
+use customer_events::normalize::{subscription_changes_batch, subscriptions_batch};
 use customer_events::{Config, World};
 
 const DAY: i64 = 86_400_000_000;
@@ -208,5 +208,96 @@ fn churn_follows_each_plans_rate() {
             "rule churn: plan {plan} cancels {measured:.4} a month, configured {}",
             rates[plan]
         );
+    }
+}
+
+/// The `subscriptions` table rebuilt from the `subscription_changes` feed as
+/// a CDC consumer would: per user, in time order, each `r`, `c` or `u`
+/// starts a version (its row is `after`) that runs until the user's next
+/// change; a version with none after it is current.
+fn replayed(world: &World) -> (HashMap<String, Vec<Version>>, HashMap<String, usize>) {
+    let batch = subscription_changes_batch(world, 0..world.population().len()).unwrap();
+    let col = |name: &str| batch.column_by_name(name).unwrap();
+    let ops = col("op").as_string::<i32>();
+    let ts = col("ts").as_primitive::<TimestampMicrosecondType>();
+    let users = col("user_id").as_string::<i32>();
+    let (before, after) = (col("before").as_struct(), col("after").as_struct());
+    let mut changes: HashMap<String, Vec<(i64, &str, usize)>> = HashMap::new();
+    let mut counts: HashMap<String, usize> = HashMap::new();
+    for i in 0..batch.num_rows() {
+        let op = ops.value(i);
+        *counts.entry(op.to_string()).or_default() += 1;
+        assert_eq!(
+            before.is_valid(i),
+            op == "u" || op == "d",
+            "row {i}: {op} with before {}",
+            before.is_valid(i)
+        );
+        assert_eq!(
+            after.is_valid(i),
+            op != "d",
+            "row {i}: {op} with after {}",
+            after.is_valid(i)
+        );
+        changes
+            .entry(users.value(i).to_string())
+            .or_default()
+            .push((ts.value(i), op, i));
+    }
+    let field = |row: &arrow::array::StructArray, name: &str| row.column_by_name(name).unwrap().clone();
+    let (plan, start, cycle, services, updated) = (
+        field(after, "plan"),
+        field(after, "start_date"),
+        field(after, "billing_cycle"),
+        field(after, "connected_services"),
+        field(after, "updated_at"),
+    );
+    let mut table: HashMap<String, Vec<Version>> = HashMap::new();
+    for (user, list) in changes {
+        assert!(list.is_sorted_by_key(|c| c.0), "{user}'s changes come in time order");
+        let mut versions = Vec::new();
+        for (k, &(_, op, i)) in list.iter().enumerate() {
+            if op == "d" {
+                continue;
+            }
+            let valid_to = list.get(k + 1).map(|next| next.0);
+            versions.push(Version {
+                plan: plan.as_string::<i32>().value(i).to_string(),
+                start_date: start.as_primitive::<Date32Type>().value(i),
+                billing_cycle: cycle.as_string::<i32>().value(i).to_string(),
+                services: services
+                    .as_list::<i32>()
+                    .value(i)
+                    .as_string::<i32>()
+                    .iter()
+                    .map(|s| s.unwrap().to_string())
+                    .collect(),
+                valid_from: updated.as_primitive::<TimestampMicrosecondType>().value(i),
+                valid_to,
+                is_current: valid_to.is_none(),
+            });
+        }
+        if !versions.is_empty() {
+            table.insert(user, versions);
+        }
+    }
+    (table, counts)
+}
+
+#[test]
+fn replaying_the_change_feed_rebuilds_the_scd2_table() {
+    let world = four_weeks();
+    let (rebuilt, counts) = replayed(&world);
+    for op in ["r", "c", "u", "d"] {
+        assert!(
+            counts.get(op).copied().unwrap_or(0) > 0,
+            "four weeks hold `{op}` changes: {counts:?}"
+        );
+    }
+    assert_eq!(counts.len(), 4, "{counts:?}");
+    let table = subscriptions(&world);
+    assert_eq!(rebuilt.len(), table.len(), "users with a version in the window");
+    for (user, versions) in &table {
+        assert_eq!(rebuilt.get(user), Some(versions), "user {user}");
     }
 }
