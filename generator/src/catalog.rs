@@ -66,6 +66,11 @@ impl CatalogEntry {
 #[derive(Debug)]
 pub struct Catalog {
     entries: Vec<CatalogEntry>,
+    /// Each entry's provider and release day, packed apart from the
+    /// entries: the checks of what streams where and when (a title drawn,
+    /// recommendations, the next episode) read many entries at random,
+    /// and this array fits a core's cache where the entries do not.
+    availability: Vec<Availability>,
     titles: String,
     lowercase_titles: String,
     lowercase_nouns: Vec<String>,
@@ -81,6 +86,15 @@ pub struct Catalog {
     /// The step between entries of consecutive popularity ranks (prime to
     /// the catalog's size; see [`Catalog::ranked`]).
     rank_stride: u64,
+}
+
+/// An entry's provider and release day (see [`Catalog::availability`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Availability {
+    /// Release day, in days since the Unix epoch.
+    pub release: i32,
+    /// Index into `PROVIDERS`.
+    pub provider: u8,
 }
 
 /// A step near `fraction` of `n` that is prime to `n`.
@@ -194,8 +208,16 @@ impl Catalog {
             }
             index += run.min(size - index);
         }
+        let availability = entries
+            .iter()
+            .map(|e| Availability {
+                release: e.release,
+                provider: e.provider,
+            })
+            .collect();
         let mut catalog = Catalog {
             entries,
+            availability,
             lowercase_titles: titles.to_lowercase(),
             titles,
             lowercase_nouns: NOUNS.iter().map(|s| s.to_lowercase()).collect(),
@@ -308,6 +330,12 @@ impl Catalog {
     #[inline]
     pub fn entry(&self, index: usize) -> &CatalogEntry {
         &self.entries[index]
+    }
+
+    /// The provider and release day of the entry at `index`.
+    #[inline]
+    pub fn availability(&self, index: usize) -> Availability {
+        self.availability[index]
     }
 
     /// The entry at `index` as event content.

@@ -242,7 +242,7 @@ impl Taste {
             } else {
                 catalog.ranked(rank)
             };
-            if rng.unit() < self.keep(catalog, country, entry) && catalog.entry(entry).release <= day {
+            if rng.unit() < self.keep(catalog, country, entry) && catalog.availability(entry).release <= day {
                 return entry;
             }
         }
@@ -253,12 +253,13 @@ impl Taste {
     /// offered there and it is released.
     #[inline]
     pub fn available(&self, catalog: &Catalog, country: u8, entry: usize, day: i32) -> bool {
-        self.offered(catalog, country, entry) && catalog.entry(entry).release <= day
+        let a = catalog.availability(entry);
+        self.providers[country as usize][a.provider as usize] > 0.0 && a.release <= day
     }
 
     /// Whether `entry`'s provider streams in `country`.
     #[inline]
     pub fn offered(&self, catalog: &Catalog, country: u8, entry: usize) -> bool {
-        self.providers[country as usize][catalog.entry(entry).provider as usize] > 0.0
+        self.providers[country as usize][catalog.availability(entry).provider as usize] > 0.0
     }
 }
