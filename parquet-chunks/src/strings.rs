@@ -238,18 +238,36 @@ impl Dictionary {
         self.page.extend_from_slice(v);
         self.keys.push(key);
         if self.keys.len() * 2 > self.table.len() {
-            let mut table = vec![0u32; self.table.len() * 2];
-            let mask = table.len() - 1;
-            for (e, key) in self.keys.iter().enumerate() {
-                let mut s = key.hash as usize & mask;
-                while table[s] != 0 {
-                    s = (s + 1) & mask;
-                }
-                table[s] = e as u32 + 1;
-            }
-            self.table = table;
+            self.rehash(self.table.len() * 2);
         }
         entry
+    }
+
+    /// Rebuilds the table with `slots` slots (a power of two).
+    fn rehash(&mut self, slots: usize) {
+        let mut table = vec![0u32; slots];
+        let mask = table.len() - 1;
+        for (e, key) in self.keys.iter().enumerate() {
+            let mut s = key.hash as usize & mask;
+            while table[s] != 0 {
+                s = (s + 1) & mask;
+            }
+            table[s] = e as u32 + 1;
+        }
+        self.table = table;
+    }
+
+    /// Room for `values` more values of `bytes` bytes in all: a chunk whose
+    /// distinct values are known before it starts (a keyed column's
+    /// vocabulary) then grows no buffer by doubling, which would hold up
+    /// to three times the room while it copies.
+    fn reserve(&mut self, values: usize, bytes: usize) {
+        self.keys.reserve_exact(values);
+        self.page.reserve_exact(bytes + 4 * values);
+        let slots = (2 * (self.keys.len() + values)).next_power_of_two();
+        if slots > self.table.len() {
+            self.rehash(slots);
+        }
     }
 }
 
@@ -611,6 +629,14 @@ impl StringChunkWriter {
                 self.remap.clear();
                 self.remap.resize(vocabulary.len(), UNSEEN);
                 self.remap_of = Some(id);
+                if !self.plain && self.dictionary.len() == 0 {
+                    // At most the vocabulary, and no more than a dictionary
+                    // page may hold before the chunk falls back to plain.
+                    let total = vocabulary.value_data().len().max(1);
+                    let bytes = total.min(self.limits.dictionary_bytes);
+                    let values = vocabulary.len().min(leaf.array.len()) * bytes / total;
+                    self.dictionary.reserve(values, bytes);
+                }
             }
         }
         let array = &leaf.array;
