@@ -317,11 +317,7 @@ pub fn subscriptions_batch(world: &World, range: Range<u64>) -> Result<RecordBat
             .take_while(|v| v.valid_from < until)
             .filter(|v| v.valid_to > from)
         {
-            ids.push(crate::model::Uuid::derive(
-                world.config().seed,
-                crate::rng::Stream::UserId,
-                user,
-            ));
+            ids.push(population.user_id(user));
             held.push(&version.held.subscription());
             valid_from.push(version.valid_from);
             let open = version.valid_to >= until;
@@ -404,7 +400,7 @@ pub fn subscription_changes_batch(world: &World, range: Range<u64>) -> Result<Re
     let (mut before, mut after) = (ChangeRows::with_capacity(n), ChangeRows::with_capacity(n));
     let population = world.population();
     for user in range {
-        let id = crate::model::Uuid::derive(world.config().seed, crate::rng::Stream::UserId, user);
+        let id = population.user_id(user);
         let mut change = |op: &'static str, ts: i64, was: Option<&Version>, is: Option<&Version>| {
             ops.push(op);
             times.push(ts);

@@ -167,6 +167,12 @@ impl Population {
         i.min(self.zones.len() - 1)
     }
 
+    /// The id of user `index`, without its other attributes.
+    #[inline]
+    pub fn user_id(&self, index: u64) -> Uuid {
+        Uuid::derive(self.seed, Stream::UserId, index)
+    }
+
     /// The stable attributes of user `index` (in `0..len()`).
     pub fn user(&self, index: u64) -> User {
         self.user_in_zone(self.zone_of(index), index)
@@ -181,7 +187,7 @@ impl Population {
         let devices = rng.range_i32(self.devices_per_user.0 as i32, self.devices_per_user.1 as i32) as u32;
         User {
             index,
-            id: Uuid::derive(self.seed, Stream::UserId, index),
+            id: self.user_id(index),
             location: Location {
                 country: places::COUNTRY.word(city),
                 city: places::CITY.word(city),
