@@ -13,6 +13,7 @@ use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
 use customer_events::Cancel;
 use customer_events::config::{Config, DEFAULT_CONFIG_TOML};
+use customer_events::config::{FAULT_PRESETS, FaultsConfig};
 use customer_events::engine::{self, DEFAULT_MAX_ROWS_PER_FILE, DEFAULT_ROW_GROUP_ROWS, OutputOptions, Progress};
 use customer_events::error::Error;
 use customer_events::options::{Choice, parse_choice, parse_count, parse_date};
@@ -164,6 +165,12 @@ pub struct GenerateArgs {
     pub layout: Layout,
     #[command(flatten)]
     pub dataset: DatasetArgs,
+    /// Faults to inject, with their ground truth in _faults/ (docs/faults.md): none (default) or
+    /// typical (1% duplicates, 0.2% near-duplicates, 2% out of order, 0.1% broken values). Rates
+    /// of your own go in the config's [faults]; this flag replaces them.
+    #[arg(long, value_name = "PRESET", value_parser = PossibleValuesParser::new(FAULT_PRESETS)
+        .map(|name| FaultsConfig::preset(&name).expect("clap accepts only the listed presets")))]
+    pub faults: Option<FaultsConfig>,
     /// Worker threads [default: one per core]. The output does not depend on it.
     #[arg(long)]
     pub threads: Option<usize>,
@@ -533,7 +540,10 @@ fn report_commit(commit: &table::TableCommit, table: &std::path::Path, quiet: bo
 }
 
 fn run_generate(args: GenerateArgs, cancel: &Cancel) -> Result<(), Error> {
-    let config = args.dataset.resolve(args.rows, args.events_per_day)?;
+    let mut config = args.dataset.resolve(args.rows, args.events_per_day)?;
+    if let Some(faults) = args.faults {
+        config.faults = faults;
+    }
     let options = OutputOptions {
         out: args.out.clone(),
         format: args.format,

@@ -26,6 +26,7 @@ use crate::cancel::Cancel;
 use crate::columns::{EventColumns, Strings, event_cells};
 use crate::config::Config;
 use crate::error::Error;
+use crate::faults::{GroundTruth, faults_schema};
 use crate::model::Event;
 use crate::normalize::{
     USER_TABLES, content_batch, content_schema, event_table_schemas, split, subscription_changes_batch,
@@ -33,7 +34,7 @@ use crate::normalize::{
 };
 use crate::schema::event_schema;
 use crate::sink::destination::{Destination, destination};
-use crate::sink::format::{Batches, Events, FileFormat, Input, KeyedBatches, KnownFormat, TableSpec};
+use crate::sink::format::{Batches, Events, FaultSite, FileFormat, Input, KeyedBatches, KnownFormat, TableSpec};
 use crate::sink::ipc::IpcFormat;
 use crate::sink::journal::{self, Entry, Journal};
 use crate::sink::ndjson::{NdjsonBatches, NdjsonEvents};
@@ -291,7 +292,9 @@ struct Tables<F> {
 }
 
 impl<F: FileFormat> Tables<F> {
-    fn new(options: &OutputOptions, compression: Compression) -> Result<Self, Error> {
+    /// The formats of `options`'s tables; with `faults`, the events' tables
+    /// are followed by the ground truth's (`_faults`).
+    fn new(options: &OutputOptions, compression: Compression, faults: bool) -> Result<Self, Error> {
         let format = |schema| {
             F::new(&TableSpec {
                 schema,
@@ -299,7 +302,7 @@ impl<F: FileFormat> Tables<F> {
                 string_statistics: options.string_statistics,
             })
         };
-        let (events, dimensions) = match options.layout {
+        let (mut events, dimensions) = match options.layout {
             Layout::Nested => (vec![event_schema()], Vec::new()),
             Layout::Normalized => (
                 event_table_schemas().to_vec(),
@@ -311,6 +314,9 @@ impl<F: FileFormat> Tables<F> {
                 ],
             ),
         };
+        if faults {
+            events.push(faults_schema());
+        }
         let mut dimensions = dimensions.into_iter().map(format).collect::<Result<Vec<_>, _>>()?;
         let content = dimensions.split_off(dimensions.len().min(USER_TABLES));
         Ok(Self {
@@ -352,6 +358,7 @@ struct PlannedGroup {
 /// `share`, the work is split into rayon tasks (generating the next
 /// sub-batch while encoding this one; leaf columns) that idle workers can
 /// take; without it, one sub-batch is alive at a time, which keeps memory low.
+#[allow(clippy::too_many_arguments)]
 fn encode_group<F: FileFormat>(
     world: &World,
     layout: Layout,
@@ -359,6 +366,7 @@ fn encode_group<F: FileFormat>(
     source: Source,
     group: PlannedGroup,
     planned: Option<&PlannedRows>,
+    site: Option<FaultSite<'_>>,
     share: bool,
 ) -> Result<EncodedGroup<F::Group>, Error> {
     let mut building: Vec<(F::Building, u64)> = formats
@@ -366,7 +374,7 @@ fn encode_group<F: FileFormat>(
         .map(|f| Ok((f.start()?, 0)))
         .collect::<Result<_, Error>>()?;
     let rows = group.first..group.first + group.rows;
-    let (events, cells) = F::Input::produce(world, layout, source, rows, planned, share, |tables_rows| {
+    let (events, cells) = F::Input::produce(world, layout, source, rows, planned, site, share, |tables_rows| {
         for ((format, (b, n)), rows) in formats.iter().zip(&mut building).zip(tables_rows) {
             *n += F::Input::count(rows);
             format.add(b, rows, share)?;
@@ -403,13 +411,14 @@ macro_rules! batch_input {
                 source: Source,
                 rows: Range<u64>,
                 planned: Option<&PlannedRows>,
+                site: Option<FaultSite<'_>>,
                 share: bool,
                 add: A,
             ) -> Result<(u64, u64), Error>
             where
                 A: for<'a> FnMut(&[RecordBatch]) -> Result<(), Error> + Send,
             {
-                produce_batches(world, layout, source, rows, planned, share, $keyed, add)
+                produce_batches(world, layout, source, rows, planned, site, share, $keyed, add)
             }
         }
     };
@@ -428,6 +437,7 @@ fn produce_batches<A>(
     source: Source,
     rows: Range<u64>,
     planned: Option<&PlannedRows>,
+    mut site: Option<FaultSite<'_>>,
     share: bool,
     keyed: bool,
     mut add: A,
@@ -441,7 +451,8 @@ where
     while start < rows.end || pending.is_some() {
         let n = SUB_BATCH_ROWS.min(rows.end - start);
         let mut encode = || pending.take().map_or(Ok(()), |batches| add(&batches));
-        let generate = || (n > 0).then(|| sub_batch(world, layout, source, start..start + n, planned, keyed));
+        let here = site;
+        let generate = || (n > 0).then(|| sub_batch(world, layout, source, start..start + n, planned, here, keyed));
         let (added, generated) = if share {
             rayon::join(encode, generate)
         } else {
@@ -452,6 +463,9 @@ where
             let (batches, batch_cells) = generated?;
             cells += batch_cells;
             events += n;
+            if let Some(site) = &mut site {
+                site.written_before += batches[0].num_rows() as u64;
+            }
             pending = Some(batches);
         }
         start += n;
@@ -473,6 +487,7 @@ impl Input for Events {
         source: Source,
         rows: Range<u64>,
         planned: Option<&PlannedRows>,
+        site: Option<FaultSite<'_>>,
         _share: bool,
         mut add: A,
     ) -> Result<(u64, u64), Error>
@@ -484,6 +499,9 @@ impl Input for Events {
                 flag: "--layout",
                 message: "this format writes nested events only; use --layout nested".into(),
             });
+        }
+        if site.is_some() {
+            return Err(faults_refused("a format given events one at a time (nested NDJSON)"));
         }
         let mut cells = 0;
         let mut event = Event::default();
@@ -515,6 +533,7 @@ fn sub_batch(
     source: Source,
     rows: Range<u64>,
     planned: Option<&PlannedRows>,
+    site: Option<FaultSite<'_>>,
     keyed: bool,
 ) -> Result<(Vec<RecordBatch>, u64), Error> {
     match source {
@@ -534,16 +553,25 @@ fn sub_batch(
                     &own
                 }
             };
-            for row in rows {
-                world.fill_planned(planned, (row - planned.first_row) as usize, &mut event);
-                columns.push(&event);
-            }
+            let mut truth = GroundTruth::default();
+            let mut written = site.map_or(0, |s| s.written_before);
+            world.fill_written(planned, rows, &mut event, |event, injected| {
+                if let (Some(injected), Some(site)) = (injected, site) {
+                    truth.record(event, injected, site.file, written);
+                }
+                columns.push(event);
+                written += 1;
+                Ok::<_, Error>(())
+            })?;
             let cells = columns.cells();
             let batch = columns.finish()?;
-            let batches = match layout {
+            let mut batches = match layout {
                 Layout::Nested => vec![batch],
                 Layout::Normalized => Vec::from(split(&batch)?),
             };
+            if site.is_some() {
+                batches.push(truth.finish()?);
+            }
             Ok((batches, cells))
         }
         Source::Users => Ok((
@@ -587,6 +615,9 @@ pub fn run(
     cancel: &Cancel,
 ) -> Result<Outcome, Error> {
     match (options.format, options.layout) {
+        (Format::Ndjson, Layout::Nested) if !config.faults.is_off() => {
+            Err(faults_refused("--format ndjson --layout nested"))
+        }
         (Format::Parquet, _) => run_with::<ParquetFormat>(config, options, progress, cancel),
         (Format::Arrow, _) => run_with::<IpcFormat>(config, options, progress, cancel),
         (Format::Ndjson, Layout::Nested) => run_with::<NdjsonEvents>(config, options, progress, cancel),
@@ -766,7 +797,7 @@ impl<'a, F: FileFormat> Run<'a, F> {
         slots: Vec<FileSlot>,
         cancel: &'a Cancel,
     ) -> Result<Self, Error> {
-        let tables = Tables::new(options, compression)?;
+        let tables = Tables::new(options, compression, world.has_faults())?;
         let group_rows = options.row_group_rows.min(F::MAX_GROUP_ROWS);
         let groups = slots
             .iter()
@@ -900,6 +931,11 @@ impl<'a, F: FileFormat> Run<'a, F> {
             // these groups lend them parts of their own.
             let share = threads > 1 && i + threads >= self.groups.len();
             let formats = self.tables.of(source);
+            let slot = &self.slots[group.slot];
+            let site = (source == Source::Events && self.world.has_faults()).then(|| FaultSite {
+                file: &slot.paths[0],
+                written_before: group.first - slot.first_row + self.world.extra_rows(slot.first_row..group.first),
+            });
             let encoded = encode_group(
                 self.world,
                 self.options.layout,
@@ -907,6 +943,7 @@ impl<'a, F: FileFormat> Run<'a, F> {
                 source,
                 group,
                 planned.as_ref(),
+                site,
                 share,
             );
             let failed = encoded.is_err();
@@ -915,6 +952,17 @@ impl<'a, F: FileFormat> Run<'a, F> {
                 break;
             }
         }
+    }
+}
+
+/// The refusal of faults where they are not written yet (`what`).
+pub(crate) fn faults_refused(what: &str) -> Error {
+    Error::Option {
+        flag: "--faults",
+        message: format!(
+            "faults are not written with {what} yet; use --format parquet or arrow (any --layout), \
+             or leave out --faults and [faults]"
+        ),
     }
 }
 

@@ -31,8 +31,8 @@ pub mod table;
 pub mod verify;
 
 pub use customer_events_generator::{
-    calendar, cancel, catalog, columns, config, lifecycle, model, rng, schema, session, sweep, taste, users, vocab,
-    world,
+    calendar, cancel, catalog, columns, config, faults, lifecycle, model, rng, schema, session, sweep, taste, users,
+    vocab, world,
 };
 
 pub use cancel::Cancel;

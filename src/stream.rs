@@ -205,6 +205,13 @@ pub fn stream(
             message: "an unbounded stream needs events per day (--events-per-day N)".into(),
         });
     }
+    if !config.faults.is_off() {
+        return Err(Error::Config {
+            at: None,
+            key: "faults".into(),
+            message: "a stream is sent without faults yet; remove [faults] from the config".into(),
+        });
+    }
     let mut pacer = Pacer::new(options.pace);
     let mut line = Vec::with_capacity(4096);
     let mut avro = AvroWriter::default();

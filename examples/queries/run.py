@@ -50,7 +50,13 @@ def sql_string(text: str) -> str:
 
 
 def parquet_glob(folder: Path) -> str:
-    return sql_string(str(folder / "**" / "*.parquet"))
+    """The folder's Parquet files: every `**/*.parquet`, or, when it holds a
+    ground truth of faults (`_faults/`, a table of its own), the list of
+    the files outside it."""
+    if not (folder / "_faults").is_dir():
+        return sql_string(str(folder / "**" / "*.parquet"))
+    files = sorted(p for p in folder.rglob("*.parquet") if not p.relative_to(folder).parts[0].startswith("_"))
+    return "[" + ", ".join(sql_string(str(p)) for p in files) + "]"
 
 
 def has_parquet(folder: Path) -> bool:

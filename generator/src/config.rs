@@ -319,6 +319,11 @@ pub struct Config {
     pub session: SessionConfig,
     /// Subscriptions over time: sign-ups, changes, cancellations, returns.
     pub lifecycle: LifecycleConfig,
+    /// Faults injected into the events, with their ground truth; none by
+    /// default (and then left out of the manifest, whose bytes stay those
+    /// of a run without the key).
+    #[serde(skip_serializing_if = "FaultsConfig::is_off")]
+    pub faults: FaultsConfig,
 }
 
 impl Default for Config {
@@ -347,12 +352,95 @@ impl Default for Config {
             search_history: LengthRange::new(1, 5),
             session: SessionConfig::default(),
             lifecycle: LifecycleConfig::default(),
+            faults: FaultsConfig::NONE,
         }
     }
 }
 
 /// The documented default config, as `customer-events config --default` prints it.
 pub const DEFAULT_CONFIG_TOML: &str = include_str!("default_config.toml");
+
+/// The most any one kind of fault's rate may be: faults are the exception.
+pub const MAX_FAULT_RATE: f64 = 0.25;
+
+/// The rate of each kind of fault, a share of the events (`[faults]`;
+/// [`crate::faults`] injects them).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FaultsConfig {
+    /// Events delivered again, same `event_id` and values, later in the file.
+    pub duplicates: f64,
+    /// Events re-sent by a retry with one field moved on: a longer
+    /// `play_duration` (a later heartbeat) for a play, a later `timestamp`
+    /// (stamped again on send) for the others.
+    pub near_duplicates: f64,
+    /// Events whose device clock is off by up to ten minutes either way, so
+    /// timestamps within a file are not sorted locally.
+    pub out_of_order: f64,
+    /// Events with a value that breaks the contract: a negative
+    /// `play_duration`, a `play_percentage` over 100, a timestamp years ahead.
+    pub broken_values: f64,
+}
+
+/// The named sets of rates of `--faults`.
+pub const FAULT_PRESETS: [&str; 2] = ["none", "typical"];
+
+impl FaultsConfig {
+    /// No faults: the default.
+    pub const NONE: Self = Self {
+        duplicates: 0.0,
+        near_duplicates: 0.0,
+        out_of_order: 0.0,
+        broken_values: 0.0,
+    };
+
+    /// A feed as it usually arrives: 1% duplicates, 0.2% retries, 2% of
+    /// events off by a clock, 0.1% broken values.
+    pub const TYPICAL: Self = Self {
+        duplicates: 0.01,
+        near_duplicates: 0.002,
+        out_of_order: 0.02,
+        broken_values: 0.001,
+    };
+
+    /// The rates of the preset `name` (one of [`FAULT_PRESETS`]).
+    pub fn preset(name: &str) -> Option<Self> {
+        match name {
+            "none" => Some(Self::NONE),
+            "typical" => Some(Self::TYPICAL),
+            _ => None,
+        }
+    }
+
+    /// Whether every rate is zero.
+    pub fn is_off(&self) -> bool {
+        *self == Self::NONE
+    }
+
+    /// Checks the rates.
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming the `faults.` key at fault.
+    pub fn validate(&self) -> Result<(), Error> {
+        for (key, rate) in [
+            ("duplicates", self.duplicates),
+            ("near_duplicates", self.near_duplicates),
+            ("out_of_order", self.out_of_order),
+            ("broken_values", self.broken_values),
+        ] {
+            if !(0.0..=MAX_FAULT_RATE).contains(&rate) {
+                return Err(Error::Config {
+                    at: None,
+                    key: format!("faults.{key}"),
+                    message: format!(
+                        "{rate} is outside 0 ..= {MAX_FAULT_RATE} (a share of the events); write e.g. 0.01"
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+}
 
 /// The keys a config file sets, each optional; [`Config`] deserializes
 /// through it, keeping the default of every key left out.
@@ -380,6 +468,8 @@ struct ConfigFile {
     search_history: Option<LengthRangeFile>,
     session: Option<SessionFile>,
     lifecycle: Option<LifecycleFile>,
+    /// Unlike the other tables, `[faults]` is whole: a rate left out is 0.
+    faults: Option<FaultsConfig>,
 }
 
 /// The keys of a `[lifecycle]` table, each optional.
@@ -535,6 +625,7 @@ impl From<ConfigFile> for Config {
                 set(&mut into.churn_per_month.premium, churn.premium);
             }
         }
+        set(&mut config.faults, file.faults);
         config.settle_rows();
         config
     }
@@ -776,6 +867,7 @@ impl Config {
         }
         self.session.validate(&self.event_mix)?;
         self.lifecycle.validate()?;
+        self.faults.validate()?;
         if self.recommendations.max as u64 >= self.catalog_size {
             return bad("recommendations.max", "must be below catalog_size".into());
         }
@@ -885,7 +977,7 @@ impl SessionConfig {
 /// The top-level keys, as an unknown key's message lists them.
 const TOP_LEVEL_KEYS: &str = "seed, rows, events_per_day, start, days, epoch, users, catalog_size, user_skew, content_skew, \
     completion_rate, [event_mix], [device_mix], [countries], [devices_per_user], [actions], \
-    [recommendations], [search_history], [session], [lifecycle]";
+    [recommendations], [search_history], [session], [lifecycle], [faults]";
 
 /// Parses and validates a config's TOML `text`, read from `file` if given.
 fn parse_toml(text: &str, file: Option<&Path>) -> Result<Config, Error> {
@@ -966,7 +1058,9 @@ fn describe(path: &str, message: &str) -> (String, String) {
         }
         "event_mix" | "device_mix" | "countries" | "devices_per_user" | "actions" | "recommendations"
         | "search_history" | "session" | "first" | "after_browse" | "after_search" | "after_content_play"
-        | "lifecycle" | "churn_per_month" => "write it as a table, as `customer-events config --default` shows",
+        | "lifecycle" | "churn_per_month" | "faults" => {
+            "write it as a table, as `customer-events config --default` shows"
+        }
         _ => "write a number, e.g. 0.25",
     };
     // Serde names the Rust type a table deserializes into.

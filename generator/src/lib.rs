@@ -25,6 +25,7 @@ pub mod columns;
 pub mod config;
 pub mod error;
 mod event;
+pub mod faults;
 pub mod lifecycle;
 pub mod model;
 pub mod rng;

@@ -49,6 +49,9 @@ pub enum Stream {
     /// epoch and when, then each change (its instant and kind) and each
     /// return. Key: the user index.
     Lifecycle = 0x6c69_6665_6379_0007,
+    /// Whether a row is faulty, and how ([`crate::faults`]): its kind,
+    /// where its copy goes and the change made. Key: the row's timeline key.
+    Fault = 0x6661_756c_7473_0008,
     /// `event_id`. Key: the row's timeline key, so ids are unique across
     /// every day of every window.
     EventId = 1,

@@ -133,6 +133,12 @@ fn record_batches<'py>(
     let threads = threads
         .map(|v| positive("threads", &v).map(|n| n as usize))
         .transpose()?;
+    if !config.faults.is_off() {
+        return Err(bad(
+            "config",
+            "record_batches gives clean events; faults ([faults]) are written by generate(…) only (docs/faults.md)",
+        ));
+    }
     let reader = py.detach(|| -> Result<BatchReader, PyErr> {
         let world = world(config).map_err(to_py_err)?;
         BatchReader::start(world, first..first + n, batch_rows, event_date, threads).map_err(|e| bad("threads", e))

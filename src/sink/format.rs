@@ -236,22 +236,38 @@ pub trait Input {
     /// when the source is the events ([`World::plan_rows`]: a day's rows
     /// are planned in order, so the engine plans each row group as it
     /// claims it). With `share`, generation and `add`
-    /// may overlap as rayon tasks. Returns the events and their leaf values
-    /// (0 for the dimension tables).
+    /// may overlap as rayon tasks. With `site` (faults are on: the events'
+    /// source only), the rows are written with their faults
+    /// ([`World::fill_written`]) and the events' tables are followed by the
+    /// ground truth's ([`crate::faults::faults_schema`]). Returns the
+    /// events and their leaf values (0 for the dimension tables).
     ///
     /// # Errors
     /// From `add`, or [`Error::Arrow`] when a batch cannot be built (a bug).
+    #[allow(clippy::too_many_arguments)]
     fn produce<A>(
         world: &World,
         layout: Layout,
         source: Source,
         rows: Range<u64>,
         planned: Option<&PlannedRows>,
+        site: Option<FaultSite<'_>>,
         share: bool,
         add: A,
     ) -> Result<(u64, u64), Error>
     where
         A: for<'a> FnMut(&[Self::Rows<'a>]) -> Result<(), Error> + Send;
+}
+
+/// Where a group's faults are written, for their ground truth: the events'
+/// file (relative to the output folder) and the rows written to it before
+/// the group (its rows before, plus their copies).
+#[derive(Clone, Copy, Debug)]
+pub struct FaultSite<'a> {
+    /// The events' file, relative to the output folder.
+    pub file: &'a str,
+    /// Rows written to it before the group.
+    pub written_before: u64,
 }
 
 /// Rows as Arrow batches of the table's schema, a sub-batch at a time.

@@ -31,6 +31,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
 use crate::error::Error;
+use crate::faults::FAULTS_TABLE;
 use crate::normalize::{DIMENSION_TABLES, EVENT_TABLES, USER_TABLES};
 use crate::options::{Choice, choice_text};
 use crate::schema::PARTITION_COLUMN;
@@ -197,10 +198,13 @@ pub fn plan_files(
     extension: &str,
 ) -> Vec<FileSlot> {
     let mut slots = Vec::new();
-    let event_tables: &[&str] = match layout {
-        Layout::Nested => &[""],
-        Layout::Normalized => &EVENT_TABLES,
+    let mut event_tables: Vec<&str> = match layout {
+        Layout::Nested => vec![""],
+        Layout::Normalized => EVENT_TABLES.to_vec(),
     };
+    if world.has_faults() {
+        event_tables.push(FAULTS_TABLE);
+    }
     let mut split = |source: Source, tables: &[&str], first: u64, rows: u64, date: Option<NaiveDate>| {
         let count = rows.div_ceil(max_rows_per_file);
         // Even file sizes rather than one small leftover file.
@@ -236,10 +240,10 @@ pub fn plan_files(
     match partition_by {
         PartitionBy::Date => {
             for day in world.calendar().days().iter().filter(|d| d.rows > 0) {
-                split(Source::Events, event_tables, day.first_row, day.rows, Some(day.date));
+                split(Source::Events, &event_tables, day.first_row, day.rows, Some(day.date));
             }
         }
-        PartitionBy::None => split(Source::Events, event_tables, 0, world.rows(), None),
+        PartitionBy::None => split(Source::Events, &event_tables, 0, world.rows(), None),
     }
     if layout == Layout::Normalized {
         split(
@@ -337,6 +341,7 @@ fn is_our_folder(name: &str) -> bool {
     name.starts_with(&format!("{PARTITION_COLUMN}="))
         || EVENT_TABLES.contains(&name)
         || DIMENSION_TABLES.contains(&name)
+        || name == FAULTS_TABLE
 }
 
 /// Whether `name` is a staged file of this tool: `.<name>.<run_id>.tmp` or

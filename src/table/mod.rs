@@ -118,6 +118,9 @@ pub fn create_delta(
     progress: &dyn Progress,
     cancel: &Cancel,
 ) -> Result<TableCommit, Error> {
+    if !config.faults.is_off() {
+        return Err(crate::engine::faults_refused("--table delta"));
+    }
     let refuse = |message: &str| {
         Err(Error::Option {
             flag: "--table",

@@ -9,6 +9,7 @@ mod cli;
 mod coherence;
 mod config;
 mod delta;
+mod dirty;
 mod faults;
 mod formats;
 mod json_agreement;

@@ -1,0 +1,590 @@
+//! Faults: the dirt a real event feed carries, injected on demand, and the
+//! ground truth of every fault injected.
+//!
+//! A feed delivered at least once repeats events; a retry re-sends an event
+//! with a field that moved on; a device's clock drifts; a client breaks
+//! the contract. [`FaultsConfig`] (the config's `[faults]` table, or a
+//! preset) gives each kind its rate, a share of the events. Whether a row
+//! is faulty, and how, is a function of the seed and the row's timeline key
+//! alone ([`World::fault_of`], [`Stream::Fault`]): the same rows are faulty
+//! whatever the threads, parts or windows. A row has at most one fault.
+//!
+//! [`World::fill_written`] is the one place faults are applied: it fills a
+//! range of rows and hands over each event *as written*, with the record of
+//! its fault ([`Injected`]) when it has one. A duplicate (or near-duplicate)
+//! is written `after` rows after its original, within the same range (the
+//! engine's sub-batch: a run never splits one), so a file holds the rows of
+//! its range plus their copies ([`World::extra_rows`] counts them).
+//!
+//! With every rate at zero (the default) nothing here runs: the rows and
+//! their bytes are those of a clean run.
+
+use std::fmt::Write as _;
+use std::ops::Range;
+use std::sync::{Arc, OnceLock};
+
+use arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray};
+use arrow::buffer::{Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+
+use crate::config::FaultsConfig;
+use crate::error::Error;
+use crate::model::{Event, Micros};
+use crate::rng::{KeyedRng, Stream};
+use crate::sweep::PlannedRows;
+use crate::world::World;
+
+/// The most rows a copy is written after its original.
+pub const MAX_COPY_DISTANCE: u32 = 500;
+/// The largest clock skew of an out-of-order event, either way (ten minutes).
+pub const MAX_SKEW_MICROS: i64 = 600_000_000;
+
+/// The kinds with their rates in `faults`, in the order a row's draw tries them.
+fn rates(faults: &FaultsConfig) -> [(FaultKind, f64); 4] {
+    [
+        (FaultKind::Duplicate, faults.duplicates),
+        (FaultKind::NearDuplicate, faults.near_duplicates),
+        (FaultKind::OutOfOrder, faults.out_of_order),
+        (FaultKind::BrokenValue, faults.broken_values),
+    ]
+}
+
+/// A kind of fault, as the ground truth names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FaultKind {
+    /// The event again, unchanged.
+    Duplicate,
+    /// The event again, one field changed.
+    NearDuplicate,
+    /// The event's timestamp moved by its device's clock.
+    OutOfOrder,
+    /// A value outside the contract.
+    BrokenValue,
+}
+
+impl FaultKind {
+    /// Every kind.
+    pub const ALL: [Self; 4] = [
+        Self::Duplicate,
+        Self::NearDuplicate,
+        Self::OutOfOrder,
+        Self::BrokenValue,
+    ];
+
+    /// The name in the ground truth's `kind` column.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Duplicate => "duplicate",
+            Self::NearDuplicate => "near_duplicate",
+            Self::OutOfOrder => "out_of_order",
+            Self::BrokenValue => "broken_value",
+        }
+    }
+
+    /// The `[faults]` key of its rate.
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Duplicate => "duplicates",
+            Self::NearDuplicate => "near_duplicates",
+            Self::OutOfOrder => "out_of_order",
+            Self::BrokenValue => "broken_values",
+        }
+    }
+
+    /// Whether the fault writes a second row (a copy of the original).
+    pub fn copies(self) -> bool {
+        matches!(self, Self::Duplicate | Self::NearDuplicate)
+    }
+}
+
+/// A row's fault, drawn before its event is filled ([`World::fault_of`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fault {
+    /// What kind.
+    pub kind: FaultKind,
+    /// For a copy: how many rows after the original it is written (at
+    /// most [`MAX_COPY_DISTANCE`], and never past its range).
+    pub after: u32,
+    /// The rest of the row's draw, from which the change is made.
+    bits: u64,
+}
+
+/// A value a fault changed, typed as the column holds it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Value {
+    /// A timestamp.
+    Time(Micros),
+    /// A whole number.
+    Int(i32),
+    /// A real number.
+    Real(f64),
+}
+
+impl Value {
+    /// Appends the value as the ground truth writes it: a timestamp as the
+    /// events' text form (RFC 3339, `…Z`), numbers as Rust prints them.
+    pub fn write_to(&self, out: &mut String) {
+        let _ = match self {
+            Self::Time(t) => write!(out, "{t}"),
+            Self::Int(v) => write!(out, "{v}"),
+            Self::Real(v) => write!(out, "{v}"),
+        };
+    }
+}
+
+/// The ground truth of one injected fault, for the written row it is in.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Injected {
+    /// What kind.
+    pub kind: FaultKind,
+    /// The column changed, as a dotted path (`event_details.play_duration`);
+    /// `None` for a plain duplicate.
+    pub column: Option<&'static str>,
+    /// The value of the clean event; `None` for a plain duplicate.
+    pub clean: Option<Value>,
+    /// The value written; `None` for a plain duplicate.
+    pub written: Option<Value>,
+}
+
+/// The column names of the values faults change.
+const TIMESTAMP: &str = "timestamp";
+const PLAY_DURATION: &str = "event_details.play_duration";
+const PLAY_PERCENTAGE: &str = "event_details.play_percentage";
+
+/// A year, in microseconds, for timestamps set years ahead.
+const YEAR_MICROS: i64 = 365 * 86_400_000_000;
+
+impl Fault {
+    /// Changes `event` as the fault does, and says what it changed. For a
+    /// copy this is the copy's change: none for a duplicate.
+    fn apply(&self, event: &mut Event<'_>) -> Injected {
+        let bits = self.bits;
+        let changed = |column, clean, written| Injected {
+            kind: self.kind,
+            column: Some(column),
+            clean: Some(clean),
+            written: Some(written),
+        };
+        match self.kind {
+            FaultKind::Duplicate => Injected {
+                kind: self.kind,
+                column: None,
+                clean: None,
+                written: None,
+            },
+            FaultKind::NearDuplicate => match event.event_details.as_mut() {
+                // A later heartbeat: 10 to 60 seconds more played.
+                Some(details) => {
+                    let clean = details.play_duration;
+                    details.play_duration = clean.saturating_add(10 + (bits % 51) as i32);
+                    changed(PLAY_DURATION, Value::Int(clean), Value::Int(details.play_duration))
+                }
+                // Stamped again when re-sent: 1 to 30 seconds later.
+                None => {
+                    let clean = event.timestamp;
+                    event.timestamp = Micros(clean.0 + (1 + (bits % 30) as i64) * 1_000_000);
+                    changed(TIMESTAMP, Value::Time(clean), Value::Time(event.timestamp))
+                }
+            },
+            FaultKind::OutOfOrder => {
+                // A skew of at least a second, up to ten minutes, either way.
+                let magnitude = 1_000_000 + (bits >> 1) as i64 % (MAX_SKEW_MICROS - 1_000_000 + 1);
+                let skew = if bits & 1 == 0 { magnitude } else { -magnitude };
+                let clean = event.timestamp;
+                event.timestamp = Micros(clean.0 + skew);
+                changed(TIMESTAMP, Value::Time(clean), Value::Time(event.timestamp))
+            }
+            FaultKind::BrokenValue => {
+                let which = bits % 3;
+                match event.event_details.as_mut() {
+                    Some(details) if which == 0 => {
+                        let clean = details.play_duration;
+                        details.play_duration = -clean.max(1);
+                        changed(PLAY_DURATION, Value::Int(clean), Value::Int(details.play_duration))
+                    }
+                    Some(details) if which == 1 => {
+                        let clean = details.play_percentage;
+                        // Over 100: a player that counted the credits twice.
+                        details.play_percentage = 100.5 + ((bits >> 2) % 400) as f64;
+                        changed(
+                            PLAY_PERCENTAGE,
+                            Value::Real(clean),
+                            Value::Real(details.play_percentage),
+                        )
+                    }
+                    _ => {
+                        // A clock set years ahead: 2 to 30 years.
+                        let clean = event.timestamp;
+                        let years = 2 + ((bits >> 2) % 29) as i64;
+                        event.timestamp = Micros(clean.0 + years * YEAR_MICROS);
+                        changed(TIMESTAMP, Value::Time(clean), Value::Time(event.timestamp))
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A copy waiting for its place: written once the row `due` is.
+struct Pending<'w> {
+    due: u64,
+    event: Event<'w>,
+    injected: Injected,
+}
+
+impl World {
+    /// Whether faults are on (any rate above zero).
+    pub fn has_faults(&self) -> bool {
+        !self.config.faults.is_off()
+    }
+
+    /// The fault of global row `row`, if it has one: a function of the seed,
+    /// the rates and the row's timeline key.
+    #[inline]
+    pub fn fault_of(&self, row: u64) -> Option<Fault> {
+        let day = self.calendar.day_of(row);
+        let mut rng = KeyedRng::new(self.config.seed, Stream::Fault, day.key(row - day.first_row));
+        let mut u = rng.unit();
+        for (kind, rate) in rates(&self.config.faults) {
+            if u < rate {
+                let after = 1 + rng.below(MAX_COPY_DISTANCE);
+                return Some(Fault {
+                    kind,
+                    after,
+                    bits: rng.next_u64(),
+                });
+            }
+            u -= rate;
+        }
+        None
+    }
+
+    /// The copies (duplicates and near-duplicates) that rows `rows` add:
+    /// how many more rows than `rows` a file holds of them. One draw a row
+    /// (the first of [`World::fault_of`]'s), a day at a time.
+    pub fn extra_rows(&self, rows: Range<u64>) -> u64 {
+        let faults = &self.config.faults;
+        let copies = faults.duplicates + faults.near_duplicates;
+        if copies == 0.0 {
+            return 0;
+        }
+        let mut count = 0;
+        let mut row = rows.start;
+        while row < rows.end {
+            let day = self.calendar.day_of(row);
+            let end = rows.end.min(day.first_row + day.rows);
+            for j in row - day.first_row..end - day.first_row {
+                let mut rng = KeyedRng::new(self.config.seed, Stream::Fault, day.key(j));
+                count += u64::from(rng.unit() < copies);
+            }
+            row = end;
+        }
+        count
+    }
+
+    /// Fills the rows `rows` (held by `planned`) and hands each written
+    /// event to `emit` in the order written, with the record of its fault:
+    /// every row once (an out-of-order or broken one changed), and the copy
+    /// of a duplicated row `after` rows after it, or at the end of `rows`.
+    /// With faults off, the events of the rows as they are.
+    ///
+    /// # Errors
+    /// The first error of `emit`, which stops the range.
+    pub fn fill_written<'w, E>(
+        &'w self,
+        planned: &PlannedRows,
+        rows: Range<u64>,
+        event: &mut Event<'w>,
+        mut emit: impl FnMut(&Event<'w>, Option<&Injected>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        if !self.has_faults() {
+            for row in rows {
+                self.fill_planned(planned, (row - planned.first_row) as usize, event);
+                emit(event, None)?;
+            }
+            return Ok(());
+        }
+        let mut pending: Vec<Pending<'w>> = Vec::new();
+        for row in rows {
+            self.fill_planned(planned, (row - planned.first_row) as usize, event);
+            match self.fault_of(row) {
+                None => emit(event, None)?,
+                Some(fault) if fault.kind.copies() => {
+                    emit(event, None)?;
+                    let mut copy = event.clone();
+                    let injected = fault.apply(&mut copy);
+                    let due = row + u64::from(fault.after);
+                    // Kept in order of `due`, then of the original's row.
+                    let at = pending.partition_point(|p| p.due <= due);
+                    pending.insert(
+                        at,
+                        Pending {
+                            due,
+                            event: copy,
+                            injected,
+                        },
+                    );
+                }
+                Some(fault) => {
+                    let injected = fault.apply(event);
+                    emit(event, Some(&injected))?;
+                }
+            }
+            let ready = pending.partition_point(|p| p.due <= row);
+            for p in pending.drain(..ready) {
+                emit(&p.event, Some(&p.injected))?;
+            }
+        }
+        for p in pending {
+            emit(&p.event, Some(&p.injected))?;
+        }
+        Ok(())
+    }
+}
+
+/// The ground truth's table name: a folder beside the events' (`_faults/`).
+pub const FAULTS_TABLE: &str = "_faults";
+
+/// The schema of the ground truth: a row per injected fault, naming the
+/// written row it is in (`file`, relative to the dataset's folder, and
+/// `file_row_number`, the row's 0-based position in it, as DuckDB's
+/// `read_parquet(…, file_row_number = true)` counts), the changed column
+/// (`column_name`, a dotted path) and its clean and written values as text.
+pub fn faults_schema() -> SchemaRef {
+    static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();
+    SCHEMA
+        .get_or_init(|| {
+            let text = |name: &str, nullable| Field::new(name, DataType::Utf8, nullable);
+            Arc::new(Schema::new(vec![
+                text("event_id", false),
+                text("kind", false),
+                text("column_name", true),
+                text("file", false),
+                Field::new("file_row_number", DataType::Int64, false),
+                text("clean_value", true),
+                text("written_value", true),
+            ]))
+        })
+        .clone()
+}
+
+/// A text column of the ground truth: values, offsets and which are null.
+#[derive(Debug, Default)]
+struct TextColumn {
+    bytes: String,
+    offsets: Vec<i32>,
+    valid: Vec<bool>,
+}
+
+impl TextColumn {
+    fn end(&mut self, valid: bool) {
+        if self.offsets.is_empty() {
+            self.offsets.push(0);
+        }
+        self.offsets.push(self.bytes.len() as i32);
+        self.valid.push(valid);
+    }
+
+    fn finish(mut self) -> ArrayRef {
+        if self.offsets.is_empty() {
+            self.offsets.push(0);
+        }
+        let nulls = self.valid.contains(&false).then(|| NullBuffer::from(self.valid));
+        Arc::new(StringArray::new(
+            OffsetBuffer::new(ScalarBuffer::from(self.offsets)),
+            Buffer::from_vec(self.bytes.into_bytes()),
+            nulls,
+        ))
+    }
+}
+
+/// The ground truth of a range of written rows, built as its faults are
+/// injected ([`World::fill_written`]), then made a batch of
+/// [`faults_schema`].
+#[derive(Debug, Default)]
+pub struct GroundTruth {
+    event_id: TextColumn,
+    kind: TextColumn,
+    column: TextColumn,
+    file: TextColumn,
+    row: Vec<i64>,
+    clean: TextColumn,
+    written: TextColumn,
+}
+
+impl GroundTruth {
+    /// Records `injected`, a fault of `event`, written as row `row` of `file`.
+    pub fn record(&mut self, event: &Event<'_>, injected: &Injected, file: &str, row: u64) {
+        let _ = write!(self.event_id.bytes, "{}", event.event_id);
+        self.event_id.end(true);
+        self.kind.bytes.push_str(injected.kind.name());
+        self.kind.end(true);
+        self.column.bytes.push_str(injected.column.unwrap_or(""));
+        self.column.end(injected.column.is_some());
+        self.file.bytes.push_str(file);
+        self.file.end(true);
+        self.row.push(row as i64);
+        for (column, value) in [(&mut self.clean, injected.clean), (&mut self.written, injected.written)] {
+            if let Some(value) = value {
+                value.write_to(&mut column.bytes);
+            }
+            column.end(value.is_some());
+        }
+    }
+
+    /// Faults recorded.
+    pub fn len(&self) -> usize {
+        self.row.len()
+    }
+
+    /// Whether none is.
+    pub fn is_empty(&self) -> bool {
+        self.row.is_empty()
+    }
+
+    /// The records as a batch of [`faults_schema`].
+    ///
+    /// # Errors
+    /// [`Error::Arrow`] if the arrays do not fit the schema (a bug).
+    pub fn finish(self) -> Result<RecordBatch, Error> {
+        let columns: Vec<ArrayRef> = vec![
+            self.event_id.finish(),
+            self.kind.finish(),
+            self.column.finish(),
+            self.file.finish(),
+            Arc::new(Int64Array::from(self.row)),
+            self.clean.finish(),
+            self.written.finish(),
+        ];
+        Ok(RecordBatch::try_new(faults_schema(), columns)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+
+    fn world(faults: FaultsConfig) -> World {
+        World::new(Config {
+            rows: 20_000,
+            days: 2,
+            faults,
+            ..Config::default()
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn each_kind_comes_at_its_rate() {
+        let world = world(FaultsConfig {
+            duplicates: 0.05,
+            near_duplicates: 0.02,
+            out_of_order: 0.1,
+            broken_values: 0.01,
+        });
+        let mut counts = [0u64; 4];
+        for row in 0..world.rows() {
+            if let Some(f) = world.fault_of(row) {
+                counts[FaultKind::ALL.iter().position(|&k| k == f.kind).unwrap()] += 1;
+            }
+        }
+        let n = world.rows() as f64;
+        for (count, rate) in counts.iter().zip([0.05, 0.02, 0.1, 0.01]) {
+            let expected = n * rate;
+            let sd = (n * rate * (1.0 - rate)).sqrt();
+            assert!(
+                (*count as f64 - expected).abs() < 4.0 * sd,
+                "{counts:?}: {count} against {expected}"
+            );
+        }
+    }
+
+    #[test]
+    fn written_rows_are_the_rows_plus_their_copies_and_only_faulty_rows_change() {
+        let faulty = world(FaultsConfig::TYPICAL);
+        let clean = world(FaultsConfig::NONE);
+        let rows = 3_000..9_000;
+        let planned = faulty.plan_rows(rows.clone());
+        let clean_planned = clean.plan_rows(rows.clone());
+        let mut written = Vec::new();
+        let mut event = Event::default();
+        faulty
+            .fill_written(&planned, rows.clone(), &mut event, |e, injected| {
+                written.push((e.clone(), injected.copied()));
+                Ok::<_, ()>(())
+            })
+            .unwrap();
+        assert_eq!(
+            written.len() as u64,
+            rows.end - rows.start + faulty.extra_rows(rows.clone())
+        );
+        let mut originals = 0;
+        for (i, row) in rows.clone().enumerate() {
+            let mut clean_event = Event::default();
+            clean.fill_planned(&clean_planned, i, &mut clean_event);
+            let fault = faulty.fault_of(row);
+            let first = written
+                .iter()
+                .position(|(e, _)| e.event_id == clean_event.event_id)
+                .unwrap();
+            let (e, injected) = &written[first];
+            match fault.map(|f| f.kind) {
+                Some(FaultKind::OutOfOrder | FaultKind::BrokenValue) => {
+                    assert_ne!(e, &clean_event);
+                    let injected = injected.unwrap();
+                    assert!(injected.clean != injected.written);
+                }
+                _ => {
+                    assert_eq!(e, &clean_event, "row {row}");
+                    assert!(injected.is_none());
+                    originals += 1;
+                }
+            }
+            let copies: Vec<_> = written
+                .iter()
+                .filter(|(e, _)| e.event_id == clean_event.event_id)
+                .collect();
+            let expected = if fault.is_some_and(|f| f.kind.copies()) { 2 } else { 1 };
+            assert_eq!(copies.len(), expected, "row {row}");
+            if fault.is_some_and(|f| f.kind == FaultKind::Duplicate) {
+                assert_eq!(copies[1].0, clean_event);
+                assert_eq!(copies[1].1.unwrap().kind, FaultKind::Duplicate);
+            }
+        }
+        assert!(originals > 0);
+    }
+
+    #[test]
+    fn extra_rows_counts_the_copies_across_days() {
+        let world = world(FaultsConfig::TYPICAL);
+        let rows = 7_000..13_000;
+        let copies = rows
+            .clone()
+            .filter(|&r| world.fault_of(r).is_some_and(|f| f.kind.copies()))
+            .count() as u64;
+        assert!(world.calendar().day_of(rows.start).date != world.calendar().day_of(rows.end).date);
+        assert!(copies > 0);
+        assert_eq!(world.extra_rows(rows), copies);
+    }
+
+    #[test]
+    fn no_faults_writes_the_clean_events() {
+        let world = world(FaultsConfig::NONE);
+        let rows = 0..2_000;
+        let planned = world.plan_rows(rows.clone());
+        let mut event = Event::default();
+        let mut i = 0;
+        world
+            .fill_written(&planned, rows, &mut event, |e, injected| {
+                assert!(injected.is_none());
+                let mut expected = Event::default();
+                world.fill_planned(&planned, i, &mut expected);
+                assert_eq!(e, &expected);
+                i += 1;
+                Ok::<_, ()>(())
+            })
+            .unwrap();
+        assert_eq!(i, 2_000);
+    }
+}

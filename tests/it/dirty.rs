@@ -1,0 +1,357 @@
+//! Dirty data on demand (`--faults`, `[faults]`), through the binary: the
+//! faults found in the written files by comparing them with a clean run of
+//! the same seed are exactly those the ground truth (`_faults/`) lists,
+//! each kind at its rate; a clean run is unchanged; and faults, like every
+//! value, do not depend on the threads, the parts or the files' split.
+
+use crate::common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use arrow::array::{Array, AsArray, RecordBatch};
+use arrow::datatypes::{Float64Type, Int32Type, Int64Type, TimestampMicrosecondType};
+use customer_events::model::Micros;
+
+use common::{read_parquet, run, run_ok, tree};
+
+/// Two days in files of two sub-batches (32,768 rows each), so copies are
+/// placed within and across sub-batches of one file.
+const SHAPE: &[&str] = &["--rows", "100k", "--days", "2", "--max-rows-per-file", "50k", "-q"];
+
+/// Rates high enough to see each kind a few hundred times.
+const RATES: &str = "[faults]\nduplicates = 0.02\nnear_duplicates = 0.01\nout_of_order = 0.03\nbroken_values = 0.01\n";
+
+fn generate(out: &Path, extra: &[&str]) {
+    let mut args = vec!["generate", "--out", out.to_str().unwrap()];
+    args.extend_from_slice(SHAPE);
+    args.extend_from_slice(extra);
+    run_ok(&args);
+}
+
+/// The values faults change, as the ground truth writes them.
+#[derive(Clone, Debug, PartialEq)]
+struct Values {
+    timestamp: String,
+    play_duration: Option<String>,
+    play_percentage: Option<String>,
+}
+
+/// Each row of each events file under `dir` (nested layout), in file order:
+/// (file relative to `dir`, row in the file, event_id, values).
+fn rows_of(dir: &Path) -> Vec<(String, i64, String, Values)> {
+    let mut rows = Vec::new();
+    for path in common::parquet_files(dir) {
+        let file = path.strip_prefix(dir).unwrap().to_string_lossy().to_string();
+        if file.starts_with("_faults/") {
+            continue;
+        }
+        let mut n = 0;
+        for batch in read_parquet(&path) {
+            let ids = batch.column_by_name("event_id").unwrap().as_string::<i32>();
+            let times = batch
+                .column_by_name("timestamp")
+                .unwrap()
+                .as_primitive::<TimestampMicrosecondType>();
+            let details = batch.column_by_name("event_details").unwrap().as_struct();
+            let durations = details
+                .column_by_name("play_duration")
+                .unwrap()
+                .as_primitive::<Int32Type>();
+            let percentages = details
+                .column_by_name("play_percentage")
+                .unwrap()
+                .as_primitive::<Float64Type>();
+            for i in 0..batch.num_rows() {
+                let played = details.is_valid(i);
+                let values = Values {
+                    timestamp: Micros(times.value(i)).to_string(),
+                    play_duration: played.then(|| durations.value(i).to_string()),
+                    play_percentage: played.then(|| percentages.value(i).to_string()),
+                };
+                rows.push((file.clone(), n, ids.value(i).to_string(), values));
+                n += 1;
+            }
+        }
+    }
+    rows
+}
+
+/// One fault: (event_id, kind, column_name, file, file_row_number, clean, written).
+type Fault = (
+    String,
+    String,
+    Option<String>,
+    String,
+    i64,
+    Option<String>,
+    Option<String>,
+);
+
+/// The ground truth under `dir`.
+fn ground_truth(dir: &Path) -> BTreeSet<Fault> {
+    let mut faults = BTreeSet::new();
+    for path in common::parquet_files(&dir.join("_faults")) {
+        for batch in read_parquet(&path) {
+            let text = |name: &str, i: usize| {
+                let column = batch.column_by_name(name).unwrap().as_string::<i32>();
+                column.is_valid(i).then(|| column.value(i).to_string())
+            };
+            let rows = batch
+                .column_by_name("file_row_number")
+                .unwrap()
+                .as_primitive::<Int64Type>();
+            for i in 0..batch.num_rows() {
+                faults.insert((
+                    text("event_id", i).unwrap(),
+                    text("kind", i).unwrap(),
+                    text("column_name", i),
+                    text("file", i).unwrap(),
+                    rows.value(i),
+                    text("clean_value", i),
+                    text("written_value", i),
+                ));
+            }
+        }
+    }
+    faults
+}
+
+/// The faults a pipeline finds by comparing the written rows with a clean
+/// run's: an event's second row is a copy (a duplicate when equal to the
+/// clean event, else a near-duplicate naming the field that moved); a first
+/// row that differs is out of order (a timestamp off by minutes) or broken.
+fn found_faults(written: &[(String, i64, String, Values)], clean: &BTreeMap<String, Values>) -> BTreeSet<Fault> {
+    let mut seen = BTreeSet::new();
+    let mut found = BTreeSet::new();
+    for (file, row, id, values) in written {
+        let expected = clean.get(id).expect("every written event is an event of the clean run");
+        let first = seen.insert(id.clone());
+        let mut changed = Vec::new();
+        if values.timestamp != expected.timestamp {
+            changed.push(("timestamp", expected.timestamp.clone(), values.timestamp.clone()));
+        }
+        if values.play_duration != expected.play_duration {
+            changed.push((
+                "event_details.play_duration",
+                expected.play_duration.clone().unwrap(),
+                values.play_duration.clone().unwrap(),
+            ));
+        }
+        if values.play_percentage != expected.play_percentage {
+            changed.push((
+                "event_details.play_percentage",
+                expected.play_percentage.clone().unwrap(),
+                values.play_percentage.clone().unwrap(),
+            ));
+        }
+        assert!(changed.len() <= 1, "{id}: one fault changes one value: {changed:?}");
+        let fault = |kind: &str, change: Option<&(&str, String, String)>| {
+            (
+                id.clone(),
+                kind.to_string(),
+                change.map(|c| c.0.to_string()),
+                file.clone(),
+                *row,
+                change.map(|c| c.1.clone()),
+                change.map(|c| c.2.clone()),
+            )
+        };
+        match (first, changed.first()) {
+            (false, None) => found.insert(fault("duplicate", None)),
+            (false, Some(change)) => found.insert(fault("near_duplicate", Some(change))),
+            (true, None) => false,
+            (true, Some(change)) => {
+                let minutes_apart = change.0 == "timestamp" && {
+                    let at = |t: &str| chrono::DateTime::parse_from_rfc3339(t).unwrap().timestamp();
+                    (at(&change.1) - at(&change.2)).abs() <= 600
+                };
+                let kind = if minutes_apart { "out_of_order" } else { "broken_value" };
+                found.insert(fault(kind, Some(change)))
+            }
+        };
+    }
+    found
+}
+
+fn config_file(dir: &Path, text: &str) -> String {
+    let path = dir.join("faults.toml");
+    std::fs::write(&path, text).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+#[test]
+fn the_faults_in_the_files_are_exactly_the_ground_truth_each_kind_at_its_rate() {
+    let dir = tempfile::tempdir().unwrap();
+    let (dirty, clean) = (dir.path().join("dirty"), dir.path().join("clean"));
+    let config = config_file(dir.path(), RATES);
+    generate(&dirty, &["--config", &config]);
+    generate(&clean, &[]);
+    let clean_rows: BTreeMap<String, Values> = rows_of(&clean).into_iter().map(|(_, _, id, v)| (id, v)).collect();
+    let written = rows_of(&dirty);
+    let truth = ground_truth(&dirty);
+    let found = found_faults(&written, &clean_rows);
+    assert_eq!(
+        found.difference(&truth).next(),
+        None,
+        "a fault in the files that the ground truth does not list"
+    );
+    assert_eq!(truth.difference(&found).next(), None, "a listed fault not in the files");
+    // Every clean event is written, and the copies are the rows beyond them.
+    let ids: BTreeSet<&String> = written.iter().map(|(_, _, id, _)| id).collect();
+    assert_eq!(ids.len(), clean_rows.len());
+    let copies = truth.iter().filter(|f| f.1.ends_with("duplicate")).count();
+    assert_eq!(written.len(), clean_rows.len() + copies);
+    // Each kind at its rate (4 standard deviations).
+    let n = clean_rows.len() as f64;
+    for (kind, rate) in [
+        ("duplicate", 0.02),
+        ("near_duplicate", 0.01),
+        ("out_of_order", 0.03),
+        ("broken_value", 0.01),
+    ] {
+        let count = truth.iter().filter(|f| f.1 == kind).count() as f64;
+        let sd = (n * rate * (1.0 - rate)).sqrt();
+        assert!((count - n * rate).abs() < 4.0 * sd, "{kind}: {count} of {n}");
+    }
+    // Every broken value breaks a rule a quality check can state.
+    for (_, kind, column, _, _, _, value) in &truth {
+        if kind == "broken_value" {
+            let value = value.as_deref().unwrap();
+            match column.as_deref().unwrap() {
+                "event_details.play_duration" => assert!(value.parse::<i32>().unwrap() < 0),
+                "event_details.play_percentage" => assert!(value.parse::<f64>().unwrap() > 100.0),
+                "timestamp" => assert!(value > "2028"),
+                other => panic!("{other}"),
+            }
+        }
+    }
+}
+
+#[test]
+fn faults_do_not_depend_on_threads_or_parts_and_none_is_a_clean_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let one = dir.path().join("one");
+    generate(&one, &["--faults", "typical", "--threads", "1"]);
+    let two = dir.path().join("two");
+    generate(&two, &["--faults", "typical", "--threads", "2"]);
+    assert_eq!(tree(&one), tree(&two));
+    let parts = dir.path().join("parts");
+    for k in ["2", "1"] {
+        generate(&parts, &["--faults", "typical", "--parts", "2", "--part", k]);
+    }
+    let without_parts: Vec<_> = tree(&parts)
+        .into_iter()
+        .filter(|(n, _)| !n.starts_with("_parts/"))
+        .collect();
+    assert_eq!(without_parts, tree(&one));
+    assert!(one.join("_faults/event_date=2026-01-01/part-00000.parquet").exists());
+
+    let none = dir.path().join("none");
+    generate(&none, &["--faults", "none"]);
+    let plain = dir.path().join("plain");
+    generate(&plain, &[]);
+    assert_eq!(tree(&none), tree(&plain));
+    assert!(!none.join("_faults").exists());
+    let manifest = std::fs::read_to_string(none.join("_manifest.json")).unwrap();
+    assert!(!manifest.contains("faults"), "a clean run's manifest is unchanged");
+    let manifest = std::fs::read_to_string(one.join("_manifest.json")).unwrap();
+    assert!(
+        manifest.contains("\"faults\""),
+        "the rates are recorded with the config"
+    );
+}
+
+/// Rows per event_id of a normalized table's files under `folder`.
+fn rows_per_event(folder: &Path) -> BTreeMap<String, usize> {
+    let mut counts = BTreeMap::new();
+    for path in common::parquet_files(folder) {
+        for batch in read_parquet(&path) {
+            count_ids(&batch, &mut counts);
+        }
+    }
+    counts
+}
+
+fn count_ids(batch: &RecordBatch, counts: &mut BTreeMap<String, usize>) {
+    let ids = batch.column_by_name("event_id").unwrap().as_string::<i32>();
+    for i in 0..batch.num_rows() {
+        *counts.entry(ids.value(i).to_string()).or_default() += 1;
+    }
+}
+
+#[test]
+fn in_the_normalized_layout_a_duplicated_event_duplicates_its_child_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let (dirty, clean) = (dir.path().join("dirty"), dir.path().join("clean"));
+    let config = config_file(dir.path(), RATES);
+    generate(&dirty, &["--config", &config, "--layout", "normalized"]);
+    generate(&clean, &["--layout", "normalized"]);
+    let copied: BTreeSet<String> = ground_truth(&dirty)
+        .into_iter()
+        .filter(|f| f.1.ends_with("duplicate"))
+        .map(|f| f.0)
+        .collect();
+    assert!(copied.len() > 1000);
+    for table in ["events", "user_actions", "recommendations", "search_history"] {
+        let (dirty_counts, clean_counts) = (rows_per_event(&dirty.join(table)), rows_per_event(&clean.join(table)));
+        assert_eq!(
+            dirty_counts.keys().collect::<Vec<_>>(),
+            clean_counts.keys().collect::<Vec<_>>(),
+            "{table}"
+        );
+        for (id, n) in &clean_counts {
+            let times = if copied.contains(id) { 2 } else { 1 };
+            assert_eq!(dirty_counts[id], n * times, "{table}: {id}");
+        }
+    }
+}
+
+#[test]
+fn a_format_without_faults_yet_is_refused_in_one_line_and_its_advice_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("ndjson");
+    let refused = run(&[
+        "generate",
+        "--out",
+        out.to_str().unwrap(),
+        "--rows",
+        "5k",
+        "--faults",
+        "typical",
+        "--format",
+        "ndjson",
+    ]);
+    assert_eq!(refused.status.code(), Some(2));
+    let message = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(message.trim().lines().count(), 1, "{message}");
+    assert!(
+        message.contains("--faults") && message.contains("use --format parquet"),
+        "{message}"
+    );
+    assert!(!out.exists() || std::fs::read_dir(&out).unwrap().next().is_none());
+    // The advice: the same run as Parquet, or as NDJSON without faults.
+    run_ok(&[
+        "generate",
+        "--out",
+        out.to_str().unwrap(),
+        "--rows",
+        "5k",
+        "--faults",
+        "typical",
+        "--format",
+        "parquet",
+        "-q",
+    ]);
+    assert!(out.join("_faults").exists());
+
+    // A rate out of range names its key.
+    let config = config_file(dir.path(), "[faults]\nduplicates = 0.6\n");
+    let bad = run(&["generate", "--out", "null:", "--rows", "5k", "--config", &config]);
+    assert_eq!(bad.status.code(), Some(2));
+    let message = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        message.contains("faults.duplicates") && message.contains("0.6"),
+        "{message}"
+    );
+}
