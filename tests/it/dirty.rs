@@ -355,3 +355,35 @@ fn a_format_without_faults_yet_is_refused_in_one_line_and_its_advice_works() {
         "{message}"
     );
 }
+
+#[test]
+fn adjacent_windows_with_faults_write_the_days_and_faults_of_one_longer_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let window = |name: &str, start: &str, days: &str| {
+        let out = dir.path().join(name);
+        run_ok(&[
+            "generate",
+            "--events-per-day",
+            "20k",
+            "--start",
+            start,
+            "--days",
+            days,
+            "--faults",
+            "typical",
+            "--out",
+            out.to_str().unwrap(),
+            "-q",
+        ]);
+        tree(&out)
+            .into_iter()
+            .filter(|(path, _)| path.starts_with("event_date=") || path.starts_with("_faults/"))
+            .collect::<Vec<_>>()
+    };
+    let mut windows = window("first", "2026-03-02", "2");
+    windows.extend(window("second", "2026-03-04", "2"));
+    windows.sort();
+    let whole = window("whole", "2026-03-02", "4");
+    assert_eq!(whole.iter().filter(|(p, _)| p.starts_with("_faults/")).count(), 4);
+    assert!(windows == whole, "the windows' files differ from the four-day run's");
+}
