@@ -29,7 +29,7 @@ use crate::error::Error;
 use crate::faults::{GroundTruth, faults_schema};
 use crate::model::Event;
 use crate::normalize::{
-    USER_TABLES, content_batch, content_schema, event_table_schemas, split, subscription_changes_batch,
+    USER_TABLES, change_rows, content_batch, content_schema, event_table_schemas, split, subscription_changes_batch,
     subscription_changes_schema, subscriptions_batch, subscriptions_schema, users_batch, users_schema,
 };
 use crate::schema::event_schema;
@@ -319,6 +319,10 @@ impl<F: FileFormat> Tables<F> {
         }
         let mut dimensions = dimensions.into_iter().map(format).collect::<Result<Vec<_>, _>>()?;
         let content = dimensions.split_off(dimensions.len().min(USER_TABLES));
+        if faults && !dimensions.is_empty() {
+            // The change feed's ground truth, after the user tables.
+            dimensions.push(format(faults_schema())?);
+        }
         Ok(Self {
             events: events.into_iter().map(format).collect::<Result<_, _>>()?,
             users: dimensions,
@@ -464,7 +468,9 @@ where
             cells += batch_cells;
             events += n;
             if let Some(site) = &mut site {
-                site.written_before += batches[0].num_rows() as u64;
+                // The rows of the table the ground truth points into.
+                let table = if source == Source::Users { 2 } else { 0 };
+                site.written_before += batches[table].num_rows() as u64;
             }
             pending = Some(batches);
         }
@@ -574,14 +580,23 @@ fn sub_batch(
             }
             Ok((batches, cells))
         }
-        Source::Users => Ok((
-            vec![
+        Source::Users => {
+            let mut truth = GroundTruth::default();
+            let changes = subscription_changes_batch(
+                world,
+                rows.clone(),
+                site.map(|s| (&mut truth, s.file, s.written_before)),
+            )?;
+            let mut batches = vec![
                 users_batch(world, rows.clone())?,
-                subscriptions_batch(world, rows.clone())?,
-                subscription_changes_batch(world, rows)?,
-            ],
-            0,
-        )),
+                subscriptions_batch(world, rows)?,
+                changes,
+            ];
+            if site.is_some() {
+                batches.push(truth.finish()?);
+            }
+            Ok((batches, 0))
+        }
         Source::Content => Ok((vec![content_batch(world, rows)?], 0)),
     }
 }
@@ -932,10 +947,19 @@ impl<'a, F: FileFormat> Run<'a, F> {
             let share = threads > 1 && i + threads >= self.groups.len();
             let formats = self.tables.of(source);
             let slot = &self.slots[group.slot];
-            let site = (source == Source::Events && self.world.has_faults()).then(|| FaultSite {
-                file: &slot.paths[0],
-                written_before: group.first - slot.first_row + self.world.extra_rows(slot.first_row..group.first),
-            });
+            let site = match source {
+                _ if !self.world.has_faults() => None,
+                Source::Events => Some(FaultSite {
+                    file: &slot.paths[0],
+                    written_before: group.first - slot.first_row + self.world.extra_rows(slot.first_row..group.first),
+                }),
+                // The change feed, the third of the user tables.
+                Source::Users => Some(FaultSite {
+                    file: &slot.paths[2],
+                    written_before: change_rows(self.world, slot.first_row..group.first),
+                }),
+                Source::Content => None,
+            };
             let encoded = encode_group(
                 self.world,
                 self.options.layout,

@@ -35,7 +35,9 @@ use arrow::datatypes::{DataType, Field, FieldRef, Fields, Schema, SchemaRef, Tim
 
 use crate::columns::{ContentColumns, LocationColumns, SubscriptionColumns, uuid_column};
 use crate::error::Error;
+use crate::faults::GroundTruth;
 use crate::lifecycle::{Held, Version};
+use crate::rng::{KeyedRng, Stream};
 use crate::schema::{event_schema, list_item, struct_fields};
 use crate::world::World;
 
@@ -383,52 +385,148 @@ impl ChangeRows {
     }
 }
 
+/// One row of the change feed: its op, `ts` and the versions before and
+/// after; with its fault when it is a copy or a late row.
+#[derive(Clone, Copy, Debug)]
+struct Change {
+    op: &'static str,
+    ts: i64,
+    before: Option<Version>,
+    after: Option<Version>,
+    fault: Option<ChangeFault>,
+}
+
+/// The faults of the change feed (`[faults]` `duplicates` and `late_changes`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChangeFault {
+    /// A change delivered again, after the user's other changes.
+    Duplicate,
+    /// A change delivered after the user's next change.
+    Late,
+}
+
+impl ChangeFault {
+    /// The name in the ground truth's `kind` column.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Duplicate => "duplicate",
+            Self::Late => "late",
+        }
+    }
+}
+
+/// The changes of `user` during the days `from..until`, as written: in
+/// time order (a snapshot `r`, then `c`, `u`, `d`), then, with faults on,
+/// each late change moved after the user's next one and each duplicated
+/// change again at the end. Whether a change is faulty is drawn from
+/// [`Stream::ChangeFault`] keyed by the user and the change's index.
+fn user_changes(world: &World, user: u64, (from, until): (i64, i64), out: &mut Vec<Change>) {
+    out.clear();
+    let mut change = |op: &'static str, ts: i64, before: Option<&Version>, after: Option<&Version>| {
+        out.push(Change {
+            op,
+            ts,
+            before: before.copied(),
+            after: after.copied(),
+            fault: None,
+        });
+    };
+    let first = world.population().first_subscription(user);
+    let mut previous: Option<Version> = None;
+    for version in world
+        .lifecycle()
+        .history(user, &first)
+        .take_while(|v| v.valid_from < until)
+    {
+        if version.valid_to > from {
+            if version.valid_from < from {
+                change("r", from, None, Some(&version));
+            } else {
+                match previous.filter(|p| !p.cancelled && p.valid_to == version.valid_from) {
+                    Some(was) => change("u", version.valid_from, Some(&was), Some(&version)),
+                    None => change("c", version.valid_from, None, Some(&version)),
+                }
+            }
+            if version.cancelled && version.valid_to < until {
+                change("d", version.valid_to, Some(&version), None);
+            }
+        }
+        previous = Some(version);
+    }
+    let faults = &world.config().faults;
+    if faults.duplicates == 0.0 && faults.late_changes == 0.0 {
+        return;
+    }
+    let clean = out.len();
+    let mut i = 0;
+    while i < clean {
+        let mut rng = KeyedRng::new(world.config().seed, Stream::ChangeFault, (user << 16) | i as u64);
+        let u = rng.unit();
+        if u < faults.duplicates {
+            out.push(Change {
+                fault: Some(ChangeFault::Duplicate),
+                ..out[i]
+            });
+        } else if u < faults.duplicates + faults.late_changes && i > 0 && i + 1 < clean {
+            // Not the snapshot, and only a change with one after it can
+            // arrive after a later one.
+            out.swap(i, i + 1);
+            out[i + 1].fault = Some(ChangeFault::Late);
+            i += 1;
+        }
+        i += 1;
+    }
+}
+
+/// The rows the change feed of users `range` writes (copies included): a
+/// file's rows before a group of users, for the ground truth.
+pub fn change_rows(world: &World, range: Range<u64>) -> u64 {
+    let window = window(world);
+    let mut changes = Vec::new();
+    range
+        .map(|user| {
+            user_changes(world, user, window, &mut changes);
+            changes.len() as u64
+        })
+        .sum()
+}
+
 /// The changes of users `range`' subscriptions during the dataset's days,
 /// as a batch of [`subscription_changes_schema`], each user's in time
 /// order: a snapshot row (`r`) of the version in force at the first day's
 /// start, then a `c` for each sign-up or return, a `u` for each plan or
 /// billing change and a `d` for each cancellation before the last day's
 /// end. Replaying them per user (a version runs from one change to the
-/// next) gives [`subscriptions_batch`] row for row.
+/// next) gives [`subscriptions_batch`] row for row. With faults on
+/// (`duplicates`, `late_changes`), a change may come again after the
+/// user's others, or after the user's next change; `truth` then records
+/// each such row in `file`, counting rows from `written_before`.
 ///
 /// # Errors
 /// [`Error::Arrow`] on a schema mismatch (a bug).
-pub fn subscription_changes_batch(world: &World, range: Range<u64>) -> Result<RecordBatch, Error> {
-    let (from, until) = window(world);
+pub fn subscription_changes_batch(
+    world: &World,
+    range: Range<u64>,
+    mut truth: Option<(&mut GroundTruth, &str, u64)>,
+) -> Result<RecordBatch, Error> {
+    let window = window(world);
     let n = (range.end - range.start) as usize;
     let (mut ops, mut times, mut ids) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
     let (mut before, mut after) = (ChangeRows::with_capacity(n), ChangeRows::with_capacity(n));
     let population = world.population();
+    let mut changes = Vec::new();
     for user in range {
         let id = population.user_id(user);
-        let mut change = |op: &'static str, ts: i64, was: Option<&Version>, is: Option<&Version>| {
-            ops.push(op);
-            times.push(ts);
-            ids.push(id);
-            before.push(was);
-            after.push(is);
-        };
-        let first = population.first_subscription(user);
-        let mut previous: Option<Version> = None;
-        for version in world
-            .lifecycle()
-            .history(user, &first)
-            .take_while(|v| v.valid_from < until)
-        {
-            if version.valid_to > from {
-                if version.valid_from < from {
-                    change("r", from, None, Some(&version));
-                } else {
-                    match previous.filter(|p| !p.cancelled && p.valid_to == version.valid_from) {
-                        Some(was) => change("u", version.valid_from, Some(&was), Some(&version)),
-                        None => change("c", version.valid_from, None, Some(&version)),
-                    }
-                }
-                if version.cancelled && version.valid_to < until {
-                    change("d", version.valid_to, Some(&version), None);
-                }
+        user_changes(world, user, window, &mut changes);
+        for change in &changes {
+            if let (Some(fault), Some((truth, file, written_before))) = (change.fault, truth.as_mut()) {
+                truth.record_change(fault.name(), file, *written_before + ops.len() as u64);
             }
-            previous = Some(version);
+            ops.push(change.op);
+            times.push(change.ts);
+            ids.push(id);
+            before.push(change.before.as_ref());
+            after.push(change.after.as_ref());
         }
     }
     let columns: Vec<ArrayRef> = vec![

@@ -378,8 +378,13 @@ pub struct FaultsConfig {
     /// timestamps within a file are not sorted locally.
     pub out_of_order: f64,
     /// Events with a value that breaks the contract: a negative
-    /// `play_duration`, a `play_percentage` over 100, a timestamp years ahead.
+    /// `play_duration`, a `play_percentage` over 100, a `completed` that
+    /// contradicts the share played, a timestamp years ahead.
     pub broken_values: f64,
+    /// Changes of the `subscription_changes` feed delivered after the
+    /// user's next change (the normalized layout's change feed; its
+    /// duplicates come at the `duplicates` rate).
+    pub late_changes: f64,
 }
 
 /// The named sets of rates of `--faults`.
@@ -392,15 +397,18 @@ impl FaultsConfig {
         near_duplicates: 0.0,
         out_of_order: 0.0,
         broken_values: 0.0,
+        late_changes: 0.0,
     };
 
     /// A feed as it usually arrives: 1% duplicates, 0.2% retries, 2% of
-    /// events off by a clock, 0.1% broken values.
+    /// events off by a clock, 0.1% broken values, 1% of subscription
+    /// changes late.
     pub const TYPICAL: Self = Self {
         duplicates: 0.01,
         near_duplicates: 0.002,
         out_of_order: 0.02,
         broken_values: 0.001,
+        late_changes: 0.01,
     };
 
     /// The rates of the preset `name` (one of [`FAULT_PRESETS`]).
@@ -427,6 +435,7 @@ impl FaultsConfig {
             ("near_duplicates", self.near_duplicates),
             ("out_of_order", self.out_of_order),
             ("broken_values", self.broken_values),
+            ("late_changes", self.late_changes),
         ] {
             if !(0.0..=MAX_FAULT_RATE).contains(&rate) {
                 return Err(Error::Config {

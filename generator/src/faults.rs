@@ -118,6 +118,8 @@ pub enum Value {
     Int(i32),
     /// A real number.
     Real(f64),
+    /// A flag.
+    Bool(bool),
 }
 
 impl Value {
@@ -128,6 +130,7 @@ impl Value {
             Self::Time(t) => write!(out, "{t}"),
             Self::Int(v) => write!(out, "{v}"),
             Self::Real(v) => write!(out, "{v}"),
+            Self::Bool(v) => write!(out, "{v}"),
         };
     }
 }
@@ -150,6 +153,7 @@ pub struct Injected {
 const TIMESTAMP: &str = "timestamp";
 const PLAY_DURATION: &str = "event_details.play_duration";
 const PLAY_PERCENTAGE: &str = "event_details.play_percentage";
+const COMPLETED: &str = "event_details.completed";
 
 /// A year, in microseconds, for timestamps set years ahead.
 const YEAR_MICROS: i64 = 365 * 86_400_000_000;
@@ -195,7 +199,7 @@ impl Fault {
                 changed(TIMESTAMP, Value::Time(clean), Value::Time(event.timestamp))
             }
             FaultKind::BrokenValue => {
-                let which = bits % 3;
+                let which = bits % 4;
                 match event.event_details.as_mut() {
                     Some(details) if which == 0 => {
                         let clean = details.play_duration;
@@ -211,6 +215,13 @@ impl Fault {
                             Value::Real(clean),
                             Value::Real(details.play_percentage),
                         )
+                    }
+                    Some(details) if which == 2 => {
+                        // A sub-record that contradicts itself: `completed`
+                        // no longer says whether 95% was played.
+                        let clean = details.completed;
+                        details.completed = !clean;
+                        changed(COMPLETED, Value::Bool(clean), Value::Bool(details.completed))
                     }
                     _ => {
                         // A clock set years ahead: 2 to 30 years.
@@ -344,19 +355,23 @@ impl World {
 
 /// The ground truth's table name: a folder beside the events' (`_faults/`).
 pub const FAULTS_TABLE: &str = "_faults";
+/// The change feed's ground truth (normalized layout), a table in
+/// [`FAULTS_TABLE`]'s folder.
+pub const CHANGE_FAULTS_TABLE: &str = "_faults/subscription_changes";
 
 /// The schema of the ground truth: a row per injected fault, naming the
 /// written row it is in (`file`, relative to the dataset's folder, and
 /// `file_row_number`, the row's 0-based position in it, as DuckDB's
 /// `read_parquet(…, file_row_number = true)` counts), the changed column
 /// (`column_name`, a dotted path) and its clean and written values as text.
+/// A fault of the `subscription_changes` feed has no `event_id`.
 pub fn faults_schema() -> SchemaRef {
     static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();
     SCHEMA
         .get_or_init(|| {
             let text = |name: &str, nullable| Field::new(name, DataType::Utf8, nullable);
             Arc::new(Schema::new(vec![
-                text("event_id", false),
+                text("event_id", true),
                 text("kind", false),
                 text("column_name", true),
                 text("file", false),
@@ -432,6 +447,20 @@ impl GroundTruth {
         }
     }
 
+    /// Records a fault of kind `kind` of the change feed (no event, no
+    /// column), the row `row` of `file`.
+    pub fn record_change(&mut self, kind: &str, file: &str, row: u64) {
+        self.event_id.end(false);
+        self.kind.bytes.push_str(kind);
+        self.kind.end(true);
+        self.column.end(false);
+        self.file.bytes.push_str(file);
+        self.file.end(true);
+        self.row.push(row as i64);
+        self.clean.end(false);
+        self.written.end(false);
+    }
+
     /// Faults recorded.
     pub fn len(&self) -> usize {
         self.row.len()
@@ -482,6 +511,7 @@ mod tests {
             near_duplicates: 0.02,
             out_of_order: 0.1,
             broken_values: 0.01,
+            late_changes: 0.0,
         });
         let mut counts = [0u64; 4];
         for row in 0..world.rows() {

@@ -52,6 +52,9 @@ pub enum Stream {
     /// Whether a row is faulty, and how ([`crate::faults`]): its kind,
     /// where its copy goes and the change made. Key: the row's timeline key.
     Fault = 0x6661_756c_7473_0008,
+    /// Whether a change of the subscription feed is duplicated or late.
+    /// Key: the user index × 65,536 + the change's index among the user's.
+    ChangeFault = 0x6368_616e_6765_0009,
     /// `event_id`. Key: the row's timeline key, so ids are unique across
     /// every day of every window.
     EventId = 1,

@@ -31,7 +31,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
 use crate::error::Error;
-use crate::faults::FAULTS_TABLE;
+use crate::faults::{CHANGE_FAULTS_TABLE, FAULTS_TABLE};
 use crate::normalize::{DIMENSION_TABLES, EVENT_TABLES, USER_TABLES};
 use crate::options::{Choice, choice_text};
 use crate::schema::PARTITION_COLUMN;
@@ -246,13 +246,11 @@ pub fn plan_files(
         PartitionBy::None => split(Source::Events, &event_tables, 0, world.rows(), None),
     }
     if layout == Layout::Normalized {
-        split(
-            Source::Users,
-            &DIMENSION_TABLES[..USER_TABLES],
-            0,
-            world.population().len(),
-            None,
-        );
+        let mut user_tables = DIMENSION_TABLES[..USER_TABLES].to_vec();
+        if world.has_faults() {
+            user_tables.push(CHANGE_FAULTS_TABLE);
+        }
+        split(Source::Users, &user_tables, 0, world.population().len(), None);
         split(
             Source::Content,
             &DIMENSION_TABLES[USER_TABLES..],

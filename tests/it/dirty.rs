@@ -35,6 +35,7 @@ struct Values {
     timestamp: String,
     play_duration: Option<String>,
     play_percentage: Option<String>,
+    completed: Option<String>,
 }
 
 /// Each row of each events file under `dir` (nested layout), in file order:
@@ -62,12 +63,14 @@ fn rows_of(dir: &Path) -> Vec<(String, i64, String, Values)> {
                 .column_by_name("play_percentage")
                 .unwrap()
                 .as_primitive::<Float64Type>();
+            let completed = details.column_by_name("completed").unwrap().as_boolean();
             for i in 0..batch.num_rows() {
                 let played = details.is_valid(i);
                 let values = Values {
                     timestamp: Micros(times.value(i)).to_string(),
                     play_duration: played.then(|| durations.value(i).to_string()),
                     play_percentage: played.then(|| percentages.value(i).to_string()),
+                    completed: played.then(|| completed.value(i).to_string()),
                 };
                 rows.push((file.clone(), n, ids.value(i).to_string(), values));
                 n += 1;
@@ -92,6 +95,9 @@ type Fault = (
 fn ground_truth(dir: &Path) -> BTreeSet<Fault> {
     let mut faults = BTreeSet::new();
     for path in common::parquet_files(&dir.join("_faults")) {
+        if path.starts_with(dir.join("_faults/subscription_changes")) {
+            continue;
+        }
         for batch in read_parquet(&path) {
             let text = |name: &str, i: usize| {
                 let column = batch.column_by_name(name).unwrap().as_string::<i32>();
@@ -143,6 +149,13 @@ fn found_faults(written: &[(String, i64, String, Values)], clean: &BTreeMap<Stri
                 "event_details.play_percentage",
                 expected.play_percentage.clone().unwrap(),
                 values.play_percentage.clone().unwrap(),
+            ));
+        }
+        if values.completed != expected.completed {
+            changed.push((
+                "event_details.completed",
+                expected.completed.clone().unwrap(),
+                values.completed.clone().unwrap(),
             ));
         }
         assert!(changed.len() <= 1, "{id}: one fault changes one value: {changed:?}");
@@ -221,6 +234,7 @@ fn the_faults_in_the_files_are_exactly_the_ground_truth_each_kind_at_its_rate() 
             match column.as_deref().unwrap() {
                 "event_details.play_duration" => assert!(value.parse::<i32>().unwrap() < 0),
                 "event_details.play_percentage" => assert!(value.parse::<f64>().unwrap() > 100.0),
+                "event_details.completed" => assert!(value == "true" || value == "false"),
                 "timestamp" => assert!(value > "2028"),
                 other => panic!("{other}"),
             }
@@ -386,4 +400,84 @@ fn adjacent_windows_with_faults_write_the_days_and_faults_of_one_longer_run() {
     let whole = window("whole", "2026-03-02", "4");
     assert_eq!(whole.iter().filter(|(p, _)| p.starts_with("_faults/")).count(), 4);
     assert!(windows == whole, "the windows' files differ from the four-day run's");
+}
+
+/// The change feed's rows under `dir` (normalized layout), in file order:
+/// (user_id, ts, op).
+fn changes_of(dir: &Path) -> Vec<(String, i64, String)> {
+    let mut rows = Vec::new();
+    for path in common::parquet_files(&dir.join("subscription_changes")) {
+        for batch in read_parquet(&path) {
+            let users = batch.column_by_name("user_id").unwrap().as_string::<i32>();
+            let ts = batch
+                .column_by_name("ts")
+                .unwrap()
+                .as_primitive::<TimestampMicrosecondType>();
+            let ops = batch.column_by_name("op").unwrap().as_string::<i32>();
+            for i in 0..batch.num_rows() {
+                rows.push((users.value(i).to_string(), ts.value(i), ops.value(i).to_string()));
+            }
+        }
+    }
+    rows
+}
+
+#[test]
+fn the_change_feed_with_faults_is_the_clean_feed_with_its_listed_copies_and_late_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let (dirty, clean) = (dir.path().join("dirty"), dir.path().join("clean"));
+    let config = config_file(dir.path(), "[faults]\nduplicates = 0.05\nlate_changes = 0.1\n");
+    // A year of a large audience: users with two changes or more in the
+    // window, whose first can come late.
+    let feed = |out: &Path, extra: &[&str]| {
+        let mut args = vec!["generate", "--out", out.to_str().unwrap(), "--layout", "normalized"];
+        args.extend_from_slice(&["--rows", "20k", "--days", "365", "--users", "20000", "-q"]);
+        args.extend_from_slice(extra);
+        run_ok(&args);
+    };
+    feed(&dirty, &["--config", &config]);
+    feed(&clean, &[]);
+    let (written, expected) = (changes_of(&dirty), changes_of(&clean));
+    let mut listed: BTreeMap<i64, String> = BTreeMap::new();
+    for path in common::parquet_files(&dirty.join("_faults/subscription_changes")) {
+        for batch in read_parquet(&path) {
+            let kinds = batch.column_by_name("kind").unwrap().as_string::<i32>();
+            let rows = batch
+                .column_by_name("file_row_number")
+                .unwrap()
+                .as_primitive::<Int64Type>();
+            assert_eq!(batch.column_by_name("event_id").unwrap().null_count(), batch.num_rows());
+            for i in 0..batch.num_rows() {
+                listed.insert(rows.value(i), kinds.value(i).to_string());
+            }
+        }
+    }
+    // What a consumer meets: a change seen before is a copy; a change older
+    // than one of its user's before it is late.
+    let mut seen = BTreeSet::new();
+    let mut latest: BTreeMap<&str, i64> = BTreeMap::new();
+    let mut found = BTreeMap::new();
+    let mut kept = Vec::new();
+    for (row, change) in written.iter().enumerate() {
+        let (user, ts, _) = change;
+        if !seen.insert(change.clone()) {
+            found.insert(row as i64, "duplicate".to_string());
+            continue;
+        }
+        if latest.get(user.as_str()).is_some_and(|&l| *ts < l) {
+            found.insert(row as i64, "late".to_string());
+        }
+        let l = latest.entry(user).or_insert(*ts);
+        *l = (*l).max(*ts);
+        kept.push(change.clone());
+    }
+    assert_eq!(found, listed);
+    assert!(listed.values().filter(|k| *k == "duplicate").count() > 50, "{listed:?}");
+    assert!(listed.values().filter(|k| *k == "late").count() > 20, "{listed:?}");
+    // Without the copies, and each user's changes in time order, the feed
+    // is the clean one.
+    kept.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+    let mut expected = expected;
+    expected.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+    assert_eq!(kept, expected);
 }

@@ -141,7 +141,7 @@ fn the_change_feed_reads_back_from_parquet_as_generated() {
         ..customer_events::Config::default()
     })
     .unwrap();
-    let expected = subscription_changes_batch(&world, 0..world.population().len()).unwrap();
+    let expected = subscription_changes_batch(&world, 0..world.population().len(), None).unwrap();
     let read: Vec<RecordBatch> = parquet_files(&normalized.join("subscription_changes"))
         .iter()
         .flat_map(|f| read_parquet(f))

@@ -216,7 +216,7 @@ fn churn_follows_each_plans_rate() {
 /// starts a version (its row is `after`) that runs until the user's next
 /// change; a version with none after it is current.
 fn replayed(world: &World) -> (HashMap<String, Vec<Version>>, HashMap<String, usize>) {
-    let batch = subscription_changes_batch(world, 0..world.population().len()).unwrap();
+    let batch = subscription_changes_batch(world, 0..world.population().len(), None).unwrap();
     let col = |name: &str| batch.column_by_name(name).unwrap();
     let ops = col("op").as_string::<i32>();
     let ts = col("ts").as_primitive::<TimestampMicrosecondType>();

@@ -1,11 +1,16 @@
 -- title: Data-quality rules
--- question: do three rules of the contract (play_duration is not negative, play_percentage is at most 100, an event is not stamped a day or more after its partition's day) flag exactly the broken values the ground truth lists?
+-- question: do four rules of the contract (play_duration is not negative, play_percentage is at most 100, completed says whether 95% was played, an event is not stamped a day or more after its partition's day) flag exactly the broken values the ground truth lists?
 WITH flagged AS (
     SELECT event_id, file, file_row_number, 'event_details.play_duration' AS column_name
     FROM events WHERE event_details.play_duration < 0
     UNION ALL
     SELECT event_id, file, file_row_number, 'event_details.play_percentage'
     FROM events WHERE event_details.play_percentage > 100
+    UNION ALL
+    SELECT event_id, file, file_row_number, 'event_details.completed'
+    FROM events
+    WHERE event_details.play_percentage <= 100
+      AND event_details.completed <> (event_details.play_percentage >= 95)
     UNION ALL
     SELECT event_id, file, file_row_number, 'timestamp'
     FROM events WHERE "timestamp" >= event_date + INTERVAL 2 DAY
