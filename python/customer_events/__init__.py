@@ -179,11 +179,14 @@ def generate(
     string_statistics=False,
     overwrite=False,
     threads=None,
+    faults=None,
 ):
     """Writes a dataset into folder ``out`` exactly as ``customer-events
     generate --out OUT`` does with the same options (byte-identical files).
     ``rows`` is the total; ``events_per_day`` instead sizes each day by its
-    date (``--events-per-day``), for windows of one timeline.
+    date (``--events-per-day``), for windows of one timeline. ``faults``
+    (``"none"`` or ``"typical"``, as ``--faults``) writes dirty data with
+    its ground truth in ``_faults/`` (docs/faults.md).
 
     Returns the summary: ``rows``, ``cells`` (leaf values), ``files`` (a list
     of ``{"path", "rows", "bytes"}``, paths relative to ``out``), ``bytes``
@@ -210,4 +213,5 @@ def generate(
         string_statistics=string_statistics,
         overwrite=overwrite,
         threads=threads,
+        faults=faults,
     )

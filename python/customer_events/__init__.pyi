@@ -85,4 +85,5 @@ def generate(
     string_statistics: bool = False,
     overwrite: bool = False,
     threads: Optional[int] = None,
+    faults: Optional[Literal["none", "typical"]] = None,
 ) -> Summary: ...

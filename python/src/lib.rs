@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use arrow::pyarrow::{IntoPyArrow, ToPyArrow};
 use arrow::record_batch::RecordBatchReader;
+use customer_events::config::{FAULT_PRESETS, FaultsConfig};
 use customer_events::engine::{self, OutputOptions};
 use customer_events::schema_formats::SchemaFormat;
 use customer_events::sink::{Format, Layout, PartitionBy, plan_files};
@@ -209,7 +210,7 @@ fn choice<T: std::str::FromStr<Err = String>>(name: &str, value: Option<String>,
 #[pyo3(signature = (
     out, *, rows=None, seed=None, start=None, days=None, users=None, catalog_size=None, events_per_day=None, config=None,
     format=None, layout=None, compression=None, row_group_rows=None, max_rows_per_file=None,
-    partition_by=None, string_statistics=false, overwrite=false, threads=None
+    partition_by=None, string_statistics=false, overwrite=false, threads=None, faults=None
 ))]
 #[allow(clippy::too_many_arguments)]
 fn generate<'py>(
@@ -232,8 +233,9 @@ fn generate<'py>(
     string_statistics: bool,
     overwrite: bool,
     threads: Option<Bound<'py, PyAny>>,
+    faults: Option<String>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let config = DatasetKeywords {
+    let mut config = DatasetKeywords {
         rows,
         seed,
         start,
@@ -244,6 +246,10 @@ fn generate<'py>(
         config,
     }
     .resolve()?;
+    if let Some(name) = faults {
+        config.faults = FaultsConfig::preset(&name)
+            .ok_or_else(|| bad("faults", format!("'{name}' is not one of {}", FAULT_PRESETS.join(", "))))?;
+    }
     let mut output = OutputOptions::new(out);
     output.format = choice("format", format, Format::Parquet)?;
     output.layout = choice("layout", layout, Layout::Nested)?;

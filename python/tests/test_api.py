@@ -159,6 +159,7 @@ def same_tree(a, b):
         {"format": "ndjson", "compression": "gzip", "layout": "normalized", "seed": 5},
         {"format": "arrow", "partition_by": "none", "max_rows_per_file": "7k", "start": "2025-12-30"},
         {"compression": "zstd(3)", "row_group_rows": 5_000, "string_statistics": True, "users": 2_000},
+        {"faults": "typical", "layout": "normalized"},
     ],
 )
 def test_generate_writes_the_files_the_cli_writes(cli, tmp_path, flags):
