@@ -11,6 +11,10 @@
 #                               alternating the tools, medians of RUNS runs;
 #                               printed as Markdown and saved to benches/results/
 #   benches/compare.sh --rss    peak RSS of ours at 2 threads for 1M, 10M, 100M rows
+#   benches/compare.sh --faults a clean run against `--faults typical` (docs/faults.md)
+#                               at FAULTS_ROWS events to Parquet on disk, alternating,
+#                               at each thread count of THREADS: medians of RUNS runs
+#                               and the ratio (faulty / clean) of wall, CPU and RSS
 #
 # Environment (to shrink a run):
 #   SCALES         scale factors (default "5 10"; "1" for a quick look)
@@ -19,6 +23,7 @@
 #   RUNS           runs per tool, scale and thread count (default 3)
 #   PY_ROWS        rows of the Python baseline run (default 200000; 0 skips it)
 #   RSS_ROWS       row counts of --rss (default "1000000 10000000 100000000")
+#   FAULTS_ROWS    events of --faults (default 5000000)
 #   NO_NULL=1      treat `--out null:` as unsupported (tests the fallbacks)
 #
 # Every run is timed with /usr/bin/time -f '%e %M %U %S' (wall seconds, peak RSS
@@ -39,6 +44,7 @@ EVENTS_PER_SF=${EVENTS_PER_SF:-1000000}
 THREADS=${THREADS:-"1 2"}
 PY_ROWS=${PY_ROWS:-200000}
 RSS_ROWS=${RSS_ROWS:-"1000000 10000000 100000000"}
+FAULTS_ROWS=${FAULTS_ROWS:-5000000}
 LINEITEM_COLS=16
 MODE=compare
 
@@ -46,6 +52,7 @@ usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' 
 case "${1:-}" in
   "") ;;
   --rss) MODE=rss ;;
+  --faults) MODE=faults ;;
   -h|--help) usage; exit 0 ;;
   *) echo "compare.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
 esac
@@ -170,6 +177,49 @@ if [[ $MODE == rss ]]; then
   echo >>"$out_md"
   echo "Script time: $((SECONDS - START_SECONDS)) s." >>"$out_md"
   save_result "$out_md" "rss-$ts"
+  exit 0
+fi
+
+# -------------------------------------------------------------- --faults mode
+if [[ $MODE == faults ]]; then
+  [[ $FAULTS_ROWS =~ ^[1-9][0-9]*$ ]] || { echo "compare.sh: FAULTS_ROWS must be a positive integer" >&2; exit 2; }
+  build_ours
+  ts=$(date +%Y-%m-%d)
+  out_md="$TMP/faults.md"
+  {
+    echo "## A clean run against --faults typical ($ts, $FAULTS_ROWS events, Parquet snappy on disk)"
+    echo
+    echo "Alternating runs, medians of $RUNS; the ratios are faulty / clean, measured in the same script run."
+    echo
+    echo "| threads | clean wall s | faulty wall s | wall ratio | clean CPU s | faulty CPU s | CPU ratio | clean RSS MiB | faulty RSS MiB | RSS ratio |"
+    echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+  } >"$out_md"
+  for t in $THREADS; do
+    : >"$TMP/faults-none" && : >"$TMP/faults-typical"
+    for _ in $(seq "$RUNS"); do
+      for f in none typical; do
+        log "ours --rows $FAULTS_ROWS --threads $t --faults $f"
+        rm -rf "$TMP/faults-out"
+        run_timed /dev/null "$BIN" generate --rows "$FAULTS_ROWS" --threads "$t" --faults "$f" \
+          --out "$TMP/faults-out" --quiet >>"$TMP/faults-$f"
+      done
+    done
+    rm -rf "$TMP/faults-out"
+    # Medians of wall, CPU (user + sys) and RSS of each.
+    stats() {
+      for col in 1 2 3; do
+        awk '{ print $1, $3 + $4, $2 / 1024 }' "$1" | awk -v c="$col" '{ print $c }' | sort -g \
+          | awk '{ v[NR] = $1 } END { printf "%s ", (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'
+      done; }
+    read -r cw cc cr <<<"$(stats "$TMP/faults-none")"
+    read -r fw fc fr <<<"$(stats "$TMP/faults-typical")"
+    awk -v t="$t" -v cw="$cw" -v fw="$fw" -v cc="$cc" -v fc="$fc" -v cr="$cr" -v fr="$fr" 'BEGIN {
+      printf "| %d | %.2f | %.2f | %.3f | %.2f | %.2f | %.3f | %.0f | %.0f | %.3f |\n",
+        t, cw, fw, fw / cw, cc, fc, fc / cc, cr, fr, fr / cr }' >>"$out_md"
+  done
+  echo >>"$out_md"
+  echo "Script time: $((SECONDS - START_SECONDS)) s." >>"$out_md"
+  save_result "$out_md" "faults-$ts"
   exit 0
 fi
 
