@@ -3,7 +3,8 @@ dataset written with faults, a clean run of the same seed and config, and
 (for the queries marked `-- layout: normalized`) a normalized dataset
 written with faults, and checks that each finds exactly its ground truth:
 no listed fault missed, none invented, some found, and, where a query
-rebuilds a table, no row that differs.
+rebuilds a table, no row that differs. Then Spark reads the dataset's
+folder as the events alone (it skips `_faults/`).
 
 Usage: check_faults.py DIRTY CLEAN DIRTY_NORMALIZED
 """
@@ -70,7 +71,36 @@ def main() -> int:
         print(f"{'ok' if ok else 'FAILED'}  {query.name}: {row}")
         failures += not ok
     print(f"ground truth: {kinds}")
+    failures += not spark_reads_the_events_alone(dirty, con)
     return 1 if failures else 0
+
+
+def spark_reads_the_events_alone(dirty: Path, con: duckdb.DuckDBPyConnection) -> bool:
+    """Spark skips the `_faults/` folder (a name starting with `_`): the
+    folder reads as the events, copies included, and dropping repeated
+    event_ids leaves one row per event, as many as the ground truth says."""
+    from pyspark.sql import SparkSession
+
+    spark = (
+        SparkSession.builder.master("local[2]")
+        .appName("customer-events-faults")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .getOrCreate()
+    )
+    spark.sparkContext.setLogLevel("ERROR")
+    try:
+        events = spark.read.parquet(str(dirty))
+        rows, ids = events.count(), events.select("event_id").distinct().count()
+    finally:
+        spark.stop()
+    written = con.execute("SELECT count(*) FROM events").fetchone()[0]
+    copies = con.execute("SELECT count(*) FROM faults WHERE kind IN ('duplicate', 'near_duplicate')").fetchone()[0]
+    ok = "kind" not in events.columns and rows == written and ids == written - copies
+    print(f"{'ok' if ok else 'FAILED'}  spark.read.parquet(DIR): {rows} rows (DuckDB: {written}), "
+          f"{ids} event_ids ({written} - {copies} listed copies), columns without the ground truth's")
+    return ok
 
 
 if __name__ == "__main__":
