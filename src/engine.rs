@@ -292,9 +292,11 @@ struct Tables<F> {
 }
 
 impl<F: FileFormat> Tables<F> {
-    /// The formats of `options`'s tables; with `faults`, the events' tables
-    /// are followed by the ground truth's (`_faults`).
-    fn new(options: &OutputOptions, compression: Compression, faults: bool) -> Result<Self, Error> {
+    /// The formats of `world`'s tables as `options` writes them; with
+    /// faults, the events' tables, and the user tables when the change
+    /// feed has faults, are followed by the ground truth's (`_faults`).
+    fn new(options: &OutputOptions, compression: Compression, world: &World) -> Result<Self, Error> {
+        let faults = world.has_faults();
         let format = |schema| {
             F::new(&TableSpec {
                 schema,
@@ -319,7 +321,7 @@ impl<F: FileFormat> Tables<F> {
         }
         let mut dimensions = dimensions.into_iter().map(format).collect::<Result<Vec<_>, _>>()?;
         let content = dimensions.split_off(dimensions.len().min(USER_TABLES));
-        if faults && !dimensions.is_empty() {
+        if world.has_change_faults() && !dimensions.is_empty() {
             // The change feed's ground truth, after the user tables.
             dimensions.push(format(faults_schema())?);
         }
@@ -356,6 +358,9 @@ struct PlannedGroup {
     slot: usize,
     first: u64,
     rows: u64,
+    /// With faults: the rows the slot's file (the events', or the change
+    /// feed's) holds before the group, for the ground truth.
+    written_before: u64,
 }
 
 /// Generates and encodes `group`'s rows in each table's format. With
@@ -630,7 +635,7 @@ pub fn run(
     cancel: &Cancel,
 ) -> Result<Outcome, Error> {
     match (options.format, options.layout) {
-        (Format::Ndjson, Layout::Nested) if !config.faults.is_off() => {
+        (Format::Ndjson, Layout::Nested) if config.faults.on_events() => {
             Err(faults_refused("--format ndjson --layout nested"))
         }
         (Format::Parquet, _) => run_with::<ParquetFormat>(config, options, progress, cancel),
@@ -812,7 +817,7 @@ impl<'a, F: FileFormat> Run<'a, F> {
         slots: Vec<FileSlot>,
         cancel: &'a Cancel,
     ) -> Result<Self, Error> {
-        let tables = Tables::new(options, compression, world.has_faults())?;
+        let tables = Tables::new(options, compression, world)?;
         let group_rows = options.row_group_rows.min(F::MAX_GROUP_ROWS);
         let groups = slots
             .iter()
@@ -824,10 +829,12 @@ impl<'a, F: FileFormat> Run<'a, F> {
                         slot: s,
                         first,
                         rows: group_rows.min(slot.first_row + slot.rows - first),
+                        written_before: 0,
                     }
                 })
             })
             .collect();
+        let groups = written_before(world, &slots, groups);
         Ok(Self {
             world,
             options,
@@ -948,17 +955,16 @@ impl<'a, F: FileFormat> Run<'a, F> {
             let formats = self.tables.of(source);
             let slot = &self.slots[group.slot];
             let site = match source {
-                _ if !self.world.has_faults() => None,
-                Source::Events => Some(FaultSite {
+                Source::Events if self.world.has_faults() => Some(FaultSite {
                     file: &slot.paths[0],
-                    written_before: group.first - slot.first_row + self.world.extra_rows(slot.first_row..group.first),
+                    written_before: group.written_before,
                 }),
                 // The change feed, the third of the user tables.
-                Source::Users => Some(FaultSite {
+                Source::Users if self.world.has_change_faults() => Some(FaultSite {
                     file: &slot.paths[2],
-                    written_before: change_rows(self.world, slot.first_row..group.first),
+                    written_before: group.written_before,
                 }),
-                Source::Content => None,
+                _ => None,
             };
             let encoded = encode_group(
                 self.world,
@@ -988,6 +994,29 @@ pub(crate) fn faults_refused(what: &str) -> Error {
              or leave out --faults and [faults]"
         ),
     }
+}
+
+/// `groups` (in plan order) with the rows their file holds before each
+/// when the file has faults: the group's rows and copies (the events), or
+/// its users' changes and copies (the change feed), summed over the slot's
+/// earlier groups; one pass over the rows, once per run.
+fn written_before(world: &World, slots: &[FileSlot], mut groups: Vec<PlannedGroup>) -> Vec<PlannedGroup> {
+    let mut before = 0;
+    let mut slot = usize::MAX;
+    for group in &mut groups {
+        let rows = group.first..group.first + group.rows;
+        let written = match slots[group.slot].source {
+            Source::Events if world.has_faults() => group.rows + world.extra_rows(rows),
+            Source::Users if world.has_change_faults() => change_rows(world, rows),
+            _ => continue,
+        };
+        if group.slot != slot {
+            (slot, before) = (group.slot, 0);
+        }
+        group.written_before = before;
+        before += written;
+    }
+    groups
 }
 
 /// [`MAX_THREADS_PER_CORE`] threads per core.

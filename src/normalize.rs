@@ -417,8 +417,9 @@ impl ChangeFault {
 
 /// The changes of `user` during the days `from..until`, as written: in
 /// time order (a snapshot `r`, then `c`, `u`, `d`), then, with faults on,
-/// each late change moved after the user's next one and each duplicated
-/// change again at the end. Whether a change is faulty is drawn from
+/// each late change moved after the user's next one (a change with a next
+/// one, not a snapshot, may be late) and each duplicated change again at
+/// the end. Whether a change is faulty is drawn from
 /// [`Stream::ChangeFault`] keyed by the user and the change's index.
 fn user_changes(world: &World, user: u64, (from, until): (i64, i64), out: &mut Vec<Change>) {
     out.clear();
@@ -454,7 +455,7 @@ fn user_changes(world: &World, user: u64, (from, until): (i64, i64), out: &mut V
         previous = Some(version);
     }
     let faults = &world.config().faults;
-    if faults.duplicates == 0.0 && faults.late_changes == 0.0 {
+    if !faults.on_changes() {
         return;
     }
     let clean = out.len();
@@ -467,9 +468,9 @@ fn user_changes(world: &World, user: u64, (from, until): (i64, i64), out: &mut V
                 fault: Some(ChangeFault::Duplicate),
                 ..out[i]
             });
-        } else if u < faults.duplicates + faults.late_changes && i > 0 && i + 1 < clean {
-            // Not the snapshot, and only a change with one after it can
-            // arrive after a later one.
+        } else if u < faults.duplicates + faults.late_changes && out[i].op != "r" && i + 1 < clean {
+            // Not a snapshot row, and only a change with one after it can
+            // arrive after a later one (which is then not drawn itself).
             out.swap(i, i + 1);
             out[i + 1].fault = Some(ChangeFault::Late);
             i += 1;

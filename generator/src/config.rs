@@ -401,8 +401,8 @@ impl FaultsConfig {
     };
 
     /// A feed as it usually arrives: 1% duplicates, 0.2% retries, 2% of
-    /// events off by a clock, 0.1% broken values, 1% of subscription
-    /// changes late.
+    /// events off by a clock, 0.1% broken values, 1% of the subscription
+    /// changes that have a next change late.
     pub const TYPICAL: Self = Self {
         duplicates: 0.01,
         near_duplicates: 0.002,
@@ -423,6 +423,24 @@ impl FaultsConfig {
     /// Whether every rate is zero.
     pub fn is_off(&self) -> bool {
         *self == Self::NONE
+    }
+
+    /// Whether a rate of the events' kinds is above zero (the change
+    /// feed's `late_changes` aside): the events then have a ground truth.
+    pub fn on_events(&self) -> bool {
+        [
+            self.duplicates,
+            self.near_duplicates,
+            self.out_of_order,
+            self.broken_values,
+        ]
+        .iter()
+        .any(|&rate| rate > 0.0)
+    }
+
+    /// Whether the change feed has faults: duplicates or late changes.
+    pub fn on_changes(&self) -> bool {
+        self.duplicates > 0.0 || self.late_changes > 0.0
     }
 
     /// Checks the rates.

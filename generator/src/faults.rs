@@ -244,9 +244,16 @@ struct Pending<'w> {
 }
 
 impl World {
-    /// Whether faults are on (any rate above zero).
+    /// Whether the events have faults (a rate of the events' kinds above
+    /// zero): their files then have a ground truth beside them.
     pub fn has_faults(&self) -> bool {
-        !self.config.faults.is_off()
+        self.config.faults.on_events()
+    }
+
+    /// Whether the change feed (`subscription_changes`) has faults: its
+    /// duplicates (the `duplicates` rate) or late changes.
+    pub fn has_change_faults(&self) -> bool {
+        self.config.faults.on_changes()
     }
 
     /// The fault of global row `row`, if it has one: a function of the seed,
@@ -255,9 +262,12 @@ impl World {
     pub fn fault_of(&self, row: u64) -> Option<Fault> {
         let day = self.calendar.day_of(row);
         let mut rng = KeyedRng::new(self.config.seed, Stream::Fault, day.key(row - day.first_row));
-        let mut u = rng.unit();
+        let u = rng.unit();
+        // Cumulative thresholds, summed as `extra_rows` sums them.
+        let mut threshold = 0.0;
         for (kind, rate) in rates(&self.config.faults) {
-            if u < rate {
+            threshold += rate;
+            if u < threshold {
                 let after = 1 + rng.below(MAX_COPY_DISTANCE);
                 return Some(Fault {
                     kind,
@@ -265,7 +275,6 @@ impl World {
                     bits: rng.next_u64(),
                 });
             }
-            u -= rate;
         }
         None
     }
@@ -275,7 +284,8 @@ impl World {
     /// (the first of [`World::fault_of`]'s), a day at a time.
     pub fn extra_rows(&self, rows: Range<u64>) -> u64 {
         let faults = &self.config.faults;
-        let copies = faults.duplicates + faults.near_duplicates;
+        // The threshold `fault_of` reaches after the two kinds that copy.
+        let copies = 0.0 + faults.duplicates + faults.near_duplicates;
         if copies == 0.0 {
             return 0;
         }

@@ -247,7 +247,7 @@ pub fn plan_files(
     }
     if layout == Layout::Normalized {
         let mut user_tables = DIMENSION_TABLES[..USER_TABLES].to_vec();
-        if world.has_faults() {
+        if world.has_change_faults() {
             user_tables.push(CHANGE_FAULTS_TABLE);
         }
         split(Source::Users, &user_tables, 0, world.population().len(), None);

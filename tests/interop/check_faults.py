@@ -57,6 +57,8 @@ def main() -> int:
     dirty, clean, normalized = (Path(a).resolve() for a in sys.argv[1:])
     con = views(dirty, clean)
     normalized_con = normalized_views(normalized)
+    change_kinds = dict(normalized_con.sql("SELECT kind, count(*) FROM change_faults GROUP BY kind").fetchall())
+    assert set(change_kinds) == {"duplicate", "late"}, change_kinds
     kinds = dict(con.sql("SELECT kind, count(*) FROM faults GROUP BY kind").fetchall())
     assert set(kinds) == {"duplicate", "near_duplicate", "out_of_order", "broken_value"}, kinds
     failures = 0
@@ -70,7 +72,7 @@ def main() -> int:
         ok = row["found"] > 0 and row["missed"] == 0 and row["invented"] == 0 and row.get("rows_that_differ", 0) == 0
         print(f"{'ok' if ok else 'FAILED'}  {query.name}: {row}")
         failures += not ok
-    print(f"ground truth: {kinds}")
+    print(f"ground truth: {kinds}; the change feed's: {change_kinds}")
     failures += not spark_reads_the_events_alone(dirty, con)
     return 1 if failures else 0
 

@@ -198,7 +198,9 @@ fn the_faults_in_the_files_are_exactly_the_ground_truth_each_kind_at_its_rate() 
     let dir = tempfile::tempdir().unwrap();
     let (dirty, clean) = (dir.path().join("dirty"), dir.path().join("clean"));
     let config = config_file(dir.path(), RATES);
-    generate(&dirty, &["--config", &config]);
+    // Files of two row groups (40k and 10k rows), the first of two
+    // sub-batches: the ground truth counts rows across both.
+    generate(&dirty, &["--config", &config, "--row-group-rows", "40k"]);
     generate(&clean, &[]);
     let clean_rows: BTreeMap<String, Values> = rows_of(&clean).into_iter().map(|(_, _, id, v)| (id, v)).collect();
     let written = rows_of(&dirty);
@@ -427,8 +429,8 @@ fn the_change_feed_with_faults_is_the_clean_feed_with_its_listed_copies_and_late
     let dir = tempfile::tempdir().unwrap();
     let (dirty, clean) = (dir.path().join("dirty"), dir.path().join("clean"));
     let config = config_file(dir.path(), "[faults]\nduplicates = 0.05\nlate_changes = 0.1\n");
-    // A year of a large audience: users with two changes or more in the
-    // window, whose first can come late.
+    // A year of a large audience: users with changes after their
+    // snapshot, which can come late.
     let feed = |out: &Path, extra: &[&str]| {
         let mut args = vec!["generate", "--out", out.to_str().unwrap(), "--layout", "normalized"];
         args.extend_from_slice(&["--rows", "20k", "--days", "365", "--users", "20000", "-q"]);
@@ -480,4 +482,34 @@ fn the_change_feed_with_faults_is_the_clean_feed_with_its_listed_copies_and_late
     let mut expected = expected;
     expected.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
     assert_eq!(kept, expected);
+}
+
+#[test]
+fn late_changes_alone_leave_the_events_clean() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_file(dir.path(), "[faults]\nlate_changes = 0.25\n");
+    let (only, clean) = (dir.path().join("only"), dir.path().join("clean"));
+    // Nested NDJSON too: the events have no faults to refuse.
+    for (out, extra) in [(&only, vec!["--config", config.as_str()]), (&clean, vec![])] {
+        let mut args = vec![
+            "generate",
+            "--out",
+            out.to_str().unwrap(),
+            "--rows",
+            "5k",
+            "--format",
+            "ndjson",
+            "-q",
+        ];
+        args.extend(extra);
+        run_ok(&args);
+    }
+    let events = |dir: &Path| {
+        tree(dir)
+            .into_iter()
+            .filter(|(path, _)| !path.starts_with('_'))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(events(&only), events(&clean));
+    assert!(!only.join("_faults").exists());
 }
