@@ -119,7 +119,12 @@ pub fn create_delta(
     cancel: &Cancel,
 ) -> Result<TableCommit, Error> {
     if !config.faults.is_off() {
-        return Err(crate::engine::faults_refused("--table delta"));
+        return Err(Error::Option {
+            flag: "--faults",
+            message: "a Delta table is written without faults yet; leave out --table to write a folder with \
+                      its _faults/ ground truth, or leave out --faults and [faults]"
+                .into(),
+        });
     }
     let refuse = |message: &str| {
         Err(Error::Option {
