@@ -675,6 +675,14 @@ pub fn run_with<F: FileFormat>(
     config.validate()?;
     let format = KnownFormat::of::<F>();
     let compression = options.validate(config.rows, &format)?;
+    if config.faults.late_arrivals > 0.0 && options.partition_by == PartitionBy::None {
+        return Err(Error::Option {
+            flag: "--partition-by",
+            message: "none has no day for a late event to arrive in; use --partition-by date, \
+                      or set faults.late_arrivals = 0"
+                .into(),
+        });
+    }
     let world = World::new(config)?;
     let slots = plan_files(
         &world,
@@ -758,7 +766,7 @@ pub fn run_with<F: FileFormat>(
     let kept_rows = done
         .keys()
         .map(|&s| &run.slots[s])
-        .filter(|s| s.source == Source::Events)
+        .filter(|s| s.source == Source::Events && s.late.is_empty())
         .map(|s| s.rows)
         .sum();
     let kept_bytes = done.values().flatten().map(|e| e.file.bytes).sum();
@@ -770,7 +778,7 @@ pub fn run_with<F: FileFormat>(
     let rows = run
         .slots
         .iter()
-        .filter(|s| s.source == Source::Events)
+        .filter(|s| s.source == Source::Events && s.late.is_empty())
         .map(|s| s.rows)
         .sum();
     // Every file, kept and new, in plan order.
@@ -932,12 +940,18 @@ impl<'a, F: FileFormat> Run<'a, F> {
                     break;
                 }
                 let group = self.groups[i];
-                let events = self.slots[group.slot].source == Source::Events && !self.cancel.is_cancelled();
+                let slot = &self.slots[group.slot];
+                let events = slot.source == Source::Events && !self.cancel.is_cancelled();
                 let rows = group.first..group.first + group.rows;
-                (
-                    i,
-                    events.then(|| self.world.plan_rows_until(rows, self.cancel)).flatten(),
-                )
+                let planned = if !events {
+                    None
+                } else if slot.late.is_empty() {
+                    self.world.plan_rows_until(rows, self.cancel)
+                } else {
+                    let late = &slot.late[rows.start as usize..rows.end as usize];
+                    Some(self.world.plan_late(late, rows.start))
+                };
+                (i, planned)
             };
             if self.cancel.is_cancelled() {
                 // Wake every worker waiting for the writer: the run is over.
@@ -1006,7 +1020,8 @@ fn written_before(world: &World, slots: &[FileSlot], mut groups: Vec<PlannedGrou
     for group in &mut groups {
         let rows = group.first..group.first + group.rows;
         let written = match slots[group.slot].source {
-            Source::Events if world.has_faults() => group.rows + world.extra_rows(rows),
+            Source::Events if !slots[group.slot].late.is_empty() => group.rows,
+            Source::Events if world.has_faults() => world.written_rows(rows),
             Source::Users if world.has_change_faults() => change_rows(world, rows),
             _ => continue,
         };
@@ -1235,8 +1250,10 @@ impl<F: FileFormat> Writer<'_, '_, F> {
                     }
                     open = Some(self.open(group.slot)?);
                 }
-                let (events, group_cells) = (group.events, group.cells);
                 let slot = open.as_mut().expect("opened above");
+                // A late file's events were counted with their own day's.
+                let late = !self.run.slots[slot.slot].late.is_empty();
+                let (events, group_cells) = (if late { 0 } else { group.events }, group.cells);
                 slot.cells += group_cells;
                 bytes_so_far += self.append(slot, group)?;
                 self.progress.advance(events, bytes_so_far);

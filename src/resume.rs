@@ -129,6 +129,7 @@ mod tests {
             event_date: None,
             first_row: 0,
             rows: 1,
+            late: Vec::new(),
         }
     }
 

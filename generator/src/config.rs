@@ -363,9 +363,12 @@ pub const DEFAULT_CONFIG_TOML: &str = include_str!("default_config.toml");
 /// The most any one kind of fault's rate may be: faults are the exception.
 pub const MAX_FAULT_RATE: f64 = 0.25;
 
+/// The most days an event may arrive late ([`FaultsConfig::late_max_days`]).
+pub const MAX_LATE_DAYS: u32 = 30;
+
 /// The rate of each kind of fault, a share of the events (`[faults]`;
 /// [`crate::faults`] injects them).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct FaultsConfig {
     /// Events delivered again, same `event_id` and values, later in the file.
@@ -385,6 +388,20 @@ pub struct FaultsConfig {
     /// user's next change (the normalized layout's change feed; its
     /// duplicates come at the `duplicates` rate).
     pub late_changes: f64,
+    /// Events delivered on a later day than their own (UTC): written into
+    /// that day's partition (`event_date=<arrival>/late-*`), as a feed
+    /// partitioned by ingestion holds them. Needs date partitions.
+    pub late_arrivals: f64,
+    /// The most days a late event arrives after its own day: it arrives 1
+    /// day late with chance 1/2, 2 days with 1/4, and so on, the days past
+    /// this many folded back onto 1 to this many.
+    pub late_max_days: u32,
+}
+
+impl Default for FaultsConfig {
+    fn default() -> Self {
+        Self::NONE
+    }
 }
 
 /// The named sets of rates of `--faults`.
@@ -398,17 +415,22 @@ impl FaultsConfig {
         out_of_order: 0.0,
         broken_values: 0.0,
         late_changes: 0.0,
+        late_arrivals: 0.0,
+        late_max_days: 3,
     };
 
     /// A feed as it usually arrives: 1% duplicates, 0.2% retries, 2% of
-    /// events off by a clock, 0.1% broken values, 1% of the subscription
-    /// changes that have a next change late.
+    /// events off by a clock, 0.1% broken values, 0.5% of events a day or
+    /// more late (up to 3 days), 1% of the subscription changes that have
+    /// a next change late.
     pub const TYPICAL: Self = Self {
         duplicates: 0.01,
         near_duplicates: 0.002,
         out_of_order: 0.02,
         broken_values: 0.001,
         late_changes: 0.01,
+        late_arrivals: 0.005,
+        late_max_days: 3,
     };
 
     /// The rates of the preset `name` (one of [`FAULT_PRESETS`]).
@@ -422,7 +444,7 @@ impl FaultsConfig {
 
     /// Whether every rate is zero.
     pub fn is_off(&self) -> bool {
-        *self == Self::NONE
+        !self.on_events() && !self.on_changes()
     }
 
     /// Whether a rate of the events' kinds is above zero (the change
@@ -433,6 +455,7 @@ impl FaultsConfig {
             self.near_duplicates,
             self.out_of_order,
             self.broken_values,
+            self.late_arrivals,
         ]
         .iter()
         .any(|&rate| rate > 0.0)
@@ -454,6 +477,7 @@ impl FaultsConfig {
             ("out_of_order", self.out_of_order),
             ("broken_values", self.broken_values),
             ("late_changes", self.late_changes),
+            ("late_arrivals", self.late_arrivals),
         ] {
             if !(0.0..=MAX_FAULT_RATE).contains(&rate) {
                 return Err(Error::Config {
@@ -464,6 +488,16 @@ impl FaultsConfig {
                     ),
                 });
             }
+        }
+        if !(1..=MAX_LATE_DAYS).contains(&self.late_max_days) {
+            return Err(Error::Config {
+                at: None,
+                key: "faults.late_max_days".into(),
+                message: format!(
+                    "{} is outside 1 ..= {MAX_LATE_DAYS} (days an event may arrive late); write e.g. 3",
+                    self.late_max_days
+                ),
+            });
         }
         Ok(())
     }

@@ -65,7 +65,7 @@ impl World {
 /// `world`), reusing its lists' memory.
 pub(crate) fn fill_event<'w>(world: &'w World, planned: &PlannedRows, i: usize, event: &mut Event<'w>) {
     let seed = world.config.seed;
-    let row = planned.first_row + i as u64;
+    let row = planned.row_of(i);
     let day = world.calendar.day_of(row);
     let key = day.key(row - day.first_row);
     let plan = &planned.rows[i];

@@ -14,7 +14,14 @@
 //! its fault ([`Injected`]) when it has one. A duplicate (or near-duplicate)
 //! is written `after` rows after its original, within the same range (the
 //! engine's sub-batch: a run never splits one), so a file holds the rows of
-//! its range plus their copies ([`World::extra_rows`] counts them).
+//! its range plus their copies.
+//!
+//! A late arrival is left out of its own day's file and written, with the
+//! other late events of its arrival day, into that day's late file
+//! ([`World::late_arrivals`] lists them, [`World::plan_late`] plans them,
+//! from the plans kept when their own day was planned, or from
+//! [`World::lookback`]'s days before the first). [`World::written_rows`]
+//! counts what a range's file holds.
 //!
 //! With every rate at zero (the default) nothing here runs: the rows and
 //! their bytes are those of a clean run.
@@ -31,7 +38,7 @@ use crate::config::FaultsConfig;
 use crate::error::Error;
 use crate::model::{Event, Micros};
 use crate::rng::{KeyedRng, Stream};
-use crate::sweep::PlannedRows;
+use crate::sweep::{PlannedRows, RowOrigin};
 use crate::world::World;
 
 /// The most rows a copy is written after its original.
@@ -39,14 +46,37 @@ pub const MAX_COPY_DISTANCE: u32 = 500;
 /// The largest clock skew of an out-of-order event, either way (ten minutes).
 pub const MAX_SKEW_MICROS: i64 = 600_000_000;
 
+/// A day, in microseconds.
+const DAY_MICROS: i64 = 86_400_000_000;
+
 /// The kinds with their rates in `faults`, in the order a row's draw tries them.
-fn rates(faults: &FaultsConfig) -> [(FaultKind, f64); 4] {
+fn rates(faults: &FaultsConfig) -> [(FaultKind, f64); 5] {
     [
         (FaultKind::Duplicate, faults.duplicates),
         (FaultKind::NearDuplicate, faults.near_duplicates),
         (FaultKind::OutOfOrder, faults.out_of_order),
         (FaultKind::BrokenValue, faults.broken_values),
+        (FaultKind::LateArrival, faults.late_arrivals),
     ]
+}
+
+/// The draw below which a row is a copy, and the range of draws of a late
+/// arrival, as [`World::fault_of`] sums the rates.
+fn thresholds(faults: &FaultsConfig) -> (f64, Range<f64>) {
+    let mut sum = 0.0;
+    let mut copies = 0.0;
+    let mut late = 0.0..0.0;
+    for (kind, rate) in rates(faults) {
+        let before = sum;
+        sum += rate;
+        if kind.copies() {
+            copies = sum;
+        }
+        if kind == FaultKind::LateArrival {
+            late = before..sum;
+        }
+    }
+    (copies, late)
 }
 
 /// A kind of fault, as the ground truth names it.
@@ -60,15 +90,18 @@ pub enum FaultKind {
     OutOfOrder,
     /// A value outside the contract.
     BrokenValue,
+    /// The event delivered on a later day, with that day's events.
+    LateArrival,
 }
 
 impl FaultKind {
     /// Every kind.
-    pub const ALL: [Self; 4] = [
+    pub const ALL: [Self; 5] = [
         Self::Duplicate,
         Self::NearDuplicate,
         Self::OutOfOrder,
         Self::BrokenValue,
+        Self::LateArrival,
     ];
 
     /// The name in the ground truth's `kind` column.
@@ -78,6 +111,7 @@ impl FaultKind {
             Self::NearDuplicate => "near_duplicate",
             Self::OutOfOrder => "out_of_order",
             Self::BrokenValue => "broken_value",
+            Self::LateArrival => "late_arrival",
         }
     }
 
@@ -88,6 +122,7 @@ impl FaultKind {
             Self::NearDuplicate => "near_duplicates",
             Self::OutOfOrder => "out_of_order",
             Self::BrokenValue => "broken_values",
+            Self::LateArrival => "late_arrivals",
         }
     }
 
@@ -120,6 +155,8 @@ pub enum Value {
     Real(f64),
     /// A flag.
     Bool(bool),
+    /// A date.
+    Date(chrono::NaiveDate),
 }
 
 impl Value {
@@ -131,6 +168,7 @@ impl Value {
             Self::Int(v) => write!(out, "{v}"),
             Self::Real(v) => write!(out, "{v}"),
             Self::Bool(v) => write!(out, "{v}"),
+            Self::Date(v) => write!(out, "{v}"),
         };
     }
 }
@@ -154,11 +192,19 @@ const TIMESTAMP: &str = "timestamp";
 const PLAY_DURATION: &str = "event_details.play_duration";
 const PLAY_PERCENTAGE: &str = "event_details.play_percentage";
 const COMPLETED: &str = "event_details.completed";
+/// The partition a late event is written in.
+const EVENT_DATE: &str = "event_date";
 
 /// A year, in microseconds, for timestamps set years ahead.
 const YEAR_MICROS: i64 = 365 * 86_400_000_000;
 
 impl Fault {
+    /// For a late arrival, how many days after its own day it arrives: 1
+    /// with chance 1/2, 2 with 1/4 and so on, folded onto `1..=max`.
+    pub fn late_days(&self, max: u32) -> Option<u32> {
+        (self.kind == FaultKind::LateArrival).then(|| 1 + self.bits.trailing_zeros() % max.max(1))
+    }
+
     /// Changes `event` as the fault does, and says what it changed. For a
     /// copy this is the copy's change: none for a duplicate.
     fn apply(&self, event: &mut Event<'_>) -> Injected {
@@ -191,10 +237,17 @@ impl Fault {
                 }
             },
             FaultKind::OutOfOrder => {
-                // A skew of at least a second, up to ten minutes, either way.
+                // A skew of at least a second, up to ten minutes, either way;
+                // never back into the day before, where only a late
+                // arrival's timestamp lies.
                 let magnitude = 1_000_000 + (bits >> 1) as i64 % (MAX_SKEW_MICROS - 1_000_000 + 1);
-                let skew = if bits & 1 == 0 { magnitude } else { -magnitude };
                 let clean = event.timestamp;
+                let midnight = clean.0.div_euclid(DAY_MICROS) * DAY_MICROS;
+                let skew = if bits & 1 == 0 || clean.0 - magnitude < midnight {
+                    magnitude
+                } else {
+                    -magnitude
+                };
                 event.timestamp = Micros(clean.0 + skew);
                 changed(TIMESTAMP, Value::Time(clean), Value::Time(event.timestamp))
             }
@@ -232,6 +285,13 @@ impl Fault {
                     }
                 }
             }
+            // Written as it is, in another day's file (`fill_written`).
+            FaultKind::LateArrival => Injected {
+                kind: self.kind,
+                column: Some(EVENT_DATE),
+                clean: None,
+                written: None,
+            },
         }
     }
 }
@@ -279,28 +339,171 @@ impl World {
         None
     }
 
-    /// The copies (duplicates and near-duplicates) that rows `rows` add:
-    /// how many more rows than `rows` a file holds of them. One draw a row
-    /// (the first of [`World::fault_of`]'s), a day at a time.
-    pub fn extra_rows(&self, rows: Range<u64>) -> u64 {
-        let faults = &self.config.faults;
-        // The threshold `fault_of` reaches after the two kinds that copy.
-        let copies = 0.0 + faults.duplicates + faults.near_duplicates;
-        if copies == 0.0 {
-            return 0;
+    /// The rows a file of rows `rows` holds: each row once, plus the
+    /// copies (duplicates and near-duplicates), less the late arrivals
+    /// (written with their arrival day). One draw a row (the first of
+    /// [`World::fault_of`]'s), a day at a time.
+    pub fn written_rows(&self, rows: Range<u64>) -> u64 {
+        let (copies, late) = thresholds(&self.config.faults);
+        let mut count = rows.end - rows.start;
+        if copies == 0.0 && late.is_empty() {
+            return count;
         }
-        let mut count = 0;
         let mut row = rows.start;
         while row < rows.end {
             let day = self.calendar.day_of(row);
             let end = rows.end.min(day.first_row + day.rows);
             for j in row - day.first_row..end - day.first_row {
-                let mut rng = KeyedRng::new(self.config.seed, Stream::Fault, day.key(j));
-                count += u64::from(rng.unit() < copies);
+                let u = KeyedRng::new(self.config.seed, Stream::Fault, day.key(j)).unit();
+                if u < copies {
+                    count += 1;
+                } else if late.contains(&u) {
+                    count -= 1;
+                }
             }
             row = end;
         }
         count
+    }
+
+    /// How many days after its own day row `row` arrives, if it is a late arrival.
+    #[inline]
+    pub fn late_days_of(&self, row: u64) -> Option<u32> {
+        self.fault_of(row)?.late_days(self.config.faults.late_max_days)
+    }
+
+    /// The days before the first (as many as an event may arrive late),
+    /// when days are sized by date: their late events arrive in this
+    /// world's first days, as they do in a run that holds them. `None` when
+    /// days share out `rows` (the first day is the timeline's first) or no
+    /// event arrives late.
+    pub fn lookback(&self) -> Option<&World> {
+        self.lookback
+            .get_or_init(|| {
+                let faults = &self.config.faults;
+                if faults.late_arrivals == 0.0 || self.config.events_per_day.is_none() || self.keeps_late.is_none() {
+                    return None;
+                }
+                let mut config = self.config.clone();
+                config.epoch = Some(self.config.epoch());
+                config.start = self
+                    .config
+                    .start
+                    .checked_sub_days(chrono::Days::new(u64::from(faults.late_max_days)))?;
+                config.days = faults.late_max_days;
+                config.settle_rows();
+                let mut world = World::new(config).ok()?;
+                world.keeps_late = None;
+                Some(Box::new(world))
+            })
+            .as_deref()
+    }
+
+    /// The late events of each day, by the day's index: those that arrive
+    /// on it, in the order its late file holds them (by their own day, then
+    /// row). They come from the days before it in this world, or before its
+    /// first day ([`World::lookback`]). One draw a row.
+    pub fn late_arrivals(&self) -> Vec<Vec<RowOrigin>> {
+        let days = self.calendar.days().len();
+        let mut arriving = vec![Vec::new(); days];
+        if self.config.faults.late_arrivals == 0.0 {
+            return arriving;
+        }
+        let late = thresholds(&self.config.faults).1;
+        // Day `d` of a world whose day 0 is `offset` days before this one's.
+        let mut scan = |world: &World, lookback: bool, offset: usize| {
+            for (index, day) in world.calendar.days().iter().enumerate() {
+                for j in 0..day.rows {
+                    let u = KeyedRng::new(world.config.seed, Stream::Fault, day.key(j)).unit();
+                    if !late.contains(&u) {
+                        continue;
+                    }
+                    let row = day.first_row + j;
+                    let days_late = world.late_days_of(row).expect("a draw of a late arrival") as usize;
+                    if let Some(arrivals) = (index + days_late)
+                        .checked_sub(offset)
+                        .and_then(|a| arriving.get_mut(a))
+                    {
+                        arrivals.push(RowOrigin { lookback, row });
+                    }
+                }
+            }
+        };
+        if let Some(lookback) = self.lookback() {
+            scan(lookback, true, lookback.calendar.days().len());
+        }
+        scan(self, false, 0);
+        arriving
+    }
+
+    /// The plans of late rows `origins` (of [`World::late_arrivals`]),
+    /// gathered as rows `first..` of their late file: each kept when this
+    /// world planned its day, else planned now (rows of one day in order
+    /// continue one sweep).
+    pub fn plan_late(&self, origins: &[RowOrigin], first: u64) -> PlannedRows {
+        let mut out = PlannedRows {
+            first_row: first,
+            ..PlannedRows::default()
+        };
+        for &origin in origins {
+            let kept = match (origin.lookback, &self.keeps_late) {
+                (false, Some(kept)) => kept
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner())
+                    .remove(&origin.row),
+                _ => None,
+            };
+            let planned = match kept {
+                Some(planned) => planned,
+                None => {
+                    let world = if origin.lookback {
+                        self.lookback().expect("a late row before the first day has a lookback")
+                    } else {
+                        self
+                    };
+                    let planned = world.plan_rows(origin.row..origin.row + 1);
+                    if let Some(kept) = &world.keeps_late {
+                        // Kept by the planning itself: this is the row's one use.
+                        kept.lock()
+                            .unwrap_or_else(|poisoned| poisoned.into_inner())
+                            .remove(&origin.row);
+                    }
+                    planned
+                }
+            };
+            out.gather(&planned, 0, origin);
+        }
+        out
+    }
+
+    /// Keeps the plans of the late rows of `planned` whose arrival day is a
+    /// day of this world, for [`World::plan_late`].
+    pub(crate) fn keep_late(&self, planned: &PlannedRows) {
+        let Some(kept) = &self.keeps_late else { return };
+        if self.config.faults.late_arrivals == 0.0 {
+            return;
+        }
+        let last = self.calendar.days().len();
+        let mut found = Vec::new();
+        for i in 0..planned.rows.len() {
+            let row = planned.first_row + i as u64;
+            if let Some(days_late) = self.late_days_of(row)
+                && self.calendar.index_of(row) + (days_late as usize) < last
+            {
+                let mut one = PlannedRows {
+                    first_row: row,
+                    ..PlannedRows::default()
+                };
+                one.gather(planned, i, RowOrigin { lookback: false, row });
+                one.origins.clear();
+                found.push((row, one));
+            }
+        }
+        if !found.is_empty() {
+            kept.lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .extend(found);
+        }
     }
 
     /// Fills the rows `rows` (held by `planned`) and hands each written
@@ -325,10 +528,22 @@ impl World {
             }
             return Ok(());
         }
+        if !planned.origins.is_empty() {
+            return self.fill_late(planned, rows, event, emit);
+        }
         let mut pending: Vec<Pending<'w>> = Vec::new();
         for row in rows {
+            let fault = self.fault_of(row);
+            if fault.is_some_and(|f| f.kind == FaultKind::LateArrival) {
+                // Written with its arrival day's events.
+                let ready = pending.partition_point(|p| p.due <= row);
+                for p in pending.drain(..ready) {
+                    emit(&p.event, Some(&p.injected))?;
+                }
+                continue;
+            }
             self.fill_planned(planned, (row - planned.first_row) as usize, event);
-            match self.fault_of(row) {
+            match fault {
                 None => emit(event, None)?,
                 Some(fault) if fault.kind.copies() => {
                     emit(event, None)?;
@@ -358,6 +573,38 @@ impl World {
         }
         for p in pending {
             emit(&p.event, Some(&p.injected))?;
+        }
+        Ok(())
+    }
+
+    /// [`World::fill_written`] for late rows gathered by [`World::plan_late`]:
+    /// each as it is, with its record (its own day and the arrival day).
+    fn fill_late<'w, E>(
+        &'w self,
+        planned: &PlannedRows,
+        rows: Range<u64>,
+        event: &mut Event<'w>,
+        mut emit: impl FnMut(&Event<'w>, Option<&Injected>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        for index in rows {
+            let i = (index - planned.first_row) as usize;
+            let origin = planned.origins[i];
+            let world = if origin.lookback {
+                self.lookback().expect("a late row before the first day has a lookback")
+            } else {
+                self
+            };
+            world.fill_planned(planned, i, event);
+            let day = world.calendar.day_of(origin.row).date;
+            let days_late = world.late_days_of(origin.row).expect("a gathered row arrives late");
+            let arrival = day + chrono::Days::new(u64::from(days_late));
+            let injected = Injected {
+                kind: FaultKind::LateArrival,
+                column: Some(EVENT_DATE),
+                clean: Some(Value::Date(day)),
+                written: Some(Value::Date(arrival)),
+            };
+            emit(event, Some(&injected))?;
         }
         Ok(())
     }
@@ -521,16 +768,17 @@ mod tests {
             near_duplicates: 0.02,
             out_of_order: 0.1,
             broken_values: 0.01,
-            late_changes: 0.0,
+            late_arrivals: 0.03,
+            ..FaultsConfig::NONE
         });
-        let mut counts = [0u64; 4];
+        let mut counts = [0u64; 5];
         for row in 0..world.rows() {
             if let Some(f) = world.fault_of(row) {
                 counts[FaultKind::ALL.iter().position(|&k| k == f.kind).unwrap()] += 1;
             }
         }
         let n = world.rows() as f64;
-        for (count, rate) in counts.iter().zip([0.05, 0.02, 0.1, 0.01]) {
+        for (count, rate) in counts.iter().zip([0.05, 0.02, 0.1, 0.01, 0.03]) {
             let expected = n * rate;
             let sd = (n * rate * (1.0 - rate)).sqrt();
             assert!(
@@ -555,15 +803,17 @@ mod tests {
                 Ok::<_, ()>(())
             })
             .unwrap();
-        assert_eq!(
-            written.len() as u64,
-            rows.end - rows.start + faulty.extra_rows(rows.clone())
-        );
+        assert_eq!(written.len() as u64, faulty.written_rows(rows.clone()));
         let mut originals = 0;
         for (i, row) in rows.clone().enumerate() {
             let mut clean_event = Event::default();
             clean.fill_planned(&clean_planned, i, &mut clean_event);
             let fault = faulty.fault_of(row);
+            if fault.is_some_and(|f| f.kind == FaultKind::LateArrival) {
+                // Written with its arrival day's rows, not here.
+                assert!(!written.iter().any(|(e, _)| e.event_id == clean_event.event_id));
+                continue;
+            }
             let first = written
                 .iter()
                 .position(|(e, _)| e.event_id == clean_event.event_id)
@@ -596,16 +846,68 @@ mod tests {
     }
 
     #[test]
-    fn extra_rows_counts_the_copies_across_days() {
+    fn written_rows_count_the_copies_less_the_late_rows_across_days() {
         let world = world(FaultsConfig::TYPICAL);
         let rows = 7_000..13_000;
-        let copies = rows
-            .clone()
-            .filter(|&r| world.fault_of(r).is_some_and(|f| f.kind.copies()))
-            .count() as u64;
+        let count = |kind: fn(FaultKind) -> bool| {
+            rows.clone()
+                .filter(|&r| world.fault_of(r).is_some_and(|f| kind(f.kind)))
+                .count() as u64
+        };
+        let copies = count(FaultKind::copies);
+        let late = count(|k| k == FaultKind::LateArrival);
         assert!(world.calendar().day_of(rows.start).date != world.calendar().day_of(rows.end).date);
-        assert!(copies > 0);
-        assert_eq!(world.extra_rows(rows), copies);
+        assert!(copies > 0 && late > 0);
+        assert_eq!(world.written_rows(rows.clone()), 6_000 + copies - late);
+    }
+
+    #[test]
+    fn a_late_file_holds_the_late_events_of_its_day_as_their_own_day_planned_them() {
+        let world = World::new(Config {
+            rows: 30_000,
+            days: 4,
+            faults: FaultsConfig {
+                late_arrivals: 0.02,
+                late_max_days: 2,
+                ..FaultsConfig::NONE
+            },
+            ..Config::default()
+        })
+        .unwrap();
+        let arriving = world.late_arrivals();
+        // Nothing arrives on the first day of a timeline sized by rows.
+        assert!(arriving[0].is_empty());
+        for (index, origins) in arriving.iter().enumerate() {
+            let mut last = None;
+            for origin in origins {
+                assert!(!origin.lookback);
+                let own = world.calendar().index_of(origin.row);
+                let days_late = world.late_days_of(origin.row).unwrap() as usize;
+                assert_eq!(own + days_late, index);
+                assert!(days_late <= 2);
+                // By their own day, then row.
+                assert!(last < Some((own, origin.row)));
+                last = Some((own, origin.row));
+            }
+        }
+        let origins = &arriving[3];
+        assert!(origins.len() > 100);
+        let planned = world.plan_late(origins, 0);
+        let mut written = Vec::new();
+        let mut event = Event::default();
+        world
+            .fill_written(&planned, 0..origins.len() as u64, &mut event, |e, injected| {
+                written.push((e.clone(), *injected.unwrap()));
+                Ok::<_, ()>(())
+            })
+            .unwrap();
+        for ((e, injected), origin) in written.iter().zip(origins) {
+            let mut own = Event::default();
+            world.fill_planned(&world.plan_rows(origin.row..origin.row + 1), 0, &mut own);
+            assert_eq!(e, &own);
+            assert_eq!(injected.kind, FaultKind::LateArrival);
+            assert_eq!(injected.written, Some(Value::Date(world.calendar().days()[3].date)));
+        }
     }
 
     #[test]

@@ -71,18 +71,50 @@ pub struct Planned {
     pub held: Held,
 }
 
-/// The plans of a range of rows, in row order.
+/// Where a row of a [`PlannedRows`] gathered from other days comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct RowOrigin {
+    /// Whether the row is one of the days before the first
+    /// ([`crate::world::World::lookback`]), numbered as that world numbers them.
+    pub lookback: bool,
+    /// The row's global index in its world.
+    pub row: u64,
+}
+
+/// The plans of a range of rows, in row order, or of rows gathered one by
+/// one from other days (`origins`).
 #[derive(Clone, Debug, Default)]
 pub struct PlannedRows {
-    /// Global index of the first row.
+    /// Global index of the first row (of the range; with `origins`, the
+    /// index of the first gathered row among those gathered).
     pub first_row: u64,
     /// One plan per row.
     pub rows: Vec<Planned>,
     /// The session searches the rows list.
     pub searches: Vec<SessionSearch>,
+    /// For gathered rows, where each comes from; empty for a range.
+    pub origins: Vec<RowOrigin>,
 }
 
 impl PlannedRows {
+    /// The global index of row `i` in its world.
+    #[inline]
+    pub fn row_of(&self, i: usize) -> u64 {
+        match self.origins.get(i) {
+            Some(origin) => origin.row,
+            None => self.first_row + i as u64,
+        }
+    }
+
+    /// Appends row `i` of `from`, its plan and its searches, as a row of `origin`.
+    pub fn gather(&mut self, from: &PlannedRows, i: usize, origin: RowOrigin) {
+        let mut plan = from.rows[i];
+        plan.searches_from = self.searches.len() as u32;
+        self.searches.extend_from_slice(from.searches_of(i));
+        self.rows.push(plan);
+        self.origins.push(origin);
+    }
+
     /// The session searches of row `i` of the range, oldest first.
     #[inline]
     pub fn searches_of(&self, i: usize) -> &[SessionSearch] {

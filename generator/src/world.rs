@@ -6,8 +6,9 @@
 //! `event`, which decides its values) or an Arrow batch of a row range
 //! ([`World::record_batch`]).
 
+use std::collections::HashMap;
 use std::ops::Range;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use arrow::array::RecordBatch;
 
@@ -46,6 +47,12 @@ pub struct World {
     mean_session_events: f64,
     /// The days being read, each at its last row read.
     sweeps: Mutex<Vec<DaySweep>>,
+    /// The days before the first, built when late events arrive from them
+    /// ([`World::lookback`]).
+    pub(crate) lookback: OnceLock<Option<Box<World>>>,
+    /// The plans of late rows planned with their day, by row, until their
+    /// late file is planned ([`World::plan_late`]); `None` in a lookback world.
+    pub(crate) keeps_late: Option<Mutex<HashMap<u64, PlannedRows>>>,
 }
 
 /// Days whose sweeps a world keeps: the one being read and the one before.
@@ -91,6 +98,8 @@ impl World {
             zone_countries,
             mean_session_events: 1.0,
             sweeps: Mutex::new(Vec::new()),
+            lookback: OnceLock::new(),
+            keeps_late: Some(Mutex::new(HashMap::new())),
             networks: NETWORK_WEIGHTS
                 .iter()
                 .map(|w| Weighted::new(*w).expect("network weights"))
@@ -173,6 +182,7 @@ impl World {
             first_row: rows.start,
             rows: Vec::with_capacity((rows.end - rows.start) as usize),
             searches: Vec::new(),
+            origins: Vec::new(),
         };
         let world = SweepWorld {
             ground: self.ground(),
@@ -230,6 +240,7 @@ impl World {
             }
             at = until;
         }
+        self.keep_late(&out);
         Some(out)
     }
 

@@ -35,6 +35,7 @@ use crate::faults::{CHANGE_FAULTS_TABLE, FAULTS_TABLE};
 use crate::normalize::{DIMENSION_TABLES, EVENT_TABLES, USER_TABLES};
 use crate::options::{Choice, choice_text};
 use crate::schema::PARTITION_COLUMN;
+use crate::sweep::RowOrigin;
 use crate::world::World;
 use format::KnownFormat;
 use lock::FolderLock;
@@ -186,6 +187,9 @@ pub struct FileSlot {
     pub first_row: u64,
     /// Rows of the source in the slot.
     pub rows: u64,
+    /// A late file's rows: the late events it holds, gathered from earlier
+    /// days (its rows `first_row..` index them); empty for every other file.
+    pub late: Vec<RowOrigin>,
 }
 
 /// Splits the dataset into file slots of at most `max_rows_per_file` source
@@ -205,58 +209,84 @@ pub fn plan_files(
     if world.has_faults() {
         event_tables.push(FAULTS_TABLE);
     }
-    let mut split = |source: Source, tables: &[&str], first: u64, rows: u64, date: Option<NaiveDate>| {
-        let count = rows.div_ceil(max_rows_per_file);
-        // Even file sizes rather than one small leftover file.
-        let parts = crate::users::apportion(rows, &vec![1.0; count as usize]);
-        let mut start = first;
-        for (k, n) in parts.into_iter().enumerate() {
-            let name = format!("part-{k:05}.{extension}");
-            let paths = tables
-                .iter()
-                .map(|table| {
-                    let mut path = String::new();
-                    if !table.is_empty() {
-                        path.push_str(table);
-                        path.push('/');
-                    }
-                    if let Some(d) = date {
-                        path.push_str(&format!("{PARTITION_COLUMN}={d}/"));
-                    }
-                    path.push_str(&name);
-                    path
-                })
-                .collect();
-            slots.push(FileSlot {
-                source,
-                paths,
-                event_date: date,
-                first_row: start,
-                rows: n,
-            });
-            start += n;
-        }
-    };
+    let mut split =
+        |source: Source, tables: &[&str], first: u64, rows: u64, date: Option<NaiveDate>, late: &[RowOrigin]| {
+            let count = rows.div_ceil(max_rows_per_file);
+            // Even file sizes rather than one small leftover file.
+            let parts = crate::users::apportion(rows, &vec![1.0; count as usize]);
+            let mut start = first;
+            let prefix = if late.is_empty() { "part" } else { LATE_FILE_PREFIX };
+            for (k, n) in parts.into_iter().enumerate() {
+                let name = format!("{prefix}-{k:05}.{extension}");
+                let paths = tables
+                    .iter()
+                    .map(|table| {
+                        let mut path = String::new();
+                        if !table.is_empty() {
+                            path.push_str(table);
+                            path.push('/');
+                        }
+                        if let Some(d) = date {
+                            path.push_str(&format!("{PARTITION_COLUMN}={d}/"));
+                        }
+                        path.push_str(&name);
+                        path
+                    })
+                    .collect();
+                slots.push(FileSlot {
+                    source,
+                    paths,
+                    event_date: date,
+                    first_row: if late.is_empty() { start } else { 0 },
+                    rows: n,
+                    late: late
+                        .get(start as usize..(start + n) as usize)
+                        .map_or_else(Vec::new, <[_]>::to_vec),
+                });
+                start += n;
+            }
+        };
     match partition_by {
         PartitionBy::Date => {
-            for day in world.calendar().days().iter().filter(|d| d.rows > 0) {
-                split(Source::Events, &event_tables, day.first_row, day.rows, Some(day.date));
+            let late = world.late_arrivals();
+            for (day, arriving) in world.calendar().days().iter().zip(&late) {
+                if day.rows > 0 {
+                    split(
+                        Source::Events,
+                        &event_tables,
+                        day.first_row,
+                        day.rows,
+                        Some(day.date),
+                        &[],
+                    );
+                }
+                if !arriving.is_empty() {
+                    split(
+                        Source::Events,
+                        &event_tables,
+                        0,
+                        arriving.len() as u64,
+                        Some(day.date),
+                        arriving,
+                    );
+                }
             }
         }
-        PartitionBy::None => split(Source::Events, &event_tables, 0, world.rows(), None),
+        PartitionBy::None => split(Source::Events, &event_tables, 0, world.rows(), None, &[]),
     }
     if layout == Layout::Normalized {
         let mut user_tables = DIMENSION_TABLES[..USER_TABLES].to_vec();
         if world.has_change_faults() {
             user_tables.push(CHANGE_FAULTS_TABLE);
         }
-        split(Source::Users, &user_tables, 0, world.population().len(), None);
+        split(Source::Users, &user_tables, 0, world.population().len(), None, &[]);
         split(
             Source::Content,
             &DIMENSION_TABLES[USER_TABLES..],
             0,
             world.catalog().len() as u64,
             None,
+            &[],
         );
     }
     slots
@@ -334,6 +364,10 @@ pub const SUCCESS_FILE: &str = "_SUCCESS";
 /// are files of this tool too.
 pub const PROGRESS_FILE: &str = journal::JOURNAL;
 
+/// The name of a late file (`late-00000.parquet`): the late events that
+/// arrive on its partition's day ([`crate::faults`]).
+pub const LATE_FILE_PREFIX: &str = "late";
+
 /// Whether `name` is a folder this tool makes: a date partition or a table.
 fn is_our_folder(name: &str) -> bool {
     name.starts_with(&format!("{PARTITION_COLUMN}="))
@@ -349,8 +383,10 @@ fn is_our_staged_file(name: &str, formats: &[KnownFormat]) -> bool {
     let Some(inner) = name.strip_prefix('.').and_then(|n| n.strip_suffix(".tmp")) else {
         return false;
     };
-    staged_targets(name).any(|target| target.starts_with("part-") && formats.iter().any(|f| f.names_file(target)))
-        || inner.starts_with(MANIFEST_FILE)
+    staged_targets(name).any(|target| {
+        (target.starts_with("part-") || target.starts_with(LATE_FILE_PREFIX))
+            && formats.iter().any(|f| f.names_file(target))
+    }) || inner.starts_with(MANIFEST_FILE)
         || inner.starts_with(SUCCESS_FILE)
         || inner == "customer-events-probe"
 }

@@ -20,7 +20,8 @@ use common::{read_parquet, run, run_ok, tree};
 const SHAPE: &[&str] = &["--rows", "100k", "--days", "2", "--max-rows-per-file", "50k", "-q"];
 
 /// Rates high enough to see each kind a few hundred times.
-const RATES: &str = "[faults]\nduplicates = 0.02\nnear_duplicates = 0.01\nout_of_order = 0.03\nbroken_values = 0.01\n";
+const RATES: &str = "[faults]\nduplicates = 0.02\nnear_duplicates = 0.01\nout_of_order = 0.03\nbroken_values = 0.01\n\
+                     late_arrivals = 0.02\nlate_max_days = 1\n";
 
 fn generate(out: &Path, extra: &[&str]) {
     let mut args = vec!["generate", "--out", out.to_str().unwrap()];
@@ -123,15 +124,41 @@ fn ground_truth(dir: &Path) -> BTreeSet<Fault> {
     faults
 }
 
+/// The date partition of `file` (`event_date=D/…`).
+fn partition_of(file: &str) -> &str {
+    file.strip_prefix("event_date=").unwrap().split('/').next().unwrap()
+}
+
 /// The faults a pipeline finds by comparing the written rows with a clean
-/// run's: an event's second row is a copy (a duplicate when equal to the
-/// clean event, else a near-duplicate naming the field that moved); a first
-/// row that differs is out of order (a timestamp off by minutes) or broken.
-fn found_faults(written: &[(String, i64, String, Values)], clean: &BTreeMap<String, Values>) -> BTreeSet<Fault> {
+/// run's (file and values by event id): an event's second row is a copy (a
+/// duplicate when equal to the clean event, else a near-duplicate naming
+/// the field that moved); a first row in a later day's partition is a late
+/// arrival; a first row that differs is out of order (a timestamp off by
+/// minutes) or broken.
+fn found_faults(
+    written: &[(String, i64, String, Values)],
+    clean: &BTreeMap<String, (String, Values)>,
+) -> BTreeSet<Fault> {
     let mut seen = BTreeSet::new();
     let mut found = BTreeSet::new();
     for (file, row, id, values) in written {
-        let expected = clean.get(id).expect("every written event is an event of the clean run");
+        let (clean_file, expected) = clean.get(id).expect("every written event is an event of the clean run");
+        let (own_day, written_day) = (partition_of(clean_file), partition_of(file));
+        if written_day != own_day {
+            assert!(written_day > own_day, "{id} is written before its day");
+            assert_eq!(values, expected, "{id}: a late event is the clean event");
+            assert!(seen.insert(id.clone()), "{id}: a late event is written once");
+            found.insert((
+                id.clone(),
+                "late_arrival".to_string(),
+                Some("event_date".to_string()),
+                file.clone(),
+                *row,
+                Some(own_day.to_string()),
+                Some(written_day.to_string()),
+            ));
+            continue;
+        }
         let first = seen.insert(id.clone());
         let mut changed = Vec::new();
         if values.timestamp != expected.timestamp {
@@ -202,7 +229,10 @@ fn the_faults_in_the_files_are_exactly_the_ground_truth_each_kind_at_its_rate() 
     // sub-batches: the ground truth counts rows across both.
     generate(&dirty, &["--config", &config, "--row-group-rows", "40k"]);
     generate(&clean, &[]);
-    let clean_rows: BTreeMap<String, Values> = rows_of(&clean).into_iter().map(|(_, _, id, v)| (id, v)).collect();
+    let clean_rows: BTreeMap<String, (String, Values)> = rows_of(&clean)
+        .into_iter()
+        .map(|(file, _, id, v)| (id, (file, v)))
+        .collect();
     let written = rows_of(&dirty);
     let truth = ground_truth(&dirty);
     let found = found_faults(&written, &clean_rows);
@@ -212,18 +242,34 @@ fn the_faults_in_the_files_are_exactly_the_ground_truth_each_kind_at_its_rate() 
         "a fault in the files that the ground truth does not list"
     );
     assert_eq!(truth.difference(&found).next(), None, "a listed fault not in the files");
-    // Every clean event is written, and the copies are the rows beyond them.
+    // Every clean event is written but those of the last day that arrive
+    // after it, and the copies are the rows beyond them.
     let ids: BTreeSet<&String> = written.iter().map(|(_, _, id, _)| id).collect();
-    assert_eq!(ids.len(), clean_rows.len());
+    let days: BTreeSet<&str> = clean_rows.values().map(|(file, _)| partition_of(file)).collect();
+    let (first_day, last_day) = (*days.first().unwrap(), *days.last().unwrap());
+    let undelivered: Vec<&String> = clean_rows.keys().filter(|id| !ids.contains(id)).collect();
+    for id in &undelivered {
+        assert_eq!(
+            partition_of(&clean_rows[*id].0),
+            last_day,
+            "{id} is lost before the last day"
+        );
+    }
     let copies = truth.iter().filter(|f| f.1.ends_with("duplicate")).count();
-    assert_eq!(written.len(), clean_rows.len() + copies);
-    // Each kind at its rate (4 standard deviations).
+    assert_eq!(written.len(), clean_rows.len() - undelivered.len() + copies);
+    // Each kind at its rate (4 standard deviations); late arrivals of the
+    // first day (those of the last arrive after the dataset ends).
     let n = clean_rows.len() as f64;
-    for (kind, rate) in [
-        ("duplicate", 0.02),
-        ("near_duplicate", 0.01),
-        ("out_of_order", 0.03),
-        ("broken_value", 0.01),
+    let first_day_rows = clean_rows
+        .values()
+        .filter(|(file, _)| partition_of(file) == first_day)
+        .count() as f64;
+    for (kind, rate, n) in [
+        ("duplicate", 0.02, n),
+        ("near_duplicate", 0.01, n),
+        ("out_of_order", 0.03, n),
+        ("broken_value", 0.01, n),
+        ("late_arrival", 0.02, first_day_rows),
     ] {
         let count = truth.iter().filter(|f| f.1 == kind).count() as f64;
         let sd = (n * rate * (1.0 - rate)).sqrt();
@@ -309,11 +355,21 @@ fn in_the_normalized_layout_a_duplicated_event_duplicates_its_child_rows() {
         .map(|f| f.0)
         .collect();
     assert!(copied.len() > 1000);
+    // Late events of the last day arrive after it: not delivered, in any table.
+    let delivered = rows_per_event(&dirty.join("events"));
     for table in ["events", "user_actions", "recommendations", "search_history"] {
-        let (dirty_counts, clean_counts) = (rows_per_event(&dirty.join(table)), rows_per_event(&clean.join(table)));
+        let (dirty_counts, mut clean_counts) = (rows_per_event(&dirty.join(table)), rows_per_event(&clean.join(table)));
+        clean_counts.retain(|id, _| delivered.contains_key(id));
         assert_eq!(
             dirty_counts.keys().collect::<Vec<_>>(),
             clean_counts.keys().collect::<Vec<_>>(),
+            "{table}"
+        );
+        // A late event's child rows arrive with it, in the table's late file.
+        assert!(
+            common::parquet_files(&dirty.join(table))
+                .iter()
+                .any(|p| p.to_string_lossy().contains("/late-")),
             "{table}"
         );
         for (id, n) in &clean_counts {
@@ -400,7 +456,14 @@ fn adjacent_windows_with_faults_write_the_days_and_faults_of_one_longer_run() {
     windows.extend(window("second", "2026-03-04", "2"));
     windows.sort();
     let whole = window("whole", "2026-03-02", "4");
-    assert_eq!(whole.iter().filter(|(p, _)| p.starts_with("_faults/")).count(), 4);
+    // A ground truth per file: each day's and each day's late file, the
+    // second window's first day holding late events of the first window's days.
+    assert_eq!(whole.iter().filter(|(p, _)| p.starts_with("_faults/")).count(), 8);
+    assert!(
+        windows
+            .iter()
+            .any(|(p, _)| p == "event_date=2026-03-04/late-00000.parquet")
+    );
     assert!(windows == whole, "the windows' files differ from the four-day run's");
 }
 
@@ -546,4 +609,40 @@ fn a_delta_table_and_a_stream_refuse_faults_in_one_line_and_the_advice_works() {
     let config = config_file(dir.path(), "seed = 42\n");
     let streamed = run_ok(&["stream", "--rows", "1k", "--config", &config]);
     assert_eq!(String::from_utf8_lossy(&streamed.stdout).lines().count(), 1000);
+}
+
+#[test]
+fn late_arrivals_without_date_partitions_are_refused_in_one_line_and_the_advice_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("flat");
+    let out = out.to_str().unwrap();
+    let args = ["generate", "--out", out, "--rows", "5k", "--days", "2", "-q"];
+    let refused = run(&[&args[..], &["--faults", "typical", "--partition-by", "none"]].concat());
+    assert_eq!(refused.status.code(), Some(2));
+    let message = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(message.trim().lines().count(), 1, "{message}");
+    assert!(
+        message.contains("--partition-by") && message.contains("faults.late_arrivals = 0"),
+        "{message}"
+    );
+    assert!(!Path::new(out).exists());
+    // The advice, either way: date partitions, or no late arrivals.
+    run_ok(&[&args[..], &["--faults", "typical", "--partition-by", "date"]].concat());
+    let config = config_file(dir.path(), "[faults]\nduplicates = 0.01\nlate_arrivals = 0\n");
+    let flat = dir.path().join("flat2");
+    run_ok(&[
+        "generate",
+        "--out",
+        flat.to_str().unwrap(),
+        "--rows",
+        "5k",
+        "--days",
+        "2",
+        "-q",
+        "--config",
+        &config,
+        "--partition-by",
+        "none",
+    ]);
+    assert!(flat.join("part-00000.parquet").exists());
 }
