@@ -148,15 +148,30 @@ fn entity_column(
     KeyedColumn::new(values, rows, bytes_per_row)
 }
 
-/// A Utf8 column being built: concatenated bytes and offsets.
+/// A Utf8 column being built: concatenated bytes and offsets. A value is
+/// appended whole (`push`), or in pieces (`fmt::Write`) closed by `end`.
 #[derive(Debug)]
-struct Utf8Column {
+pub(crate) struct Utf8Column {
     offsets: Vec<i32>,
     bytes: Vec<u8>,
 }
 
+impl Default for Utf8Column {
+    fn default() -> Self {
+        Self::with_capacity(0, 0)
+    }
+}
+
+impl std::fmt::Write for Utf8Column {
+    #[inline]
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.bytes.extend_from_slice(s.as_bytes());
+        Ok(())
+    }
+}
+
 impl Utf8Column {
-    fn with_capacity(rows: usize, bytes_per_row: usize) -> Self {
+    pub(crate) fn with_capacity(rows: usize, bytes_per_row: usize) -> Self {
         let mut offsets = Vec::with_capacity(rows + 1);
         offsets.push(0);
         Self {
@@ -166,12 +181,12 @@ impl Utf8Column {
     }
 
     #[inline]
-    fn end(&mut self) {
+    pub(crate) fn end(&mut self) {
         self.offsets.push(self.bytes.len() as i32);
     }
 
     #[inline]
-    fn push(&mut self, s: &str) {
+    pub(crate) fn push(&mut self, s: &str) {
         self.bytes.extend_from_slice(s.as_bytes());
         self.end();
     }
@@ -181,11 +196,11 @@ impl Utf8Column {
         self.bytes.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
     }
 
-    fn finish(self, nulls: Option<NullBuffer>) -> ArrayRef {
+    pub(crate) fn finish(self, nulls: Option<NullBuffer>) -> ArrayRef {
         let offsets = OffsetBuffer::new(ScalarBuffer::from(self.offsets));
         debug_assert!(std::str::from_utf8(&self.bytes).is_ok());
         debug_assert_eq!(offsets.last() as usize, self.bytes.len());
-        // SAFETY: every value was appended whole from a `&str` or as ASCII
+        // SAFETY: every value was appended whole from `&str`s or as ASCII
         // digits and punctuation, so the bytes are UTF-8 and every offset is
         // a char boundary; offsets start at 0, never decrease and end at the
         // byte length (one `end` per value).

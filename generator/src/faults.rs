@@ -30,10 +30,11 @@ use std::fmt::Write as _;
 use std::ops::Range;
 use std::sync::{Arc, OnceLock};
 
-use arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray};
-use arrow::buffer::{Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
+use arrow::array::{ArrayRef, Int64Array, RecordBatch};
+use arrow::buffer::NullBuffer;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 
+use crate::columns::Utf8Column;
 use crate::config::FaultsConfig;
 use crate::error::Error;
 use crate::model::{Event, Micros};
@@ -162,7 +163,7 @@ pub enum Value {
 impl Value {
     /// Appends the value as the ground truth writes it: a timestamp as the
     /// events' text form (RFC 3339, `…Z`), numbers as Rust prints them.
-    pub fn write_to(&self, out: &mut String) {
+    pub fn write_to(&self, out: &mut impl std::fmt::Write) {
         let _ = match self {
             Self::Time(t) => write!(out, "{t}"),
             Self::Int(v) => write!(out, "{v}"),
@@ -640,33 +641,29 @@ pub fn faults_schema() -> SchemaRef {
         .clone()
 }
 
-/// A text column of the ground truth: values, offsets and which are null.
+/// A text column of the ground truth: its values and which are null.
 #[derive(Debug, Default)]
 struct TextColumn {
-    bytes: String,
-    offsets: Vec<i32>,
+    values: Utf8Column,
     valid: Vec<bool>,
 }
 
 impl TextColumn {
+    /// Ends the value written so far (empty for a null).
     fn end(&mut self, valid: bool) {
-        if self.offsets.is_empty() {
-            self.offsets.push(0);
-        }
-        self.offsets.push(self.bytes.len() as i32);
+        self.values.end();
         self.valid.push(valid);
     }
 
-    fn finish(mut self) -> ArrayRef {
-        if self.offsets.is_empty() {
-            self.offsets.push(0);
-        }
+    /// Appends `value` whole.
+    fn push(&mut self, value: &str) {
+        self.values.push(value);
+        self.valid.push(true);
+    }
+
+    fn finish(self) -> ArrayRef {
         let nulls = self.valid.contains(&false).then(|| NullBuffer::from(self.valid));
-        Arc::new(StringArray::new(
-            OffsetBuffer::new(ScalarBuffer::from(self.offsets)),
-            Buffer::from_vec(self.bytes.into_bytes()),
-            nulls,
-        ))
+        self.values.finish(nulls)
     }
 }
 
@@ -687,18 +684,18 @@ pub struct GroundTruth {
 impl GroundTruth {
     /// Records `injected`, a fault of `event`, written as row `row` of `file`.
     pub fn record(&mut self, event: &Event<'_>, injected: &Injected, file: &str, row: u64) {
-        let _ = write!(self.event_id.bytes, "{}", event.event_id);
+        let _ = write!(self.event_id.values, "{}", event.event_id);
         self.event_id.end(true);
-        self.kind.bytes.push_str(injected.kind.name());
-        self.kind.end(true);
-        self.column.bytes.push_str(injected.column.unwrap_or(""));
-        self.column.end(injected.column.is_some());
-        self.file.bytes.push_str(file);
-        self.file.end(true);
+        self.kind.push(injected.kind.name());
+        match injected.column {
+            Some(column) => self.column.push(column),
+            None => self.column.end(false),
+        }
+        self.file.push(file);
         self.row.push(row as i64);
         for (column, value) in [(&mut self.clean, injected.clean), (&mut self.written, injected.written)] {
             if let Some(value) = value {
-                value.write_to(&mut column.bytes);
+                value.write_to(&mut column.values);
             }
             column.end(value.is_some());
         }
@@ -708,11 +705,9 @@ impl GroundTruth {
     /// column), the row `row` of `file`.
     pub fn record_change(&mut self, kind: &str, file: &str, row: u64) {
         self.event_id.end(false);
-        self.kind.bytes.push_str(kind);
-        self.kind.end(true);
+        self.kind.push(kind);
         self.column.end(false);
-        self.file.bytes.push_str(file);
-        self.file.end(true);
+        self.file.push(file);
         self.row.push(row as i64);
         self.clean.end(false);
         self.written.end(false);

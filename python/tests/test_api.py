@@ -196,6 +196,19 @@ def test_a_refusal_names_keywords_and_its_advice_works(tmp_path):
     assert "with format arrow" in str(codec.value) and "--" not in str(codec.value), codec.value
 
 
+def test_record_batches_refuse_faults_and_the_advice_works(tmp_path):
+    """`record_batches` gives clean events: a config with `[faults]` is
+    refused with a message naming `generate(…)`, which writes them."""
+    config = "[faults]\nduplicates = 0.01\nlate_arrivals = 0.01\n"
+    with pytest.raises(ValueError) as refused:
+        ce.record_batches(1000, config=config)
+    message = str(refused.value)
+    assert "generate(" in message and "[faults]" in message and "--" not in message, message
+    summary = ce.generate(tmp_path / "dirty", rows=20_000, days=2, config=config)
+    assert any(f["path"].startswith("_faults/") for f in summary["files"]), summary["files"]
+    assert any("/late-" in f["path"] for f in summary["files"]), summary["files"]
+
+
 def test_ctrl_c_cancels_generate(tmp_path):
     out = tmp_path / "events"
     script = textwrap.dedent(f"""
