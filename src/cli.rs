@@ -166,8 +166,9 @@ pub struct GenerateArgs {
     #[command(flatten)]
     pub dataset: DatasetArgs,
     /// Faults to inject, with their ground truth in _faults/ (docs/faults.md): none (default) or
-    /// typical (1% duplicates, 0.2% near-duplicates, 2% out of order, 0.1% broken values). Rates
-    /// of your own go in the config's [faults]; this flag replaces them.
+    /// typical (1% duplicates, 0.2% near-duplicates, 2% out of order, 0.1% broken values, 0.5%
+    /// late arrivals, written into a later day's partition). Rates of your own go in the config's
+    /// [faults]; this flag replaces them.
     #[arg(long, value_name = "PRESET", value_parser = PossibleValuesParser::new(FAULT_PRESETS)
         .map(|name| FaultsConfig::preset(&name).expect("clap accepts only the listed presets")))]
     pub faults: Option<FaultsConfig>,

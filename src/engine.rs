@@ -679,7 +679,7 @@ pub fn run_with<F: FileFormat>(
         return Err(Error::Option {
             flag: "--partition-by",
             message: "none has no day for a late event to arrive in; use --partition-by date, \
-                      or set faults.late_arrivals = 0"
+                      or leave out --faults and give the rates in a [faults] table without late_arrivals"
                 .into(),
         });
     }
@@ -946,7 +946,7 @@ impl<'a, F: FileFormat> Run<'a, F> {
                 let planned = if !events {
                     None
                 } else if slot.late.is_empty() {
-                    self.world.plan_rows_until(rows, self.cancel)
+                    self.world.plan_rows_keeping_late(rows, self.cancel)
                 } else {
                     let late = &slot.late[rows.start as usize..rows.end as usize];
                     Some(self.world.plan_late(late, rows.start))

@@ -26,6 +26,7 @@
 //! With every rate at zero (the default) nothing here runs: the rows and
 //! their bytes are those of a clean run.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::ops::Range;
 use std::sync::{Arc, OnceLock};
@@ -373,28 +374,34 @@ impl World {
         self.fault_of(row)?.late_days(self.config.faults.late_max_days)
     }
 
-    /// The days before the first (as many as an event may arrive late),
-    /// when days are sized by date: their late events arrive in this
-    /// world's first days, as they do in a run that holds them. `None` when
-    /// days share out `rows` (the first day is the timeline's first) or no
-    /// event arrives late.
+    /// The days before the first (as many as an event may arrive late,
+    /// from the epoch on), when days are sized by date: their late events
+    /// arrive in this world's first days, as they do in a run that holds
+    /// them. `None` when days share out `rows` (the first day is the
+    /// timeline's first), the first day is the epoch, or no event arrives late.
     pub fn lookback(&self) -> Option<&World> {
         self.lookback
             .get_or_init(|| {
                 let faults = &self.config.faults;
-                if faults.late_arrivals == 0.0 || self.config.events_per_day.is_none() || self.keeps_late.is_none() {
+                if faults.late_arrivals == 0.0 || self.config.events_per_day.is_none() || self.is_lookback {
                     return None;
                 }
-                let mut config = self.config.clone();
-                config.epoch = Some(self.config.epoch());
-                config.start = self
+                let epoch = self.config.epoch();
+                let back = self
                     .config
                     .start
                     .checked_sub_days(chrono::Days::new(u64::from(faults.late_max_days)))?;
-                config.days = faults.late_max_days;
+                let first = back.max(epoch);
+                let days = u32::try_from((self.config.start - first).num_days())
+                    .ok()
+                    .filter(|&d| d > 0)?;
+                let mut config = self.config.clone();
+                config.epoch = Some(epoch);
+                config.start = first;
+                config.days = days;
                 config.settle_rows();
                 let mut world = World::new(config).ok()?;
-                world.keeps_late = None;
+                world.is_lookback = true;
                 Some(Box::new(world))
             })
             .as_deref()
@@ -405,103 +412,136 @@ impl World {
     /// row). They come from the days before it in this world, or before its
     /// first day ([`World::lookback`]). One draw a row.
     pub fn late_arrivals(&self) -> Vec<Vec<RowOrigin>> {
-        let days = self.calendar.days().len();
-        let mut arriving = vec![Vec::new(); days];
+        let mut arriving = vec![Vec::new(); self.calendar.days().len()];
         if self.config.faults.late_arrivals == 0.0 {
             return arriving;
         }
+        let offset = self.lookback().map_or(0, |lookback| lookback.calendar.days().len());
+        let worlds = self.lookback().map(|w| (w, true)).into_iter().chain([(self, false)]);
+        for (world, lookback) in worlds {
+            // Day `index` of `world` is day `index - back` of this one.
+            let back = if lookback { offset } else { 0 };
+            world.each_late_row(|index, row, days_late| {
+                if let Some(arrivals) = (index + days_late as usize)
+                    .checked_sub(back)
+                    .and_then(|a| arriving.get_mut(a))
+                {
+                    arrivals.push(RowOrigin { lookback, row });
+                }
+            });
+        }
+        arriving
+    }
+
+    /// Calls `found(day index, row, days late)` for each late row of this
+    /// world, in row order: one draw a row, a day at a time.
+    fn each_late_row(&self, mut found: impl FnMut(usize, u64, u32)) {
         let late = thresholds(&self.config.faults).1;
-        // Day `d` of a world whose day 0 is `offset` days before this one's.
-        let mut scan = |world: &World, lookback: bool, offset: usize| {
-            for (index, day) in world.calendar.days().iter().enumerate() {
-                for j in 0..day.rows {
-                    let u = KeyedRng::new(world.config.seed, Stream::Fault, day.key(j)).unit();
-                    if !late.contains(&u) {
-                        continue;
-                    }
+        if late.is_empty() {
+            return;
+        }
+        for (index, day) in self.calendar.days().iter().enumerate() {
+            for j in 0..day.rows {
+                let u = KeyedRng::new(self.config.seed, Stream::Fault, day.key(j)).unit();
+                if late.contains(&u) {
                     let row = day.first_row + j;
-                    let days_late = world.late_days_of(row).expect("a draw of a late arrival") as usize;
-                    if let Some(arrivals) = (index + days_late)
-                        .checked_sub(offset)
-                        .and_then(|a| arriving.get_mut(a))
-                    {
-                        arrivals.push(RowOrigin { lookback, row });
-                    }
+                    found(index, row, self.late_days_of(row).expect("a draw of a late arrival"));
                 }
             }
-        };
-        if let Some(lookback) = self.lookback() {
-            scan(lookback, true, lookback.calendar.days().len());
         }
-        scan(self, false, 0);
-        arriving
     }
 
     /// The plans of late rows `origins` (of [`World::late_arrivals`]),
     /// gathered as rows `first..` of their late file: each kept when this
-    /// world planned its day, else planned now (rows of one day in order
-    /// continue one sweep).
+    /// world planned its day ([`World::plan_rows_keeping_late`]), else
+    /// planned now (rows of one day in order continue one sweep). The days
+    /// before the first are planned once, all their late rows together.
     pub fn plan_late(&self, origins: &[RowOrigin], first: u64) -> PlannedRows {
         let mut out = PlannedRows {
             first_row: first,
             ..PlannedRows::default()
         };
         for &origin in origins {
-            let kept = match (origin.lookback, &self.keeps_late) {
-                (false, Some(kept)) => kept
-                    .lock()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner())
-                    .remove(&origin.row),
-                _ => None,
+            let world = if origin.lookback {
+                let lookback = self.lookback().expect("a late row before the first day has a lookback");
+                lookback.late_primed.get_or_init(|| lookback.prime_late());
+                lookback
+            } else {
+                self
             };
-            let planned = match kept {
-                Some(planned) => planned,
-                None => {
-                    let world = if origin.lookback {
-                        self.lookback().expect("a late row before the first day has a lookback")
-                    } else {
-                        self
-                    };
-                    let planned = world.plan_rows(origin.row..origin.row + 1);
-                    if let Some(kept) = &world.keeps_late {
-                        // Kept by the planning itself: this is the row's one use.
-                        kept.lock()
-                            .unwrap_or_else(|poisoned| poisoned.into_inner())
-                            .remove(&origin.row);
-                    }
-                    planned
-                }
-            };
+            let kept = world
+                .kept_late
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .remove(&origin.row);
+            let planned = kept.unwrap_or_else(|| world.plan_rows(origin.row..origin.row + 1));
             out.gather(&planned, 0, origin);
         }
         out
     }
 
+    /// In a lookback world: plans and keeps every late row that arrives
+    /// after its last day, walking each day's sessions once.
+    fn prime_late(&self) {
+        let days = self.calendar.days().len();
+        let mut rows = Vec::new();
+        self.each_late_row(|index, row, days_late| {
+            if index + days_late as usize >= days {
+                rows.push(row);
+            }
+        });
+        let mut kept = HashMap::with_capacity(rows.len());
+        for row in rows {
+            kept.insert(row, self.plan_rows(row..row + 1));
+        }
+        self.kept_late
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .extend(kept);
+    }
+
     /// Keeps the plans of the late rows of `planned` whose arrival day is a
-    /// day of this world, for [`World::plan_late`].
+    /// day of this world, for [`World::plan_late`]: one draw a row.
     pub(crate) fn keep_late(&self, planned: &PlannedRows) {
-        let Some(kept) = &self.keeps_late else { return };
-        if self.config.faults.late_arrivals == 0.0 {
+        let late = thresholds(&self.config.faults).1;
+        if late.is_empty() {
             return;
         }
         let last = self.calendar.days().len();
         let mut found = Vec::new();
-        for i in 0..planned.rows.len() {
+        let mut i = 0;
+        while i < planned.rows.len() {
             let row = planned.first_row + i as u64;
-            if let Some(days_late) = self.late_days_of(row)
-                && self.calendar.index_of(row) + (days_late as usize) < last
-            {
-                let mut one = PlannedRows {
-                    first_row: row,
-                    ..PlannedRows::default()
-                };
-                one.gather(planned, i, RowOrigin { lookback: false, row });
-                one.origins.clear();
-                found.push((row, one));
+            let index = self.calendar.index_of(row);
+            let day = &self.calendar.days()[index];
+            let end = planned
+                .rows
+                .len()
+                .min((day.first_row + day.rows - planned.first_row) as usize);
+            for i in i..end {
+                let row = planned.first_row + i as u64;
+                let u = KeyedRng::new(self.config.seed, Stream::Fault, day.key(row - day.first_row)).unit();
+                if !late.contains(&u) {
+                    continue;
+                }
+                let days_late = self.late_days_of(row).expect("a draw of a late arrival") as usize;
+                if index + days_late < last {
+                    let mut plan = planned.rows[i];
+                    plan.searches_from = 0;
+                    let one = PlannedRows {
+                        first_row: row,
+                        rows: vec![plan],
+                        searches: planned.searches_of(i).to_vec(),
+                        origins: Vec::new(),
+                    };
+                    found.push((row, one));
+                }
             }
+            i = end;
         }
         if !found.is_empty() {
-            kept.lock()
+            self.kept_late
+                .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner())
                 .extend(found);
         }

@@ -50,9 +50,13 @@ pub struct World {
     /// The days before the first, built when late events arrive from them
     /// ([`World::lookback`]).
     pub(crate) lookback: OnceLock<Option<Box<World>>>,
+    /// Whether this world is another's days before its first.
+    pub(crate) is_lookback: bool,
     /// The plans of late rows planned with their day, by row, until their
-    /// late file is planned ([`World::plan_late`]); `None` in a lookback world.
-    pub(crate) keeps_late: Option<Mutex<HashMap<u64, PlannedRows>>>,
+    /// late file is planned ([`World::plan_late`]).
+    pub(crate) kept_late: Mutex<HashMap<u64, PlannedRows>>,
+    /// In a lookback world: set once its late rows are planned and kept.
+    pub(crate) late_primed: OnceLock<()>,
 }
 
 /// Days whose sweeps a world keeps: the one being read and the one before.
@@ -99,7 +103,9 @@ impl World {
             mean_session_events: 1.0,
             sweeps: Mutex::new(Vec::new()),
             lookback: OnceLock::new(),
-            keeps_late: Some(Mutex::new(HashMap::new())),
+            is_lookback: false,
+            kept_late: Mutex::new(HashMap::new()),
+            late_primed: OnceLock::new(),
             networks: NETWORK_WEIGHTS
                 .iter()
                 .map(|w| Weighted::new(*w).expect("network weights"))
@@ -240,8 +246,16 @@ impl World {
             }
             at = until;
         }
-        self.keep_late(&out);
         Some(out)
+    }
+
+    /// As [`World::plan_rows_until`], keeping the plans of the late rows
+    /// among `rows` for their late files ([`World::plan_late`]): how a run
+    /// that writes the late files plans the days.
+    pub fn plan_rows_keeping_late(&self, rows: Range<u64>, cancel: &Cancel) -> Option<PlannedRows> {
+        let planned = self.plan_rows_until(rows, cancel)?;
+        self.keep_late(&planned);
+        Some(planned)
     }
 
     /// The config the world was built from.

@@ -19,7 +19,7 @@ use customer_events::config::{FAULT_PRESETS, FaultsConfig};
 use customer_events::engine::{self, OutputOptions};
 use customer_events::schema_formats::SchemaFormat;
 use customer_events::sink::{Format, Layout, PartitionBy, plan_files};
-use customer_events::{Cancel, Compression, Error};
+use customer_events::{Cancel, Compression, Config, Error};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
@@ -28,6 +28,18 @@ use reader::{BatchReader, batch_schema, world};
 
 /// The next row of the default world for calls without an index.
 static NEXT_EVENT: AtomicU64 = AtomicU64::new(0);
+
+/// The refusal of a config with faults by `what` (the batches and their
+/// plan, which the Spark source reads, are clean events).
+fn refuse_faults(config: &Config, what: &str) -> PyResult<()> {
+    if config.faults.is_off() {
+        return Ok(());
+    }
+    Err(bad(
+        "config",
+        format!("{what}; faults ([faults]) are written by generate(…) only (docs/faults.md)"),
+    ))
+}
 
 /// The event at row `index` of a dataset, as a dict with the original
 /// module's keys (a JSON round trip through Python's `json`).
@@ -134,12 +146,7 @@ fn record_batches<'py>(
     let threads = threads
         .map(|v| positive("threads", &v).map(|n| n as usize))
         .transpose()?;
-    if !config.faults.is_off() {
-        return Err(bad(
-            "config",
-            "record_batches gives clean events; faults ([faults]) are written by generate(…) only (docs/faults.md)",
-        ));
-    }
+    refuse_faults(&config, "record_batches gives clean events")?;
     let reader = py.detach(|| -> Result<BatchReader, PyErr> {
         let world = world(config).map_err(to_py_err)?;
         BatchReader::start(world, first..first + n, batch_rows, event_date, threads).map_err(|e| bad("threads", e))
@@ -180,6 +187,7 @@ fn row_groups<'py>(
         config,
     }
     .resolve()?;
+    refuse_faults(&config, "row_groups plans clean events")?;
     let group_rows = row_group_rows.map_or(Ok(engine::DEFAULT_ROW_GROUP_ROWS), |v| positive("row_group_rows", &v))?;
     let file_rows = max_rows_per_file.map_or(Ok(engine::DEFAULT_MAX_ROWS_PER_FILE), |v| {
         positive("max_rows_per_file", &v)

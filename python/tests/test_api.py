@@ -204,6 +204,8 @@ def test_record_batches_refuse_faults_and_the_advice_works(tmp_path):
         ce.record_batches(1000, config=config)
     message = str(refused.value)
     assert "generate(" in message and "[faults]" in message and "--" not in message, message
+    with pytest.raises(ValueError, match=r"generate\("):
+        ce.row_groups(rows=1000, config=config)
     summary = ce.generate(tmp_path / "dirty", rows=20_000, days=2, config=config)
     assert any(f["path"].startswith("_faults/") for f in summary["files"]), summary["files"]
     assert any("/late-" in f["path"] for f in summary["files"]), summary["files"]

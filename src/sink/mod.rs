@@ -210,12 +210,13 @@ pub fn plan_files(
         event_tables.push(FAULTS_TABLE);
     }
     let mut split =
-        |source: Source, tables: &[&str], first: u64, rows: u64, date: Option<NaiveDate>, late: &[RowOrigin]| {
+        |source: Source, tables: &[&str], first: u64, rows: u64, date: Option<NaiveDate>, mut late: Vec<RowOrigin>| {
             let count = rows.div_ceil(max_rows_per_file);
             // Even file sizes rather than one small leftover file.
             let parts = crate::users::apportion(rows, &vec![1.0; count as usize]);
             let mut start = first;
-            let prefix = if late.is_empty() { "part" } else { LATE_FILE_PREFIX };
+            let is_late = !late.is_empty();
+            let prefix = if is_late { LATE_FILE_PREFIX } else { "part" };
             for (k, n) in parts.into_iter().enumerate() {
                 let name = format!("{prefix}-{k:05}.{extension}");
                 let paths = tables
@@ -237,11 +238,13 @@ pub fn plan_files(
                     source,
                     paths,
                     event_date: date,
-                    first_row: if late.is_empty() { start } else { 0 },
+                    first_row: if is_late { 0 } else { start },
                     rows: n,
-                    late: late
-                        .get(start as usize..(start + n) as usize)
-                        .map_or_else(Vec::new, <[_]>::to_vec),
+                    // The file's late rows, taken from the front of the day's.
+                    late: {
+                        let rest = late.split_off((n as usize).min(late.len()));
+                        std::mem::replace(&mut late, rest)
+                    },
                 });
                 start += n;
             }
@@ -249,7 +252,7 @@ pub fn plan_files(
     match partition_by {
         PartitionBy::Date => {
             let late = world.late_arrivals();
-            for (day, arriving) in world.calendar().days().iter().zip(&late) {
+            for (day, arriving) in world.calendar().days().iter().zip(late) {
                 if day.rows > 0 {
                     split(
                         Source::Events,
@@ -257,7 +260,7 @@ pub fn plan_files(
                         day.first_row,
                         day.rows,
                         Some(day.date),
-                        &[],
+                        Vec::new(),
                     );
                 }
                 if !arriving.is_empty() {
@@ -272,21 +275,28 @@ pub fn plan_files(
                 }
             }
         }
-        PartitionBy::None => split(Source::Events, &event_tables, 0, world.rows(), None, &[]),
+        PartitionBy::None => split(Source::Events, &event_tables, 0, world.rows(), None, Vec::new()),
     }
     if layout == Layout::Normalized {
         let mut user_tables = DIMENSION_TABLES[..USER_TABLES].to_vec();
         if world.has_change_faults() {
             user_tables.push(CHANGE_FAULTS_TABLE);
         }
-        split(Source::Users, &user_tables, 0, world.population().len(), None, &[]);
+        split(
+            Source::Users,
+            &user_tables,
+            0,
+            world.population().len(),
+            None,
+            Vec::new(),
+        );
         split(
             Source::Content,
             &DIMENSION_TABLES[USER_TABLES..],
             0,
             world.catalog().len() as u64,
             None,
-            &[],
+            Vec::new(),
         );
     }
     slots
@@ -384,7 +394,7 @@ fn is_our_staged_file(name: &str, formats: &[KnownFormat]) -> bool {
         return false;
     };
     staged_targets(name).any(|target| {
-        (target.starts_with("part-") || target.starts_with(LATE_FILE_PREFIX))
+        (target.starts_with("part-") || target.starts_with(&format!("{LATE_FILE_PREFIX}-")))
             && formats.iter().any(|f| f.names_file(target))
     }) || inner.starts_with(MANIFEST_FILE)
         || inner.starts_with(SUCCESS_FILE)

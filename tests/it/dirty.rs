@@ -431,8 +431,44 @@ fn a_format_without_faults_yet_is_refused_in_one_line_and_its_advice_works() {
 #[test]
 fn adjacent_windows_with_faults_write_the_days_and_faults_of_one_longer_run() {
     let dir = tempfile::tempdir().unwrap();
+    let (windows, whole) = windows_and_whole(dir.path(), "2026-03-02", "2026-03-04");
+    // A ground truth per file: each day's and each day's late file, the
+    // second window's first day holding late events of the first window's days.
+    assert_eq!(whole.iter().filter(|(p, _)| p.starts_with("_faults/")).count(), 8);
+    assert!(
+        windows
+            .iter()
+            .any(|(p, _)| p == "event_date=2026-03-04/late-00000.parquet")
+    );
+    assert!(windows == whole, "the windows' files differ from the four-day run's");
+}
+
+#[test]
+fn windows_from_the_epoch_on_write_the_late_events_of_one_longer_run() {
+    // The timeline starts at the epoch (2026-01-01, the default start):
+    // the second window's days before it reach back to the epoch only.
+    let dir = tempfile::tempdir().unwrap();
+    let (windows, whole) = windows_and_whole(dir.path(), "2026-01-01", "2026-01-03");
+    assert!(
+        windows
+            .iter()
+            .any(|(p, _)| p == "event_date=2026-01-03/late-00000.parquet")
+    );
+    assert!(
+        !whole
+            .iter()
+            .any(|(p, _)| p == "event_date=2026-01-01/late-00000.parquet")
+    );
+    assert!(windows == whole, "the windows' files differ from the four-day run's");
+}
+
+/// The event and ground-truth files of two adjacent two-day windows from
+/// `first` and `second`, and of one four-day run from `first`, with
+/// `--faults typical`.
+type Files = Vec<(String, Vec<u8>)>;
+fn windows_and_whole(dir: &Path, first: &str, second: &str) -> (Files, Files) {
     let window = |name: &str, start: &str, days: &str| {
-        let out = dir.path().join(name);
+        let out = dir.join(name);
         run_ok(&[
             "generate",
             "--events-per-day",
@@ -452,19 +488,10 @@ fn adjacent_windows_with_faults_write_the_days_and_faults_of_one_longer_run() {
             .filter(|(path, _)| path.starts_with("event_date=") || path.starts_with("_faults/"))
             .collect::<Vec<_>>()
     };
-    let mut windows = window("first", "2026-03-02", "2");
-    windows.extend(window("second", "2026-03-04", "2"));
+    let mut windows = window("first", first, "2");
+    windows.extend(window("second", second, "2"));
     windows.sort();
-    let whole = window("whole", "2026-03-02", "4");
-    // A ground truth per file: each day's and each day's late file, the
-    // second window's first day holding late events of the first window's days.
-    assert_eq!(whole.iter().filter(|(p, _)| p.starts_with("_faults/")).count(), 8);
-    assert!(
-        windows
-            .iter()
-            .any(|(p, _)| p == "event_date=2026-03-04/late-00000.parquet")
-    );
-    assert!(windows == whole, "the windows' files differ from the four-day run's");
+    (windows, window("whole", first, "4"))
 }
 
 /// The change feed's rows under `dir` (normalized layout), in file order:
@@ -622,13 +649,13 @@ fn late_arrivals_without_date_partitions_are_refused_in_one_line_and_the_advice_
     let message = String::from_utf8_lossy(&refused.stderr);
     assert_eq!(message.trim().lines().count(), 1, "{message}");
     assert!(
-        message.contains("--partition-by") && message.contains("faults.late_arrivals = 0"),
+        message.contains("--partition-by") && message.contains("without late_arrivals"),
         "{message}"
     );
     assert!(!Path::new(out).exists());
     // The advice, either way: date partitions, or no late arrivals.
     run_ok(&[&args[..], &["--faults", "typical", "--partition-by", "date"]].concat());
-    let config = config_file(dir.path(), "[faults]\nduplicates = 0.01\nlate_arrivals = 0\n");
+    let config = config_file(dir.path(), "[faults]\nduplicates = 0.01\n");
     let flat = dir.path().join("flat2");
     run_ok(&[
         "generate",

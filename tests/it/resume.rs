@@ -36,10 +36,24 @@ fn journaled(out: &Path) -> usize {
 
 #[test]
 fn a_run_killed_mid_way_resumes_to_the_same_bytes() {
+    killed_and_resumed(&[]);
+}
+
+/// With faults, late events of days the killed run finished are planned
+/// again by the resumed run for their arrival days' late files.
+#[test]
+fn a_run_with_faults_killed_mid_way_resumes_to_the_same_bytes() {
+    killed_and_resumed(&["--faults", "typical", "--days", "4"]);
+}
+
+/// Kills a run of `ARGS` + `extra` once it committed two files, resumes
+/// it, and compares the folder with an uninterrupted run's.
+fn killed_and_resumed(extra: &[&str]) {
     let dir = tempfile::tempdir().unwrap();
     let (killed, whole) = (dir.path().join("killed"), dir.path().join("whole"));
     let mut child = Command::new(env!("CARGO_BIN_EXE_customer-events"))
         .args(ARGS)
+        .args(extra)
         .args(["--quiet", "--out", killed.to_str().unwrap()])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -61,10 +75,10 @@ fn a_run_killed_mid_way_resumes_to_the_same_bytes() {
     child.wait().unwrap();
     assert!(!killed.join("_SUCCESS").exists(), "the killed run finished");
 
-    let resumed = generate(&killed, &["--resume"]);
+    let resumed = generate(&killed, &[extra, &["--resume"]].concat());
     assert!(resumed.status.success(), "{}", String::from_utf8_lossy(&resumed.stderr));
     assert!(!killed.join("_progress.jsonl").exists(), "the journal outlives the run");
-    generate(&whole, &[]);
+    generate(&whole, extra);
     let (resumed_tree, whole_tree) = (tree(&killed), tree(&whole));
     let names = |t: &[(String, Vec<u8>)]| t.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
     assert_eq!(names(&resumed_tree), names(&whole_tree));
