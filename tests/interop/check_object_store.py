@@ -2,7 +2,8 @@
 
 The server is moto's (`.ci/object-store` starts it on loopback and sets
 AWS_ENDPOINT_URL, AWS_ALLOW_HTTP, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
-AWS_REGION). For every format (and the normalized layout) one dataset is
+AWS_REGION). For every format (and the normalized layout, and faults with
+their ground truth) one dataset is
 written to a local folder, to `s3://BUCKET/<name>-1` in one run and to
 `s3://BUCKET/<name>-3` in three parts run in shuffled order: the objects must
 be the local files byte for byte (the manifests too: they hold no path), and
@@ -96,6 +97,8 @@ CASES = [
     ("ndjson-gzip", ["--format", "ndjson", "--compression", "gzip"]),
     ("arrow", ["--format", "arrow"]),
     ("normalized", ["--layout", "normalized"]),
+    # Faults: the ground truth and the late files go through the same plan.
+    ("faults", ["--faults", "typical"]),
 ]
 
 shuffle = random.Random(15)
@@ -113,6 +116,10 @@ for name, extra in CASES:
         generate(f"s3://{BUCKET}/{split}", "--parts", "3", "--part", str(part), *extra)
     check(same_bytes(local, split),
           f"{name}: 3 parts run in the order {order} hold the local run's files byte for byte")
+
+uploaded = objects("faults-3")
+check(any(k.startswith("_faults/") for k in uploaded) and any("/late-" in k for k in uploaded),
+      "faults: the parts uploaded the ground truth (_faults/) and the late files")
 
 # `commit` reads the part manifests from the store and names missing parts.
 partial = "parts-commit"
