@@ -33,6 +33,7 @@ use crate::Cancel;
 use crate::config::Config;
 use crate::engine::{self, OutputOptions, Progress, Summary};
 use crate::error::Error;
+use crate::faults::FAULTS_TABLE;
 use crate::schema::{SCHEMA_VERSION, event_schema};
 use crate::sink::lock::LOCK_FILE;
 use crate::sink::parquet::Compression;
@@ -118,14 +119,6 @@ pub fn create_delta(
     progress: &dyn Progress,
     cancel: &Cancel,
 ) -> Result<TableCommit, Error> {
-    if !config.faults.is_off() {
-        return Err(Error::Option {
-            flag: "--faults",
-            message: "a Delta table is written without faults yet; leave out --table to write a folder with \
-                      its _faults/ ground truth, or leave out --faults and [faults]"
-                .into(),
-        });
-    }
     let refuse = |message: &str| {
         Err(Error::Option {
             flag: "--table",
@@ -340,10 +333,16 @@ fn write_window(
 ) -> Result<TableCommit, Error> {
     let mut lock = if part.is_none() { Some(store.lock()?) } else { None };
     let last_day = config.start + chrono::Days::new(u64::from(config.days) - 1);
-    // Every day of the window must be new to the table.
+    // Every day of the window must be new to the table, and to its ground
+    // truth when the events have faults.
+    let faults = config.faults.on_events();
     for d in 0..config.days {
-        let folder = format!("event_date={}", config.start + chrono::Days::new(u64::from(d)));
-        if !store.entries(&folder)?.is_empty() {
+        let day = format!("event_date={}", config.start + chrono::Days::new(u64::from(d)));
+        let truth = faults.then(|| format!("{FAULTS_TABLE}/{day}"));
+        for folder in std::iter::once(day).chain(truth) {
+            if store.entries(&folder)?.is_empty() {
+                continue;
+            }
             return Err(Error::Output {
                 path: table.to_path_buf(),
                 message: format!(
@@ -420,12 +419,18 @@ fn write_window(
 
     let modification_time = now_millis();
     let mut added = Vec::with_capacity(summary.files.len());
-    // The files of each day folder, relative to it.
+    // The files of each day folder (`event_date=…`, and with faults
+    // `_faults/event_date=…`), relative to it.
     let mut folders: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for file in &summary.files {
-        let (folder, name) = file.path.split_once('/').unwrap_or(("", &file.path));
-        let event_date = folder.strip_prefix("event_date=").unwrap_or_default().to_string();
+        let (folder, name) = file.path.rsplit_once('/').unwrap_or(("", &file.path));
         folders.entry(folder.to_string()).or_default().push(name.to_string());
+        // The ground truth moves into the table beside its days, outside
+        // the log: a reader of the table reads the events alone.
+        if folder.starts_with(&format!("{FAULTS_TABLE}/")) {
+            continue;
+        }
+        let event_date = folder.strip_prefix("event_date=").unwrap_or_default().to_string();
         added.push(AddedFile {
             path: file.path.clone(),
             event_date,

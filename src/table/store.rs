@@ -215,6 +215,11 @@ impl TableStore for LocalStore {
         // The folder moves whole: one rename, refused by the file system if
         // `to` appeared meanwhile.
         let (from, to) = (self.root.join(from), self.root.join(to));
+        // A ground truth's day (`_faults/event_date=…`) goes into the
+        // table's `_faults/`, made by the first window with faults.
+        if let Some(parent) = to.parent() {
+            fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+        }
         fs::rename(&from, &to).map_err(|e| Error::io(to, e))
     }
 

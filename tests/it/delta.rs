@@ -610,3 +610,131 @@ fn a_table_on_an_object_store_is_checkpointed_as_in_a_folder() {
         assert!(hidden.is_empty(), "{hidden:?}");
     }
 }
+
+#[test]
+fn a_table_with_faults_holds_one_runs_days_and_ground_truth_the_late_events_in_a_later_version() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = tmp.path().join("faults.toml");
+    std::fs::write(
+        &config,
+        "[faults]\nduplicates = 0.01\nout_of_order = 0.01\nlate_arrivals = 0.05\nlate_max_days = 3\n",
+    )
+    .unwrap();
+    let config = config.to_str().unwrap();
+    let table = tmp.path().join("t");
+    let mut args = vec![
+        "generate",
+        "--table",
+        "delta",
+        "--start",
+        "2026-03-02",
+        "--days",
+        "3",
+        "--config",
+        config,
+        "-q",
+    ];
+    args.extend_from_slice(&WORLD);
+    args.extend_from_slice(&["--out", table.to_str().unwrap()]);
+    run_ok(&args);
+    // The recorded config carries the faults into the appended window.
+    run_ok(&["append", table.to_str().unwrap(), "--days", "4", "-q"]);
+
+    // The days and their ground truth are the bytes of one run of all seven.
+    let whole = tmp.path().join("whole");
+    let mut args = vec![
+        "generate",
+        "--start",
+        "2026-03-02",
+        "--days",
+        "7",
+        "--config",
+        config,
+        "-q",
+    ];
+    args.extend_from_slice(&WORLD);
+    args.extend_from_slice(&["--out", whole.to_str().unwrap()]);
+    run_ok(&args);
+    let data_and_truth = |dir: &Path| -> Vec<(String, Vec<u8>)> {
+        tree(dir)
+            .into_iter()
+            .filter(|(p, _)| p.starts_with("event_date=") || p.starts_with("_faults/"))
+            .collect()
+    };
+    let (in_table, in_folder) = (data_and_truth(&table), data_and_truth(&whole));
+    let names = |files: &[(String, Vec<u8>)]| files.iter().map(|(p, _)| p.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&in_table), names(&in_folder));
+    assert!(in_table == in_folder, "the table's days differ from one run of them");
+
+    // The log lists the events' files, late files included, never the
+    // ground truth's; the second version delivers the late events of the
+    // first window's days, in the partitions of their arrival.
+    let added = |version| -> Vec<String> {
+        of_kind(&actions(&table, version), "add")
+            .iter()
+            .map(|add| add["path"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (v0, v1) = (added(0), added(1));
+    assert!(
+        v0.iter().chain(&v1).all(|p| p.starts_with("event_date=")),
+        "{v0:?} {v1:?}"
+    );
+    let listed: usize = v0.len() + v1.len();
+    let data_files = in_table.iter().filter(|(p, _)| p.starts_with("event_date=")).count();
+    assert_eq!(listed, data_files);
+    assert!(
+        v1.contains(&"event_date=2026-03-05/late-00000.parquet".to_string()),
+        "{v1:?}"
+    );
+    let late_file = table.join("event_date=2026-03-05/late-00000.parquet");
+    let late = common::read_parquet(&late_file);
+    let timestamps = late[0]
+        .column_by_name("timestamp")
+        .unwrap()
+        .as_any()
+        .downcast_ref::<arrow::array::TimestampMicrosecondArray>()
+        .unwrap()
+        .value(0);
+    let first_of_arrival = chrono::NaiveDate::from_ymd_opt(2026, 3, 5)
+        .unwrap()
+        .and_hms_opt(0, 0, 0)
+        .unwrap()
+        .and_utc()
+        .timestamp_micros();
+    assert!(timestamps < first_of_arrival, "a late event of an earlier day");
+    verify_intact(table.to_str().unwrap());
+
+    // On an object store, the first window in three parts: the same files
+    // and the same log.
+    let objects = tmp.path().join("objects");
+    std::fs::create_dir(&objects).unwrap();
+    let url = format!("file://{}", objects.display());
+    for part in ["3", "1", "2"] {
+        let mut args = vec![
+            "generate",
+            "--table",
+            "delta",
+            "--start",
+            "2026-03-02",
+            "--days",
+            "3",
+            "--config",
+            config,
+            "-q",
+            "--parts",
+            "3",
+            "--part",
+            part,
+            "--out",
+            &url,
+        ];
+        args.extend_from_slice(&WORLD);
+        run_ok(&args);
+    }
+    run_ok(&["append", &url, "--days", "4", "-q", "--threads", "1"]);
+    assert!(data_and_truth(&objects) == in_table, "the object store's files differ");
+    for version in [0, 1] {
+        assert_eq!(settled(actions(&objects, version)), settled(actions(&table, version)));
+    }
+}

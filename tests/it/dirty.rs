@@ -605,24 +605,8 @@ fn late_changes_alone_leave_the_events_clean() {
 }
 
 #[test]
-fn a_delta_table_and_a_stream_refuse_faults_in_one_line_and_the_advice_works() {
+fn a_stream_refuses_faults_in_one_line_and_the_advice_works() {
     let dir = tempfile::tempdir().unwrap();
-    let table = dir.path().join("table");
-    let delta = ["--events-per-day", "2k", "--days", "1", "--faults", "typical", "-q"];
-    let mut args = vec!["generate", "--table", "delta", "--out", table.to_str().unwrap()];
-    args.extend_from_slice(&delta);
-    let refused = run(&args);
-    assert_eq!(refused.status.code(), Some(2));
-    let message = String::from_utf8_lossy(&refused.stderr);
-    assert_eq!(message.trim().lines().count(), 1, "{message}");
-    assert!(message.contains("leave out --table"), "{message}");
-    assert!(!table.exists());
-    // The advice: the same run without --table writes a folder with its ground truth.
-    let mut args = vec!["generate", "--out", table.to_str().unwrap()];
-    args.extend_from_slice(&delta);
-    run_ok(&args);
-    assert!(table.join("_faults").is_dir());
-
     let config = config_file(dir.path(), "[faults]\nduplicates = 0.01\n");
     let stream = run(&["stream", "--rows", "1k", "--config", &config]);
     assert_eq!(stream.status.code(), Some(2));
