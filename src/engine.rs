@@ -555,6 +555,9 @@ fn sub_batch(
                 Strings::Text
             };
             let mut columns = EventColumns::new(strings, (rows.end - rows.start) as usize);
+            if world.has_misspellings() {
+                columns = columns.taking_misspellings();
+            }
             let mut event = Event::default();
             let own;
             let planned = match planned {

@@ -655,6 +655,17 @@ impl EventColumns {
         }
     }
 
+    /// The same buffers, with the columns a broken value may give a word
+    /// outside its vocabulary (`device.type`, `location.country`)
+    /// built as text whatever the shape: a misspelling has no key in the
+    /// vocabulary's dictionary.
+    pub fn taking_misspellings(mut self) -> Self {
+        let rows = self.timestamp.capacity();
+        self.device_type = KeyedColumn::Text(Utf8Column::with_capacity(rows, 8));
+        self.location.0[0] = KeyedColumn::Text(Utf8Column::with_capacity(rows, 14));
+        self
+    }
+
     /// Events appended so far.
     pub fn len(&self) -> usize {
         self.rows

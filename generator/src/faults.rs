@@ -41,6 +41,9 @@ use crate::error::Error;
 use crate::model::{Event, Micros};
 use crate::rng::{KeyedRng, Stream};
 use crate::sweep::{PlannedRows, RowOrigin};
+use crate::vocab::device::DEVICE_TYPE_MISSPELT;
+use crate::vocab::places::COUNTRY_MISSPELT;
+use crate::vocab::{Vocabulary, Word};
 use crate::world::World;
 
 /// The most rows a copy is written after its original.
@@ -159,6 +162,8 @@ pub enum Value {
     Bool(bool),
     /// A date.
     Date(chrono::NaiveDate),
+    /// A word.
+    Text(&'static str),
 }
 
 impl Value {
@@ -171,6 +176,7 @@ impl Value {
             Self::Real(v) => write!(out, "{v}"),
             Self::Bool(v) => write!(out, "{v}"),
             Self::Date(v) => write!(out, "{v}"),
+            Self::Text(v) => out.write_str(v),
         };
     }
 }
@@ -194,6 +200,8 @@ const TIMESTAMP: &str = "timestamp";
 const PLAY_DURATION: &str = "event_details.play_duration";
 const PLAY_PERCENTAGE: &str = "event_details.play_percentage";
 const COMPLETED: &str = "event_details.completed";
+const DEVICE_TYPE: &str = "device.type";
+const COUNTRY: &str = "location.country";
 /// The partition a late event is written in.
 const EVENT_DATE: &str = "event_date";
 
@@ -254,7 +262,30 @@ impl Fault {
                 changed(TIMESTAMP, Value::Time(clean), Value::Time(event.timestamp))
             }
             FaultKind::BrokenValue => {
-                let which = bits % 4;
+                let which = bits % 6;
+                // A word outside its vocabulary: in capitals, or with a
+                // trailing space (`SMARTTV`, `mobile `).
+                let misspell = |word: Word, misspelt: &'static Vocabulary| {
+                    misspelt.word(2 * word.key() as usize + ((bits / 6) & 1) as usize)
+                };
+                if which == 4 {
+                    let clean = event.device.device_type;
+                    event.device.device_type = misspell(clean, &DEVICE_TYPE_MISSPELT);
+                    return changed(
+                        DEVICE_TYPE,
+                        Value::Text(clean.as_str()),
+                        Value::Text(event.device.device_type.as_str()),
+                    );
+                }
+                if which == 5 {
+                    let clean = event.location.country;
+                    event.location.country = misspell(clean, &COUNTRY_MISSPELT);
+                    return changed(
+                        COUNTRY,
+                        Value::Text(clean.as_str()),
+                        Value::Text(event.location.country.as_str()),
+                    );
+                }
                 match event.event_details.as_mut() {
                     Some(details) if which == 0 => {
                         let clean = details.play_duration;
@@ -310,6 +341,14 @@ impl World {
     /// zero): their files then have a ground truth beside them.
     pub fn has_faults(&self) -> bool {
         self.config.faults.on_events()
+    }
+
+    /// Whether a broken value may write a word outside its vocabulary
+    /// (`broken_values` above zero): [`EventColumns::taking_misspellings`].
+    ///
+    /// [`EventColumns::taking_misspellings`]: crate::columns::EventColumns::taking_misspellings
+    pub fn has_misspellings(&self) -> bool {
+        self.config.faults.broken_values > 0.0
     }
 
     /// Whether the change feed (`subscription_changes`) has faults: its
@@ -794,6 +833,23 @@ mod tests {
             ..Config::default()
         })
         .unwrap()
+    }
+
+    #[test]
+    fn a_misspelt_word_is_never_a_word_of_its_vocabulary() {
+        use crate::vocab::device::DEVICE_TYPE;
+        use crate::vocab::places::COUNTRY;
+        for (vocabulary, misspelt) in [(&DEVICE_TYPE, &DEVICE_TYPE_MISSPELT), (&COUNTRY, &COUNTRY_MISSPELT)] {
+            let words = vocabulary.words();
+            assert_eq!(misspelt.words().len(), 2 * words.len());
+            for (key, word) in words.iter().enumerate() {
+                let (capitals, spaced) = (misspelt.words()[2 * key], misspelt.words()[2 * key + 1]);
+                assert_eq!((capitals, spaced), (&*word.to_uppercase(), &*format!("{word} ")));
+                assert!(!words.contains(&capitals) && !words.contains(&spaced), "{word}");
+            }
+        }
+        assert!(DEVICE_TYPE_MISSPELT.words().contains(&"SMARTTV"));
+        assert!(DEVICE_TYPE_MISSPELT.words().contains(&"mobile "));
     }
 
     #[test]

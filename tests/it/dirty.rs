@@ -10,8 +10,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use arrow::array::{Array, AsArray, RecordBatch};
-use arrow::datatypes::{Float64Type, Int32Type, Int64Type, TimestampMicrosecondType};
+use arrow::datatypes::{DataType, Float64Type, Int32Type, Int64Type, TimestampMicrosecondType};
 use customer_events::model::Micros;
+use customer_events::vocab::device::DEVICE_TYPES;
 
 use common::{read_parquet, run, run_ok, tree};
 
@@ -37,6 +38,8 @@ struct Values {
     play_duration: Option<String>,
     play_percentage: Option<String>,
     completed: Option<String>,
+    device_type: String,
+    country: String,
 }
 
 /// Each row of each events file under `dir` (nested layout), in file order:
@@ -65,6 +68,12 @@ fn rows_of(dir: &Path) -> Vec<(String, i64, String, Values)> {
                 .unwrap()
                 .as_primitive::<Float64Type>();
             let completed = details.column_by_name("completed").unwrap().as_boolean();
+            let word = |parent: &str, child: &str| {
+                let parent = batch.column_by_name(parent).unwrap().as_struct();
+                arrow::compute::cast(parent.column_by_name(child).unwrap(), &DataType::Utf8).unwrap()
+            };
+            let (device_types, countries) = (word("device", "type"), word("location", "country"));
+            let (device_types, countries) = (device_types.as_string::<i32>(), countries.as_string::<i32>());
             for i in 0..batch.num_rows() {
                 let played = details.is_valid(i);
                 let values = Values {
@@ -72,6 +81,8 @@ fn rows_of(dir: &Path) -> Vec<(String, i64, String, Values)> {
                     play_duration: played.then(|| durations.value(i).to_string()),
                     play_percentage: played.then(|| percentages.value(i).to_string()),
                     completed: played.then(|| completed.value(i).to_string()),
+                    device_type: device_types.value(i).to_string(),
+                    country: countries.value(i).to_string(),
                 };
                 rows.push((file.clone(), n, ids.value(i).to_string(), values));
                 n += 1;
@@ -185,6 +196,12 @@ fn found_faults(
                 values.completed.clone().unwrap(),
             ));
         }
+        if values.device_type != expected.device_type {
+            changed.push(("device.type", expected.device_type.clone(), values.device_type.clone()));
+        }
+        if values.country != expected.country {
+            changed.push(("location.country", expected.country.clone(), values.country.clone()));
+        }
         assert!(changed.len() <= 1, "{id}: one fault changes one value: {changed:?}");
         let fault = |kind: &str, change: Option<&(&str, String, String)>| {
             (
@@ -276,18 +293,35 @@ fn the_faults_in_the_files_are_exactly_the_ground_truth_each_kind_at_its_rate() 
         assert!((count - n * rate).abs() < 4.0 * sd, "{kind}: {count} of {n}");
     }
     // Every broken value breaks a rule a quality check can state.
+    let mut broken_columns = BTreeSet::new();
     for (_, kind, column, _, _, _, value) in &truth {
         if kind == "broken_value" {
             let value = value.as_deref().unwrap();
+            broken_columns.insert(column.clone().unwrap());
             match column.as_deref().unwrap() {
                 "event_details.play_duration" => assert!(value.parse::<i32>().unwrap() < 0),
                 "event_details.play_percentage" => assert!(value.parse::<f64>().unwrap() > 100.0),
                 "event_details.completed" => assert!(value == "true" || value == "false"),
                 "timestamp" => assert!(value > "2028"),
+                // A word outside the vocabulary, as a check of accepted
+                // values finds it: in capitals, or with a trailing space.
+                "device.type" => {
+                    assert!(!DEVICE_TYPES.contains(&value), "{value}");
+                    assert!(value.ends_with(' ') || value == value.to_uppercase(), "{value}");
+                }
+                "location.country" => {
+                    assert!(value.ends_with(' ') || value == value.to_uppercase(), "{value}");
+                    assert!(value.trim().len() > 2, "{value}");
+                }
                 other => panic!("{other}"),
             }
         }
     }
+    assert_eq!(
+        broken_columns.len(),
+        6,
+        "each way of breaking a value: {broken_columns:?}"
+    );
 }
 
 #[test]

@@ -179,6 +179,12 @@ const MODEL_OFFSETS: [usize; PLATFORMS.len()] = {
 /// [`DEVICE_TYPES`].
 pub static DEVICE_TYPE: super::Vocabulary = super::Vocabulary::new(|| &DEVICE_TYPES);
 
+/// [`DEVICE_TYPES`] misspelt ([`super::misspellings`]): `MOBILE`, `mobile `, …, `SMARTTV`, `smartTV `.
+pub static DEVICE_TYPE_MISSPELT: super::Vocabulary = super::Vocabulary::new(|| {
+    static WORDS: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+    WORDS.get_or_init(|| super::misspellings(&DEVICE_TYPES))
+});
+
 /// The OS of each platform, keyed by the platform's index in [`PLATFORMS`].
 pub static OS: super::Vocabulary = super::Vocabulary::new(|| {
     static NAMES: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
