@@ -5,7 +5,7 @@
 //! ([`customer_events::options`]); this module is its clap glue.
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::NaiveDate;
@@ -17,7 +17,7 @@ use customer_events::config::{FAULT_PRESETS, FaultsConfig};
 use customer_events::engine::{self, DEFAULT_MAX_ROWS_PER_FILE, DEFAULT_ROW_GROUP_ROWS, OutputOptions, Progress};
 use customer_events::error::Error;
 use customer_events::options::{Choice, parse_choice, parse_count, parse_date};
-use customer_events::schema::event_schema;
+use customer_events::schema::event_schema_of;
 use customer_events::schema_formats::SchemaFormat;
 use customer_events::sink::parquet::Compression;
 use customer_events::sink::parts::{self, Committed, PartOf};
@@ -110,6 +110,14 @@ pub struct SchemaArgs {
     /// The form to print.
     #[arg(long, value_parser = choice::<SchemaFormat>(), default_value = "arrow")]
     pub format: SchemaFormat,
+    /// The schema of a dataset written with these faults: with missing values (typical has them),
+    /// user_id, timestamp and location.country are nullable.
+    #[arg(long, value_name = "PRESET", value_parser = PossibleValuesParser::new(FAULT_PRESETS)
+        .map(|name| FaultsConfig::preset(&name).expect("clap accepts only the listed presets")))]
+    pub faults: Option<FaultsConfig>,
+    /// The schema of a dataset written with this config file (its [faults] decide, as above).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 /// Flags that decide the dataset's content (shared by `generate` and `sample`).
@@ -166,8 +174,8 @@ pub struct GenerateArgs {
     #[command(flatten)]
     pub dataset: DatasetArgs,
     /// Faults to inject, with their ground truth in _faults/ (docs/faults.md): none (default) or
-    /// typical (1% duplicates, 0.2% near-duplicates, 2% out of order, 0.1% broken values, 0.5%
-    /// late arrivals, written into a later day's partition). Rates of your own go in the config's
+    /// typical (1% duplicates, 0.2% near-duplicates, 2% out of order, 0.1% broken values, 0.1%
+    /// missing values, 0.5% late arrivals, written into a later day's partition). Rates of your own go in the config's
     /// [faults]; this flag replaces them.
     #[arg(long, value_name = "PRESET", value_parser = PossibleValuesParser::new(FAULT_PRESETS)
         .map(|name| FaultsConfig::preset(&name).expect("clap accepts only the listed presets")))]
@@ -317,17 +325,20 @@ fn parse_compression(text: &str) -> Result<Compression, String> {
     text.parse()
 }
 
+/// The config file at `path` (`--config`).
+fn read_config(path: &Path) -> Result<Config, Error> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::Option {
+        flag: "--config",
+        message: format!("cannot read {} ({e})", path.display()),
+    })?;
+    Ok(Config::from_toml_file(path, &text)?)
+}
+
 impl DatasetArgs {
     /// The config file (or the default) with the flags applied.
     fn resolve(&self, rows: Option<u64>, events_per_day: Option<u64>) -> Result<Config, Error> {
         let mut config = match &self.config {
-            Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|e| Error::Option {
-                    flag: "--config",
-                    message: format!("cannot read {} ({e})", path.display()),
-                })?;
-                Config::from_toml_file(path, &text)?
-            }
+            Some(path) => read_config(path)?,
             None => Config::default(),
         };
         let flag_error = |flag: &'static str, message: &str| Error::Option {
@@ -454,7 +465,14 @@ pub fn run(cli: Cli, cancel: &Cancel) -> Result<(), Error> {
             Ok(())
         }
         Command::Schema(args) => {
-            print!("{}", args.format.render(&event_schema()));
+            let mut faults = match &args.config {
+                Some(path) => read_config(path)?.faults,
+                None => FaultsConfig::NONE,
+            };
+            if let Some(preset) = args.faults {
+                faults = preset;
+            }
+            print!("{}", args.format.render(&event_schema_of(faults.missing_values > 0.0)));
             Ok(())
         }
         Command::Commit(args) => {

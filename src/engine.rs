@@ -26,13 +26,13 @@ use crate::cancel::Cancel;
 use crate::columns::{EventColumns, Strings, event_cells};
 use crate::config::Config;
 use crate::error::Error;
-use crate::faults::{GroundTruth, faults_schema};
+use crate::faults::{GroundTruth, Injected, faults_schema};
 use crate::model::Event;
 use crate::normalize::{
-    USER_TABLES, change_rows, content_batch, content_schema, event_table_schemas, split, subscription_changes_batch,
+    USER_TABLES, change_rows, content_batch, content_schema, event_table_schemas_of, split, subscription_changes_batch,
     subscription_changes_schema, subscriptions_batch, subscriptions_schema, users_batch, users_schema,
 };
-use crate::schema::event_schema;
+use crate::schema::event_schema_of;
 use crate::sink::destination::{Destination, destination};
 use crate::sink::format::{Batches, Events, FaultSite, FileFormat, Input, KeyedBatches, KnownFormat, TableSpec};
 use crate::sink::ipc::IpcFormat;
@@ -305,9 +305,9 @@ impl<F: FileFormat> Tables<F> {
             })
         };
         let (mut events, dimensions) = match options.layout {
-            Layout::Nested => (vec![event_schema()], Vec::new()),
+            Layout::Nested => (vec![event_schema_of(world.has_missing_values())], Vec::new()),
             Layout::Normalized => (
-                event_table_schemas().to_vec(),
+                event_table_schemas_of(world.has_missing_values()).to_vec(),
                 vec![
                     users_schema(),
                     subscriptions_schema(),
@@ -558,6 +558,9 @@ fn sub_batch(
             if world.has_misspellings() {
                 columns = columns.taking_misspellings();
             }
+            if world.has_missing_values() {
+                columns = columns.taking_missing_values();
+            }
             let mut event = Event::default();
             let own;
             let planned = match planned {
@@ -574,6 +577,9 @@ fn sub_batch(
                     truth.record(event, injected, site.file, written);
                 }
                 columns.push(event);
+                if let Some(column) = injected.and_then(Injected::missing) {
+                    columns.set_missing(column);
+                }
                 written += 1;
                 Ok::<_, Error>(())
             })?;

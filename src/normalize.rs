@@ -38,7 +38,7 @@ use crate::error::Error;
 use crate::faults::GroundTruth;
 use crate::lifecycle::{Held, Version};
 use crate::rng::{KeyedRng, Stream};
-use crate::schema::{event_schema, list_item, struct_fields};
+use crate::schema::{event_schema, event_schema_of, list_item, struct_fields};
 use crate::world::World;
 
 /// The event tables, in the order [`split`] returns them.
@@ -59,9 +59,18 @@ const FLATTENED: [(&str, &str); 4] = [
 
 /// Schemas of [`EVENT_TABLES`].
 pub fn event_table_schemas() -> &'static [SchemaRef; 4] {
+    event_table_schemas_of(false)
+}
+
+/// Schemas of [`EVENT_TABLES`] split from [`event_schema_of`]`(missing_values)`:
+/// with missing values, the events table's `user_id`, `timestamp` and
+/// `location_country` are nullable.
+pub fn event_table_schemas_of(missing_values: bool) -> &'static [SchemaRef; 4] {
     static SCHEMAS: OnceLock<[SchemaRef; 4]> = OnceLock::new();
-    SCHEMAS.get_or_init(|| {
-        let nested = event_schema();
+    static MISSING: OnceLock<[SchemaRef; 4]> = OnceLock::new();
+    let schemas = if missing_values { &MISSING } else { &SCHEMAS };
+    schemas.get_or_init(|| {
+        let nested = event_schema_of(missing_values);
         let mut events: Vec<FieldRef> = Vec::new();
         for field in nested.fields() {
             match (field.name().as_str(), field.data_type()) {
@@ -219,9 +228,12 @@ pub fn content_schema() -> SchemaRef {
 /// Reshapes a nested batch into the four event tables.
 ///
 /// # Errors
-/// [`Error::Arrow`] if the batch does not have [`event_schema`].
+/// [`Error::Arrow`] if the batch does not have [`event_schema_of`] (either).
 pub fn split(batch: &RecordBatch) -> Result<[RecordBatch; 4], Error> {
-    let [events_schema, actions_schema, recommendations_schema, searches_schema] = event_table_schemas();
+    // A batch that may miss values has a nullable user_id (event_schema_of).
+    let missing_values = batch.schema().field(1).is_nullable();
+    let [events_schema, actions_schema, recommendations_schema, searches_schema] =
+        event_table_schemas_of(missing_values);
     let mut events: Vec<ArrayRef> = Vec::with_capacity(events_schema.fields().len());
     for (field, column) in batch.schema().fields().iter().zip(batch.columns()) {
         match (field.name().as_str(), field.data_type()) {

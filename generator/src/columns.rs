@@ -20,6 +20,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
+use arrow::array::BooleanBufferBuilder;
 use arrow::array::{
     Array, ArrayRef, BooleanArray, Date32Array, DictionaryArray, Float64Array, Int32Array, ListArray, PrimitiveArray,
     RecordBatch, StringArray, StructArray, TimestampMicrosecondArray,
@@ -29,7 +30,7 @@ use arrow::datatypes::{ArrowDictionaryKeyType, DataType, Field, Schema, SchemaRe
 
 use crate::error::Error;
 use crate::model::{AppVersion, Bandwidth, Content, Event, Location, OsVersion, Subscription, Uuid};
-use crate::schema::{event_schema, list_item, struct_fields};
+use crate::schema::{MissingColumn, event_schema, event_schema_of, list_item, struct_fields};
 use crate::vocab::content::{CONTENT_TYPE, GENRE, LANGUAGE, PROVIDER};
 use crate::vocab::device::{DEVICE_TYPE, MODEL, OS};
 use crate::vocab::places::{CITY, COUNTRY, REGION, TIMEZONE};
@@ -321,8 +322,8 @@ fn boolean(values: Vec<bool>, nulls: Option<NullBuffer>) -> ArrayRef {
     Arc::new(BooleanArray::new(bits(&values), nulls))
 }
 
-fn timestamps(values: Vec<i64>) -> ArrayRef {
-    Arc::new(TimestampMicrosecondArray::new(values.into(), None).with_timezone("UTC"))
+fn timestamps(values: Vec<i64>, nulls: Option<NullBuffer>) -> ArrayRef {
+    Arc::new(TimestampMicrosecondArray::new(values.into(), nulls).with_timezone("UTC"))
 }
 
 /// `field` with the type of `array` (a dictionary column in place of Utf8).
@@ -380,7 +381,18 @@ impl LocationColumns {
 
     /// country, city, region, timezone.
     pub fn finish(self) -> Result<Vec<ArrayRef>, Error> {
-        self.0.into_iter().map(|c| c.finish(None)).collect()
+        self.finish_with(None)
+    }
+
+    /// country (with `country_nulls`), city, region, timezone.
+    fn finish_with(self, country_nulls: Option<NullBuffer>) -> Result<Vec<ArrayRef>, Error> {
+        let [country, city, region, timezone] = self.0;
+        Ok(vec![
+            country.finish(country_nulls)?,
+            city.finish(None)?,
+            region.finish(None)?,
+            timezone.finish(None)?,
+        ])
     }
 }
 
@@ -567,6 +579,11 @@ pub struct EventColumns {
     search_timestamp: Vec<i64>,
     search_query: Utf8Column,
     search_results: Vec<i32>,
+    /// Whether a missing value may leave a [`MissingColumn`] null
+    /// ([`EventColumns::taking_missing_values`]).
+    nullable: bool,
+    /// The rows left null, each with its column.
+    missing: Vec<(usize, MissingColumn)>,
 }
 
 fn offsets_with_capacity(rows: usize) -> Vec<i32> {
@@ -652,6 +669,8 @@ impl EventColumns {
             search_timestamp: Vec::with_capacity(rows * 3),
             search_query: Utf8Column::with_capacity(rows * 3, 10),
             search_results: Vec::with_capacity(rows * 3),
+            nullable: false,
+            missing: Vec::new(),
         }
     }
 
@@ -664,6 +683,26 @@ impl EventColumns {
         self.device_type = KeyedColumn::Text(Utf8Column::with_capacity(rows, 8));
         self.location.0[0] = KeyedColumn::Text(Utf8Column::with_capacity(rows, 14));
         self
+    }
+
+    /// The same buffers, for events that may miss values: the batch has
+    /// [`event_schema_of`]`(true)`, and [`EventColumns::set_missing`] may
+    /// leave a value null.
+    pub fn taking_missing_values(mut self) -> Self {
+        self.nullable = true;
+        self
+    }
+
+    /// Leaves `column` of the event appended last null (a missing value).
+    ///
+    /// # Panics
+    /// Without [`EventColumns::taking_missing_values`], or before any event.
+    pub fn set_missing(&mut self, column: MissingColumn) {
+        assert!(
+            self.nullable && self.rows > 0,
+            "a missing value needs taking_missing_values and an event"
+        );
+        self.missing.push((self.rows - 1, column));
     }
 
     /// Events appended so far.
@@ -766,7 +805,24 @@ impl EventColumns {
     /// # Errors
     /// [`Error::Arrow`] if the arrays do not fit the schema (a bug).
     pub fn finish(self) -> Result<RecordBatch, Error> {
-        let schema: SchemaRef = event_schema();
+        let schema: SchemaRef = event_schema_of(self.nullable);
+        // The nulls of missing values, by column.
+        let rows = self.rows;
+        let nulls_of = |column: MissingColumn| -> Option<NullBuffer> {
+            let mut missing = self.missing.iter().filter(|(_, c)| *c == column).peekable();
+            missing.peek()?;
+            let mut valid = BooleanBufferBuilder::new(rows);
+            valid.append_n(rows, true);
+            for (row, _) in missing {
+                valid.set_bit(*row, false);
+            }
+            Some(NullBuffer::new(valid.finish()))
+        };
+        let (user_id_nulls, timestamp_nulls, country_nulls) = (
+            nulls_of(MissingColumn::UserId),
+            nulls_of(MissingColumn::Timestamp),
+            nulls_of(MissingColumn::Country),
+        );
         let field = |name: &str| schema.field_with_name(name).expect("schema field").data_type().clone();
         let device_t = field("device");
         let device = structure(
@@ -780,7 +836,7 @@ impl EventColumns {
             ],
             None,
         )?;
-        let location = structure(&field("location"), self.location.finish()?, None)?;
+        let location = structure(&field("location"), self.location.finish_with(country_nulls)?, None)?;
         let content = structure(&field("content"), self.content.finish()?, None)?;
         let subscription = structure(&field("user_subscription"), self.subscription.finish()?, None)?;
         let details_nulls = validity(&self.details_valid);
@@ -812,7 +868,7 @@ impl EventColumns {
             list_item(&actions_t).data_type(),
             vec![
                 self.action_type.finish(None)?,
-                timestamps(self.action_timestamp),
+                timestamps(self.action_timestamp, None),
                 int32(self.action_duration.values, dur_n),
                 boolean(self.action_completed.values, comp_n),
                 self.old_quality.values.finish(oq_n)?,
@@ -838,7 +894,7 @@ impl EventColumns {
             list_item(&searches_t).data_type(),
             vec![
                 self.search_id.finish()?,
-                timestamps(self.search_timestamp),
+                timestamps(self.search_timestamp, None),
                 self.search_query.finish(None),
                 int32(self.search_results, None),
             ],
@@ -846,9 +902,9 @@ impl EventColumns {
         )?;
         let columns = vec![
             self.event_id.finish(None),
-            self.user_id.finish(None),
+            self.user_id.finish(user_id_nulls),
             self.event_type.finish(None)?,
-            timestamps(self.timestamp),
+            timestamps(self.timestamp, timestamp_nulls),
             device,
             location,
             content,

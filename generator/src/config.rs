@@ -382,8 +382,14 @@ pub struct FaultsConfig {
     pub out_of_order: f64,
     /// Events with a value that breaks the contract: a negative
     /// `play_duration`, a `play_percentage` over 100, a `completed` that
-    /// contradicts the share played, a timestamp years ahead.
+    /// contradicts the share played, a timestamp years ahead, a word
+    /// outside its vocabulary.
     pub broken_values: f64,
+    /// Events with a null where the contract promises a value (`user_id`,
+    /// `timestamp` or `location.country`); those columns are nullable in
+    /// the schema only when this rate is above zero
+    /// ([`crate::schema::event_schema_of`]).
+    pub missing_values: f64,
     /// Changes of the `subscription_changes` feed delivered after the
     /// user's next change (the normalized layout's change feed; its
     /// duplicates come at the `duplicates` rate).
@@ -414,13 +420,14 @@ impl FaultsConfig {
         near_duplicates: 0.0,
         out_of_order: 0.0,
         broken_values: 0.0,
+        missing_values: 0.0,
         late_changes: 0.0,
         late_arrivals: 0.0,
         late_max_days: 3,
     };
 
     /// A feed as it usually arrives: 1% duplicates, 0.2% retries, 2% of
-    /// events off by a clock, 0.1% broken values, 0.5% of events a day or
+    /// events off by a clock, 0.1% broken values, 0.1% missing values, 0.5% of events a day or
     /// more late (up to 3 days), 1% of the subscription changes that have
     /// a next change late.
     pub const TYPICAL: Self = Self {
@@ -428,6 +435,7 @@ impl FaultsConfig {
         near_duplicates: 0.002,
         out_of_order: 0.02,
         broken_values: 0.001,
+        missing_values: 0.001,
         late_changes: 0.01,
         late_arrivals: 0.005,
         late_max_days: 3,
@@ -456,6 +464,7 @@ impl FaultsConfig {
             self.out_of_order,
             self.broken_values,
             self.late_arrivals,
+            self.missing_values,
         ]
         .iter()
         .any(|&rate| rate > 0.0)
@@ -476,6 +485,7 @@ impl FaultsConfig {
             ("near_duplicates", self.near_duplicates),
             ("out_of_order", self.out_of_order),
             ("broken_values", self.broken_values),
+            ("missing_values", self.missing_values),
             ("late_changes", self.late_changes),
             ("late_arrivals", self.late_arrivals),
         ] {

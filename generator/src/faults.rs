@@ -38,8 +38,9 @@ use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use crate::columns::Utf8Column;
 use crate::config::FaultsConfig;
 use crate::error::Error;
-use crate::model::{Event, Micros};
+use crate::model::{Event, Micros, Uuid};
 use crate::rng::{KeyedRng, Stream};
+use crate::schema::MissingColumn;
 use crate::sweep::{PlannedRows, RowOrigin};
 use crate::vocab::device::DEVICE_TYPE_MISSPELT;
 use crate::vocab::places::COUNTRY_MISSPELT;
@@ -55,13 +56,14 @@ pub const MAX_SKEW_MICROS: i64 = 600_000_000;
 const DAY_MICROS: i64 = 86_400_000_000;
 
 /// The kinds with their rates in `faults`, in the order a row's draw tries them.
-fn rates(faults: &FaultsConfig) -> [(FaultKind, f64); 5] {
+fn rates(faults: &FaultsConfig) -> [(FaultKind, f64); 6] {
     [
         (FaultKind::Duplicate, faults.duplicates),
         (FaultKind::NearDuplicate, faults.near_duplicates),
         (FaultKind::OutOfOrder, faults.out_of_order),
         (FaultKind::BrokenValue, faults.broken_values),
         (FaultKind::LateArrival, faults.late_arrivals),
+        (FaultKind::MissingValue, faults.missing_values),
     ]
 }
 
@@ -97,16 +99,19 @@ pub enum FaultKind {
     BrokenValue,
     /// The event delivered on a later day, with that day's events.
     LateArrival,
+    /// A null where the contract promises a value.
+    MissingValue,
 }
 
 impl FaultKind {
     /// Every kind.
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 6] = [
         Self::Duplicate,
         Self::NearDuplicate,
         Self::OutOfOrder,
         Self::BrokenValue,
         Self::LateArrival,
+        Self::MissingValue,
     ];
 
     /// The name in the ground truth's `kind` column.
@@ -117,6 +122,7 @@ impl FaultKind {
             Self::OutOfOrder => "out_of_order",
             Self::BrokenValue => "broken_value",
             Self::LateArrival => "late_arrival",
+            Self::MissingValue => "missing_value",
         }
     }
 
@@ -128,6 +134,7 @@ impl FaultKind {
             Self::OutOfOrder => "out_of_order",
             Self::BrokenValue => "broken_values",
             Self::LateArrival => "late_arrivals",
+            Self::MissingValue => "missing_values",
         }
     }
 
@@ -164,6 +171,8 @@ pub enum Value {
     Date(chrono::NaiveDate),
     /// A word.
     Text(&'static str),
+    /// An id.
+    Id(Uuid),
 }
 
 impl Value {
@@ -177,6 +186,7 @@ impl Value {
             Self::Bool(v) => write!(out, "{v}"),
             Self::Date(v) => write!(out, "{v}"),
             Self::Text(v) => out.write_str(v),
+            Self::Id(v) => write!(out, "{v}"),
         };
     }
 }
@@ -193,6 +203,16 @@ pub struct Injected {
     pub clean: Option<Value>,
     /// The value written; `None` for a plain duplicate.
     pub written: Option<Value>,
+}
+
+impl Injected {
+    /// For a missing value, the column the row's null is in.
+    pub fn missing(&self) -> Option<MissingColumn> {
+        if self.kind != FaultKind::MissingValue {
+            return None;
+        }
+        MissingColumn::ALL.into_iter().find(|c| Some(c.path()) == self.column)
+    }
 }
 
 /// The column names of the values faults change.
@@ -318,6 +338,21 @@ impl Fault {
                     }
                 }
             }
+            // The event is kept whole; its columns write the null
+            // (`Injected::missing`).
+            FaultKind::MissingValue => {
+                let (column, clean) = match MissingColumn::ALL[(bits % 3) as usize] {
+                    MissingColumn::UserId => (MissingColumn::UserId, Value::Id(event.user_id)),
+                    MissingColumn::Timestamp => (MissingColumn::Timestamp, Value::Time(event.timestamp)),
+                    MissingColumn::Country => (MissingColumn::Country, Value::Text(event.location.country.as_str())),
+                };
+                Injected {
+                    kind: self.kind,
+                    column: Some(column.path()),
+                    clean: Some(clean),
+                    written: None,
+                }
+            }
             // Written as it is, in another day's file (`fill_written`).
             FaultKind::LateArrival => Injected {
                 kind: self.kind,
@@ -349,6 +384,12 @@ impl World {
     /// [`EventColumns::taking_misspellings`]: crate::columns::EventColumns::taking_misspellings
     pub fn has_misspellings(&self) -> bool {
         self.config.faults.broken_values > 0.0
+    }
+
+    /// Whether an event may miss a value (`missing_values` above zero):
+    /// its columns are then those of [`crate::schema::event_schema_of`]`(true)`.
+    pub fn has_missing_values(&self) -> bool {
+        self.config.faults.missing_values > 0.0
     }
 
     /// Whether the change feed (`subscription_changes`) has faults: its
@@ -860,16 +901,17 @@ mod tests {
             out_of_order: 0.1,
             broken_values: 0.01,
             late_arrivals: 0.03,
+            missing_values: 0.02,
             ..FaultsConfig::NONE
         });
-        let mut counts = [0u64; 5];
+        let mut counts = [0u64; 6];
         for row in 0..world.rows() {
             if let Some(f) = world.fault_of(row) {
                 counts[FaultKind::ALL.iter().position(|&k| k == f.kind).unwrap()] += 1;
             }
         }
         let n = world.rows() as f64;
-        for (count, rate) in counts.iter().zip([0.05, 0.02, 0.1, 0.01, 0.03]) {
+        for (count, rate) in counts.iter().zip([0.05, 0.02, 0.1, 0.01, 0.03, 0.02]) {
             let expected = n * rate;
             let sd = (n * rate * (1.0 - rate)).sqrt();
             assert!(
@@ -915,6 +957,12 @@ mod tests {
                     assert_ne!(e, &clean_event);
                     let injected = injected.unwrap();
                     assert!(injected.clean != injected.written);
+                }
+                // The event whole; its columns write the null.
+                Some(FaultKind::MissingValue) => {
+                    assert_eq!(e, &clean_event);
+                    let injected = injected.unwrap();
+                    assert!(injected.missing().is_some() && injected.clean.is_some() && injected.written.is_none());
                 }
                 _ => {
                     assert_eq!(e, &clean_event, "row {row}");

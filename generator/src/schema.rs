@@ -35,6 +35,78 @@ pub fn event_schema() -> SchemaRef {
     SCHEMA.get_or_init(|| Arc::new(build())).clone()
 }
 
+/// A column that a missing value (`[faults] missing_values`) may leave
+/// null, though the contract promises a value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MissingColumn {
+    /// `user_id`.
+    UserId,
+    /// `timestamp`.
+    Timestamp,
+    /// `location.country`.
+    Country,
+}
+
+impl MissingColumn {
+    /// Every such column.
+    pub const ALL: [Self; 3] = [Self::UserId, Self::Timestamp, Self::Country];
+
+    /// The column as a dotted path.
+    pub fn path(self) -> &'static str {
+        match self {
+            Self::UserId => "user_id",
+            Self::Timestamp => "timestamp",
+            Self::Country => "location.country",
+        }
+    }
+}
+
+/// The event schema of a dataset: [`event_schema`], or, when events may
+/// miss values (`missing_values`), the same with each [`MissingColumn`]
+/// nullable. Nothing else differs.
+pub fn event_schema_of(missing_values: bool) -> SchemaRef {
+    static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();
+    if !missing_values {
+        return event_schema();
+    }
+    SCHEMA
+        .get_or_init(|| {
+            let nested = event_schema();
+            let fields: Vec<FieldRef> = nested
+                .fields()
+                .iter()
+                .map(|field| {
+                    let nullable = |path: &str| MissingColumn::ALL.iter().any(|c| c.path() == path);
+                    match field.data_type() {
+                        DataType::Struct(children) => {
+                            let children: Fields = children
+                                .iter()
+                                .map(|child| {
+                                    let path = format!("{}.{}", field.name(), child.name());
+                                    Arc::new(
+                                        child
+                                            .as_ref()
+                                            .clone()
+                                            .with_nullable(nullable(&path) || child.is_nullable()),
+                                    )
+                                })
+                                .collect();
+                            Arc::new(field.as_ref().clone().with_data_type(DataType::Struct(children)))
+                        }
+                        _ => Arc::new(
+                            field
+                                .as_ref()
+                                .clone()
+                                .with_nullable(nullable(field.name()) || field.is_nullable()),
+                        ),
+                    }
+                })
+                .collect();
+            Arc::new(Schema::new_with_metadata(fields, nested.metadata().clone()))
+        })
+        .clone()
+}
+
 fn build() -> Schema {
     let device = Fields::from(vec![
         utf8("type"),

@@ -34,7 +34,7 @@ use crate::config::Config;
 use crate::engine::{self, OutputOptions, Progress, Summary};
 use crate::error::Error;
 use crate::faults::FAULTS_TABLE;
-use crate::schema::{SCHEMA_VERSION, event_schema};
+use crate::schema::{SCHEMA_VERSION, event_schema_of};
 use crate::sink::lock::LOCK_FILE;
 use crate::sink::parquet::Compression;
 use crate::sink::parts::PartOf;
@@ -473,7 +473,13 @@ fn write_window(
     configuration.insert(FIRST_DAY_KEY.to_string(), first_day.to_string());
     configuration.insert(LAST_DAY_KEY.to_string(), last_day.to_string());
     metadata.configuration = configuration;
-    let text = delta::commit_text(version, now_millis(), &metadata, &event_schema(), &added);
+    let text = delta::commit_text(
+        version,
+        now_millis(),
+        &metadata,
+        &event_schema_of(config.faults.missing_values > 0.0),
+        &added,
+    );
     let committed = store.put_if_absent(&delta::commit_path(version), text.as_bytes());
     if !matches!(committed, Ok(true)) {
         store.remove_files(&moved);

@@ -60,10 +60,12 @@ def main() -> int:
     change_kinds = dict(normalized_con.sql("SELECT kind, count(*) FROM change_faults GROUP BY kind").fetchall())
     assert set(change_kinds) == {"duplicate", "late"}, change_kinds
     kinds = dict(con.sql("SELECT kind, count(*) FROM faults GROUP BY kind").fetchall())
-    assert set(kinds) == {"duplicate", "near_duplicate", "out_of_order", "broken_value", "late_arrival"}, kinds
+    assert set(kinds) == {
+        "duplicate", "near_duplicate", "out_of_order", "broken_value", "late_arrival", "missing_value"
+    }, kinds
     failures = 0
     queries = sorted(QUERIES.glob("*.sql"))
-    assert len(queries) == 5, queries
+    assert len(queries) == 6, queries
     for query in queries:
         sql = query.read_text()
         cursor = (normalized_con if "-- layout: normalized" in sql else con).execute(sql)

@@ -617,7 +617,7 @@ fn a_table_with_faults_holds_one_runs_days_and_ground_truth_the_late_events_in_a
     let config = tmp.path().join("faults.toml");
     std::fs::write(
         &config,
-        "[faults]\nduplicates = 0.01\nout_of_order = 0.01\nlate_arrivals = 0.05\nlate_max_days = 3\n",
+        "[faults]\nduplicates = 0.01\nout_of_order = 0.01\nlate_arrivals = 0.05\nlate_max_days = 3\nmissing_values = 0.01\n",
     )
     .unwrap();
     let config = config.to_str().unwrap();
@@ -676,6 +676,22 @@ fn a_table_with_faults_holds_one_runs_days_and_ground_truth_the_late_events_in_a
             .collect()
     };
     let (v0, v1) = (added(0), added(1));
+    // With missing values, the log's schema allows their nulls.
+    let metadata = of_kind(&actions(&table, 0), "metaData")[0].clone();
+    let schema: Value = serde_json::from_str(metadata["schemaString"].as_str().unwrap()).unwrap();
+    let nullable = |name: &str| {
+        schema["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["name"] == name)
+            .unwrap()["nullable"]
+            .clone()
+    };
+    assert_eq!(
+        (nullable("user_id"), nullable("event_id")),
+        (Value::Bool(true), Value::Bool(false))
+    );
     assert!(
         v0.iter().chain(&v1).all(|p| p.starts_with("event_date=")),
         "{v0:?} {v1:?}"

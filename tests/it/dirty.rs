@@ -12,6 +12,7 @@ use std::path::Path;
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::{DataType, Float64Type, Int32Type, Int64Type, TimestampMicrosecondType};
 use customer_events::model::Micros;
+use customer_events::schema::event_schema_of;
 use customer_events::vocab::device::DEVICE_TYPES;
 
 use common::{read_parquet, run, run_ok, tree};
@@ -22,7 +23,7 @@ const SHAPE: &[&str] = &["--rows", "100k", "--days", "2", "--max-rows-per-file",
 
 /// Rates high enough to see each kind a few hundred times.
 const RATES: &str = "[faults]\nduplicates = 0.02\nnear_duplicates = 0.01\nout_of_order = 0.03\nbroken_values = 0.01\n\
-                     late_arrivals = 0.02\nlate_max_days = 1\n";
+                     late_arrivals = 0.02\nlate_max_days = 1\nmissing_values = 0.01\n";
 
 fn generate(out: &Path, extra: &[&str]) {
     let mut args = vec!["generate", "--out", out.to_str().unwrap()];
@@ -34,6 +35,7 @@ fn generate(out: &Path, extra: &[&str]) {
 /// The values faults change, as the ground truth writes them.
 #[derive(Clone, Debug, PartialEq)]
 struct Values {
+    user_id: String,
     timestamp: String,
     play_duration: Option<String>,
     play_percentage: Option<String>,
@@ -41,6 +43,9 @@ struct Values {
     device_type: String,
     country: String,
 }
+
+/// How [`rows_of`] reads a null.
+const NULL_TEXT: &str = "<null>";
 
 /// Each row of each events file under `dir` (nested layout), in file order:
 /// (file relative to `dir`, row in the file, event_id, values).
@@ -74,15 +79,19 @@ fn rows_of(dir: &Path) -> Vec<(String, i64, String, Values)> {
             };
             let (device_types, countries) = (word("device", "type"), word("location", "country"));
             let (device_types, countries) = (device_types.as_string::<i32>(), countries.as_string::<i32>());
+            let users = batch.column_by_name("user_id").unwrap().as_string::<i32>();
+            // A missing value reads as NULL_TEXT.
+            let text = |valid: bool, value: String| if valid { value } else { NULL_TEXT.to_string() };
             for i in 0..batch.num_rows() {
                 let played = details.is_valid(i);
                 let values = Values {
-                    timestamp: Micros(times.value(i)).to_string(),
+                    user_id: text(users.is_valid(i), users.value(i).to_string()),
+                    timestamp: text(times.is_valid(i), Micros(times.value(i)).to_string()),
                     play_duration: played.then(|| durations.value(i).to_string()),
                     play_percentage: played.then(|| percentages.value(i).to_string()),
                     completed: played.then(|| completed.value(i).to_string()),
                     device_type: device_types.value(i).to_string(),
-                    country: countries.value(i).to_string(),
+                    country: text(countries.is_valid(i), countries.value(i).to_string()),
                 };
                 rows.push((file.clone(), n, ids.value(i).to_string(), values));
                 n += 1;
@@ -172,6 +181,9 @@ fn found_faults(
         }
         let first = seen.insert(id.clone());
         let mut changed = Vec::new();
+        if values.user_id != expected.user_id {
+            changed.push(("user_id", expected.user_id.clone(), values.user_id.clone()));
+        }
         if values.timestamp != expected.timestamp {
             changed.push(("timestamp", expected.timestamp.clone(), values.timestamp.clone()));
         }
@@ -211,7 +223,8 @@ fn found_faults(
                 file.clone(),
                 *row,
                 change.map(|c| c.1.clone()),
-                change.map(|c| c.2.clone()),
+                // A missing value's written value is null.
+                change.map(|c| c.2.clone()).filter(|written| written != NULL_TEXT),
             )
         };
         match (first, changed.first()) {
@@ -219,11 +232,17 @@ fn found_faults(
             (false, Some(change)) => found.insert(fault("near_duplicate", Some(change))),
             (true, None) => false,
             (true, Some(change)) => {
-                let minutes_apart = change.0 == "timestamp" && {
+                let minutes_apart = change.0 == "timestamp" && change.2 != NULL_TEXT && {
                     let at = |t: &str| chrono::DateTime::parse_from_rfc3339(t).unwrap().timestamp();
                     (at(&change.1) - at(&change.2)).abs() <= 600
                 };
-                let kind = if minutes_apart { "out_of_order" } else { "broken_value" };
+                let kind = if change.2 == NULL_TEXT {
+                    "missing_value"
+                } else if minutes_apart {
+                    "out_of_order"
+                } else {
+                    "broken_value"
+                };
                 found.insert(fault(kind, Some(change)))
             }
         };
@@ -252,6 +271,12 @@ fn the_faults_in_the_files_are_exactly_the_ground_truth_each_kind_at_its_rate() 
         .collect();
     let written = rows_of(&dirty);
     let truth = ground_truth(&dirty);
+    // With missing values, the files' schema allows their nulls; a clean
+    // run's does not.
+    let schema_of =
+        |dir: &Path| read_parquet(&common::parquet_files(&dir.join("event_date=2026-01-01"))[0])[0].schema();
+    assert_eq!(schema_of(&dirty).fields(), event_schema_of(true).fields());
+    assert_eq!(schema_of(&clean).fields(), event_schema_of(false).fields());
     let found = found_faults(&written, &clean_rows);
     assert_eq!(
         found.difference(&truth).next(),
@@ -287,6 +312,7 @@ fn the_faults_in_the_files_are_exactly_the_ground_truth_each_kind_at_its_rate() 
         ("out_of_order", 0.03, n),
         ("broken_value", 0.01, n),
         ("late_arrival", 0.02, first_day_rows),
+        ("missing_value", 0.01, n),
     ] {
         let count = truth.iter().filter(|f| f.1 == kind).count() as f64;
         let sd = (n * rate * (1.0 - rate)).sqrt();
