@@ -587,7 +587,7 @@ fn sub_batch(
             let batch = columns.finish()?;
             let mut batches = match layout {
                 Layout::Nested => vec![batch],
-                Layout::Normalized => Vec::from(split(&batch)?),
+                Layout::Normalized => Vec::from(split(&batch, world.has_missing_values())?),
             };
             if site.is_some() {
                 batches.push(truth.finish()?);

@@ -228,10 +228,8 @@ pub fn content_schema() -> SchemaRef {
 /// Reshapes a nested batch into the four event tables.
 ///
 /// # Errors
-/// [`Error::Arrow`] if the batch does not have [`event_schema_of`] (either).
-pub fn split(batch: &RecordBatch) -> Result<[RecordBatch; 4], Error> {
-    // A batch that may miss values has a nullable user_id (event_schema_of).
-    let missing_values = batch.schema().field(1).is_nullable();
+/// [`Error::Arrow`] if the batch does not have [`event_schema_of`]`(missing_values)`.
+pub fn split(batch: &RecordBatch, missing_values: bool) -> Result<[RecordBatch; 4], Error> {
     let [events_schema, actions_schema, recommendations_schema, searches_schema] =
         event_table_schemas_of(missing_values);
     let mut events: Vec<ArrayRef> = Vec::with_capacity(events_schema.fields().len());

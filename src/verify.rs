@@ -193,12 +193,19 @@ fn verify_table(out: &Path, count_rows: impl Fn(&Path, &str) -> Result<u64, Stri
             _ => {}
         }
     }
+    // The days the log holds: a ground truth's day (`_faults/event_date=…`)
+    // of none of them was left by a window that did not commit.
+    let days: std::collections::BTreeSet<&str> = added.keys().filter_map(|name| name.split('/').next()).collect();
     for found in files_under(out)? {
         let in_day = found
             .split('/')
             .next()
             .is_some_and(|top| top.starts_with("event_date="));
-        if in_day && !added.contains_key(&found) {
+        let truth_of_no_day = found
+            .strip_prefix(&format!("{}/", crate::faults::FAULTS_TABLE))
+            .and_then(|rest| rest.split('/').next())
+            .is_some_and(|day| day.starts_with("event_date=") && !days.contains(day));
+        if (in_day && !added.contains_key(&found)) || truth_of_no_day {
             problem(&found, "not in the log: an interrupted window left it".into());
         }
     }

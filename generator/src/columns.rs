@@ -32,8 +32,8 @@ use crate::error::Error;
 use crate::model::{AppVersion, Bandwidth, Content, Event, Location, OsVersion, Subscription, Uuid};
 use crate::schema::{MissingColumn, event_schema, event_schema_of, list_item, struct_fields};
 use crate::vocab::content::{CONTENT_TYPE, GENRE, LANGUAGE, PROVIDER};
-use crate::vocab::device::{DEVICE_TYPE, MODEL, OS};
-use crate::vocab::places::{CITY, COUNTRY, REGION, TIMEZONE};
+use crate::vocab::device::{DEVICE_TYPE, DEVICE_TYPE_MISSPELT, MODEL, OS};
+use crate::vocab::places::{CITY, COUNTRY, COUNTRY_MISSPELT, REGION, TIMEZONE};
 use crate::vocab::{
     ACTION_TYPE, ALGORITHM, BILLING_CYCLE, CONNECTED_SERVICE, EVENT_TYPE, NETWORK_TYPE, PLAN, QUALITY, Vocabulary, Word,
 };
@@ -125,10 +125,16 @@ impl WordColumn {
     fn push(&mut self, word: Word) {
         debug_assert!(
             match self {
-                KeyedColumn::Keys { values, .. } => Arc::ptr_eq(values, word.vocabulary().array()),
+                KeyedColumn::Keys { values, .. } => {
+                    let values = values
+                        .as_any()
+                        .downcast_ref::<StringArray>()
+                        .expect("a Utf8 dictionary");
+                    (word.key() as usize) < values.len() && values.value(word.key() as usize) == word.as_str()
+                }
                 KeyedColumn::Text(_) => true,
             },
-            "`{word}` is a word of another vocabulary than its column's"
+            "`{word}` is not the word of its key in its column's dictionary"
         );
         self.push_with(word.key(), |column| column.push(word.as_str()));
     }
@@ -675,13 +681,18 @@ impl EventColumns {
     }
 
     /// The same buffers, with the columns a broken value may give a word
-    /// outside its vocabulary (`device.type`, `location.country`)
-    /// built as text whatever the shape: a misspelling has no key in the
-    /// vocabulary's dictionary.
+    /// outside its vocabulary (`device.type`, `location.country`) keyed, if
+    /// keyed, into the vocabulary followed by its misspellings
+    /// (`DEVICE_TYPE_MISSPELT`, `COUNTRY_MISSPELT`), where a clean word
+    /// keeps its key.
     pub fn taking_misspellings(mut self) -> Self {
-        let rows = self.timestamp.capacity();
-        self.device_type = KeyedColumn::Text(Utf8Column::with_capacity(rows, 8));
-        self.location.0[0] = KeyedColumn::Text(Utf8Column::with_capacity(rows, 14));
+        let widen = |column: &mut WordColumn, misspelt: &'static Vocabulary| {
+            if let KeyedColumn::Keys { values, .. } = column {
+                *values = misspelt.array().clone();
+            }
+        };
+        widen(&mut self.device_type, &DEVICE_TYPE_MISSPELT);
+        widen(&mut self.location.0[0], &COUNTRY_MISSPELT);
         self
     }
 

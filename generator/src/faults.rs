@@ -286,7 +286,8 @@ impl Fault {
                 // A word outside its vocabulary: in capitals, or with a
                 // trailing space (`SMARTTV`, `mobile `).
                 let misspell = |word: Word, misspelt: &'static Vocabulary| {
-                    misspelt.word(2 * word.key() as usize + ((bits / 6) & 1) as usize)
+                    let words = word.vocabulary().words().len();
+                    misspelt.word(words + 2 * word.key() as usize + ((bits / 6) & 1) as usize)
                 };
                 if which == 4 {
                     let clean = event.device.device_type;
@@ -881,10 +882,12 @@ mod tests {
         use crate::vocab::device::DEVICE_TYPE;
         use crate::vocab::places::COUNTRY;
         for (vocabulary, misspelt) in [(&DEVICE_TYPE, &DEVICE_TYPE_MISSPELT), (&COUNTRY, &COUNTRY_MISSPELT)] {
-            let words = vocabulary.words();
-            assert_eq!(misspelt.words().len(), 2 * words.len());
+            let (words, n) = (vocabulary.words(), vocabulary.words().len());
+            assert_eq!(misspelt.words().len(), 3 * n);
+            // The vocabulary first, so one dictionary holds both.
+            assert_eq!(&misspelt.words()[..n], words);
             for (key, word) in words.iter().enumerate() {
-                let (capitals, spaced) = (misspelt.words()[2 * key], misspelt.words()[2 * key + 1]);
+                let (capitals, spaced) = (misspelt.words()[n + 2 * key], misspelt.words()[n + 2 * key + 1]);
                 assert_eq!((capitals, spaced), (&*word.to_uppercase(), &*format!("{word} ")));
                 assert!(!words.contains(&capitals) && !words.contains(&spaced), "{word}");
             }

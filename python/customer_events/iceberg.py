@@ -66,6 +66,11 @@ def _finished_dataset(dataset: Path) -> dict:
             f"{dataset} is not partitioned by date: each file must hold one day "
             "(generate without --partition-by none)"
         )
+    if manifest.get("config", {}).get("faults"):
+        raise ValueError(
+            f"{dataset} was written with faults, whose late files hold other days and whose "
+            "ground truth is not events: register a dataset generated without --faults and [faults]"
+        )
     return manifest
 
 
@@ -94,8 +99,8 @@ def register(
     ``pyiceberg.table.Table``. ``catalog_name`` is the catalog's name in the
     SQL catalog's tables (a SQL catalog database can hold several).
 
-    Raises ValueError when the folder is not a finished nested Parquet dataset,
-    when the table exists but was not made by this function, or when its schema
+    Raises ValueError when the folder is not a finished nested Parquet dataset
+    without faults, when the table exists but was not made by this function, or when its schema
     version differs from the dataset's.
     """
     from pyiceberg.catalog.sql import SqlCatalog

@@ -440,7 +440,10 @@ fn write_window(
         });
     }
     let mut moved = Vec::new();
-    for (folder, names) in &folders {
+    // The days first, the ground truth last: a day that cannot move leaves
+    // the ground truth staged.
+    let (truth, days): (Vec<_>, Vec<_>) = folders.iter().partition(|(folder, _)| folder.starts_with(FAULTS_TABLE));
+    for (folder, names) in days.into_iter().chain(truth) {
         if cancel.is_cancelled() {
             store.remove_files(&moved);
             return Err(Error::Interrupted);
@@ -555,7 +558,8 @@ mod tests {
     use super::*;
 
     /// Another writer commits version 0 while this run generates: the
-    /// commit is refused and the table keeps only the other writer's files.
+    /// commit is refused and the table keeps only the other writer's files
+    /// (no day, no ground truth, no empty `_faults/`).
     #[test]
     fn a_lost_race_for_a_version_keeps_nothing_of_the_run() {
         let tmp = tempfile::tempdir().unwrap();
@@ -564,6 +568,7 @@ mod tests {
         let config = Config {
             events_per_day: Some(500),
             days: 2,
+            faults: crate::config::FaultsConfig::TYPICAL,
             ..Config::default()
         };
         let mut config = config;

@@ -232,8 +232,16 @@ impl TableStore for LocalStore {
                 folders.insert(parent.to_path_buf());
             }
         }
-        for folder in folders {
-            let _ = fs::remove_dir(folder);
+        // Emptied folders go up to the root: a ground truth's day leaves
+        // no empty `_faults/` behind that a first window created.
+        for folder in folders.into_iter().rev() {
+            let mut folder = folder.as_path();
+            while folder != self.root && folder.starts_with(&self.root) && fs::remove_dir(folder).is_ok() {
+                match folder.parent() {
+                    Some(parent) => folder = parent,
+                    None => break,
+                }
+            }
         }
     }
 

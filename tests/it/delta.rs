@@ -753,4 +753,27 @@ fn a_table_with_faults_holds_one_runs_days_and_ground_truth_the_late_events_in_a
     for version in [0, 1] {
         assert_eq!(settled(actions(&objects, version)), settled(actions(&table, version)));
     }
+
+    // A ground truth's day that an interrupted window left: verify names it,
+    // append refuses it, and the advice (remove it, append again) works.
+    let stray = table.join("_faults/event_date=2026-03-09");
+    std::fs::create_dir_all(&stray).unwrap();
+    std::fs::write(stray.join("part-00000.parquet"), b"left").unwrap();
+    let out = run(&["verify", table.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("_faults/event_date=2026-03-09/part-00000.parquet: not in the log"),
+        "{stdout}"
+    );
+    let refused = run(&["append", table.to_str().unwrap(), "--days", "1", "-q"]);
+    let message = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success(), "{message}");
+    assert!(
+        message.contains("_faults/event_date=2026-03-09") && message.contains("remove it and run append again"),
+        "{message}"
+    );
+    std::fs::remove_dir_all(&stray).unwrap();
+    run_ok(&["append", table.to_str().unwrap(), "--days", "1", "-q"]);
+    verify_intact(table.to_str().unwrap());
 }

@@ -717,3 +717,123 @@ fn late_arrivals_without_date_partitions_are_refused_in_one_line_and_the_advice_
     ]);
     assert!(flat.join("part-00000.parquet").exists());
 }
+
+/// The (file, row, column) of each null of `user_id`, `timestamp` and
+/// `location.country` (`location_country` in the normalized events table)
+/// in the Parquet files under `dir` outside `_faults/`.
+fn parquet_nulls(dir: &Path) -> BTreeSet<(String, i64, String)> {
+    let mut nulls = BTreeSet::new();
+    for path in common::parquet_files(dir) {
+        let file = path.strip_prefix(dir).unwrap().to_string_lossy().to_string();
+        if file.starts_with("_faults/") {
+            continue;
+        }
+        let mut first = 0;
+        for batch in read_parquet(&path) {
+            let columns: Vec<(&str, arrow::array::ArrayRef)> = match batch.column_by_name("location") {
+                Some(location) => vec![
+                    ("user_id", batch.column_by_name("user_id").unwrap().clone()),
+                    ("timestamp", batch.column_by_name("timestamp").unwrap().clone()),
+                    (
+                        "location.country",
+                        location.as_struct().column_by_name("country").unwrap().clone(),
+                    ),
+                ],
+                None => vec![
+                    ("user_id", batch.column_by_name("user_id").unwrap().clone()),
+                    ("timestamp", batch.column_by_name("timestamp").unwrap().clone()),
+                    (
+                        "location.country",
+                        batch.column_by_name("location_country").unwrap().clone(),
+                    ),
+                ],
+            };
+            for (name, column) in columns {
+                for i in 0..batch.num_rows() {
+                    if column.is_null(i) {
+                        nulls.insert((file.clone(), first + i as i64, name.to_string()));
+                    }
+                }
+            }
+            first += batch.num_rows() as i64;
+        }
+    }
+    nulls
+}
+
+/// A missing value is a null exactly where the ground truth lists it, and
+/// nowhere else: nested Parquet (the country a dictionary column with null
+/// keys), the normalized layout's events table in Parquet, and in NDJSON,
+/// where a null is a key left out of its line.
+#[test]
+fn missing_values_are_nulls_exactly_where_listed_in_each_format_and_layout() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_file(dir.path(), "[faults]\nmissing_values = 0.02\n");
+    let listed = |truth: BTreeSet<Fault>| -> BTreeSet<(String, i64, String)> {
+        truth
+            .into_iter()
+            .map(|(_, kind, column, file, row, clean, written)| {
+                assert_eq!(kind, "missing_value");
+                assert!(clean.is_some() && written.is_none());
+                (file, row, column.unwrap())
+            })
+            .collect()
+    };
+    let nested = dir.path().join("nested");
+    generate(&nested, &["--config", &config]);
+    let truth = listed(ground_truth(&nested));
+    assert!(truth.len() > 1000, "{}", truth.len());
+    assert_eq!(parquet_nulls(&nested), truth);
+
+    let normalized = dir.path().join("normalized");
+    generate(&normalized, &["--config", &config, "--layout", "normalized"]);
+    let truth = listed(ground_truth(&normalized));
+    assert_eq!(parquet_nulls(&normalized.join("events")), {
+        truth
+            .iter()
+            .map(|(file, row, column)| (file.strip_prefix("events/").unwrap().to_string(), *row, column.clone()))
+            .collect::<BTreeSet<_>>()
+    });
+
+    let ndjson = dir.path().join("ndjson");
+    generate(
+        &ndjson,
+        &["--config", &config, "--layout", "normalized", "--format", "ndjson"],
+    );
+    let lines = |path: &Path| -> Vec<serde_json::Value> {
+        std::fs::read_to_string(path)
+            .unwrap()
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect()
+    };
+    let mut json_truth = BTreeSet::new();
+    let mut json_nulls = BTreeSet::new();
+    for path in common::walk(&ndjson) {
+        let file = path.strip_prefix(&ndjson).unwrap().to_string_lossy().to_string();
+        if file.starts_with("_faults/event_date=") {
+            for fault in lines(&path) {
+                assert!(fault["written_value"].is_null());
+                json_truth.insert((
+                    fault["file"].as_str().unwrap().to_string(),
+                    fault["file_row_number"].as_i64().unwrap(),
+                    fault["column_name"].as_str().unwrap().to_string(),
+                ));
+            }
+        } else if file.starts_with("events/") && file.ends_with(".ndjson") {
+            for (row, event) in lines(&path).iter().enumerate() {
+                for (key, column) in [
+                    ("user_id", "user_id"),
+                    ("timestamp", "timestamp"),
+                    ("location_country", "location.country"),
+                ] {
+                    if event.get(key).is_none_or(|v| v.is_null()) {
+                        json_nulls.insert((file.clone(), row as i64, column.to_string()));
+                    }
+                }
+            }
+        }
+    }
+    assert!(json_truth.len() > 1000);
+    assert_eq!(json_nulls, json_truth);
+}

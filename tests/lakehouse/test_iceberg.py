@@ -116,6 +116,14 @@ def test_unfinished_or_foreign_datasets_and_tables_are_refused(windows, tmp_path
     with pytest.raises(ValueError, match="nested Parquet layout"):
         iceberg.register(normalized, catalog_uri, TABLE)
 
+    # Faults: refused, and the advice (the same run without them) registers.
+    dirty, clean = tmp_path / "dirty", tmp_path / "clean"
+    cli("generate", "--rows", 2000, "--days", 2, "--faults", "typical", "--out", dirty, "--quiet")
+    with pytest.raises(ValueError, match="without --faults"):
+        iceberg.register(dirty, catalog_uri, "events.dirty")
+    cli("generate", "--rows", 2000, "--days", 2, "--out", clean, "--quiet")
+    assert iceberg.register(clean, catalog_uri, "events.dirty").scan().to_arrow().num_rows == 2000
+
     catalog = SqlCatalog(iceberg.DEFAULT_CATALOG, uri=catalog_uri, warehouse=tmp_path.as_uri())
     catalog.create_namespace_if_not_exists("events")
     catalog.create_table("events.other", schema=tbl_schema())

@@ -179,10 +179,10 @@ const MODEL_OFFSETS: [usize; PLATFORMS.len()] = {
 /// [`DEVICE_TYPES`].
 pub static DEVICE_TYPE: super::Vocabulary = super::Vocabulary::new(|| &DEVICE_TYPES);
 
-/// [`DEVICE_TYPES`] misspelt ([`super::misspellings`]): `MOBILE`, `mobile `, …, `SMARTTV`, `smartTV `.
+/// [`DEVICE_TYPES`], then misspelt ([`super::with_misspellings`]): `MOBILE`, `mobile `, …, `SMARTTV`, `smartTV `.
 pub static DEVICE_TYPE_MISSPELT: super::Vocabulary = super::Vocabulary::new(|| {
     static WORDS: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
-    WORDS.get_or_init(|| super::misspellings(&DEVICE_TYPES))
+    WORDS.get_or_init(|| super::with_misspellings(&DEVICE_TYPES))
 });
 
 /// The OS of each platform, keyed by the platform's index in [`PLATFORMS`].

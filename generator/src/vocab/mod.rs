@@ -74,22 +74,22 @@ impl Vocabulary {
     }
 }
 
-/// Words outside a vocabulary, as a client that breaks the contract writes
-/// them: each of `words` in capitals (`SMARTTV`), then with a trailing space
-/// (`mobile `). Key `2k` is word `k` in capitals, `2k + 1` with the space;
-/// each distinct word's pair is made once (and kept for the process, as
-/// every vocabulary is).
-pub fn misspellings(words: &[&'static str]) -> Vec<&'static str> {
+/// A vocabulary's words followed by words outside it, as a client that
+/// breaks the contract writes them: each of `words` in capitals
+/// (`SMARTTV`), then with a trailing space (`mobile `). Key `k` is word `k`
+/// itself (so the list is the dictionary of a column holding both), key
+/// `n + 2k` word `k` in capitals and `n + 2k + 1` with the space, for `n`
+/// words; each distinct word's pair is made once (and kept for the
+/// process, as every vocabulary is).
+pub fn with_misspellings(words: &[&'static str]) -> Vec<&'static str> {
     let mut made: std::collections::HashMap<&'static str, [&'static str; 2]> = std::collections::HashMap::new();
     let leak = |text: String| -> &'static str { Box::leak(text.into_boxed_str()) };
-    words
-        .iter()
-        .flat_map(|&word| {
-            *made
-                .entry(word)
-                .or_insert_with(|| [leak(word.to_uppercase()), leak(format!("{word} "))])
-        })
-        .collect()
+    let misspelt = words.iter().flat_map(|&word| {
+        *made
+            .entry(word)
+            .or_insert_with(|| [leak(word.to_uppercase()), leak(format!("{word} "))])
+    });
+    words.iter().copied().chain(misspelt.collect::<Vec<_>>()).collect()
 }
 
 /// A word chosen from a [`Vocabulary`]: the vocabulary and the key. Reads,

@@ -37,10 +37,10 @@ pub static COUNTRY: super::Vocabulary = super::Vocabulary::new(|| {
     static WORDS: OnceLock<Vec<&'static str>> = OnceLock::new();
     WORDS.get_or_init(|| city_field(|c| c.country))
 });
-/// [`COUNTRY`] misspelt ([`super::misspellings`]): `UNITED STATES`, `United States `, … by city.
+/// [`COUNTRY`], then misspelt ([`super::with_misspellings`]): `UNITED STATES`, `United States `, … by city.
 pub static COUNTRY_MISSPELT: super::Vocabulary = super::Vocabulary::new(|| {
     static WORDS: OnceLock<Vec<&'static str>> = OnceLock::new();
-    WORDS.get_or_init(|| super::misspellings(COUNTRY.words()))
+    WORDS.get_or_init(|| super::with_misspellings(COUNTRY.words()))
 });
 /// Each city's name, keyed by city index.
 pub static CITY: super::Vocabulary = super::Vocabulary::new(|| {
