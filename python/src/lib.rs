@@ -78,18 +78,33 @@ fn generate_consumer_event_data<'py>(
     py.import("json")?.call_method1("loads", (json,))
 }
 
-/// The Arrow schema of the events (with `event_date` last when asked).
-#[pyfunction]
-#[pyo3(signature = (*, event_date=false))]
-fn schema(py: Python<'_>, event_date: bool) -> PyResult<Bound<'_, PyAny>> {
-    batch_schema(event_date).as_ref().to_pyarrow(py)
+/// The faults preset `name` (`faults=`), or none.
+fn faults_preset(name: Option<&str>) -> PyResult<FaultsConfig> {
+    match name {
+        None => Ok(FaultsConfig::NONE),
+        Some(name) => FaultsConfig::preset(name)
+            .ok_or_else(|| bad("faults", format!("'{name}' is not one of {}", FAULT_PRESETS.join(", ")))),
+    }
 }
 
-/// The schema in one of `customer-events schema`'s forms (`spark`, `spark-ddl`, `duckdb`, …).
+/// The Arrow schema of the events (with `event_date` last when asked); with
+/// `faults`, of a dataset `generate(…, faults=…)` writes (missing values
+/// make `user_id`, `timestamp` and `location.country` nullable).
 #[pyfunction]
-fn schema_text(form: &str) -> PyResult<String> {
+#[pyo3(signature = (*, event_date=false, faults=None))]
+fn schema<'py>(py: Python<'py>, event_date: bool, faults: Option<&str>) -> PyResult<Bound<'py, PyAny>> {
+    let missing_values = faults_preset(faults)?.missing_values > 0.0;
+    batch_schema(event_date, missing_values).as_ref().to_pyarrow(py)
+}
+
+/// The schema in one of `customer-events schema`'s forms (`spark`, `spark-ddl`, `duckdb`, …);
+/// with `faults`, as `customer-events schema --faults` prints it.
+#[pyfunction]
+#[pyo3(signature = (form, *, faults=None))]
+fn schema_text(form: &str, faults: Option<&str>) -> PyResult<String> {
     let form: SchemaFormat = form.parse().map_err(|message| bad("form", message))?;
-    Ok(form.render(&customer_events::event_schema()))
+    let missing_values = faults_preset(faults)?.missing_values > 0.0;
+    Ok(form.render(&customer_events::schema::event_schema_of(missing_values)))
 }
 
 /// Rows `first_row .. first_row + count` of the dataset of `rows` events as a
@@ -254,9 +269,8 @@ fn generate<'py>(
         config,
     }
     .resolve()?;
-    if let Some(name) = faults {
-        config.faults = FaultsConfig::preset(&name)
-            .ok_or_else(|| bad("faults", format!("'{name}' is not one of {}", FAULT_PRESETS.join(", "))))?;
+    if faults.is_some() {
+        config.faults = faults_preset(faults.as_deref())?;
     }
     let mut output = OutputOptions::new(out);
     output.format = choice("format", format, Format::Parquet)?;

@@ -14,13 +14,13 @@ use arrow::error::ArrowError;
 use chrono::NaiveDate;
 use customer_events::schema::PARTITION_COLUMN;
 use customer_events::sweep::PlannedRows;
-use customer_events::{Config, Error, World, event_schema};
+use customer_events::{Config, Error, World};
 use rayon::prelude::*;
 
 /// The schema of the batches: the event schema, plus a non-null
 /// `event_date` (`DATE`) last when `event_date` is set.
-pub fn batch_schema(event_date: bool) -> SchemaRef {
-    let events = event_schema();
+pub fn batch_schema(event_date: bool, missing_values: bool) -> SchemaRef {
+    let events = customer_events::schema::event_schema_of(missing_values);
     if !event_date {
         return events;
     }
@@ -89,7 +89,7 @@ impl BatchReader {
         event_date: bool,
         threads: Option<usize>,
     ) -> Result<Self, rayon::ThreadPoolBuildError> {
-        let schema = batch_schema(event_date);
+        let schema = batch_schema(event_date, false);
         let pool = match threads {
             Some(n) => Some(rayon::ThreadPoolBuilder::new().num_threads(n).build()?),
             None => None,

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 import pytest
 
 import customer_events as ce
@@ -106,6 +107,18 @@ def test_the_schema_is_the_cli_schema(cli, cli_table):
     spark_file = Path(__file__).resolve().parents[2] / "schemas" / "events.spark.json"
     assert json.loads(ce.schema_text("spark")) == json.loads(spark_file.read_text())
     assert ce.schema(event_date=True).field("event_date") == pa.field("event_date", pa.date32(), nullable=False)
+
+
+def test_the_schema_with_faults_is_what_generate_writes_with_them(cli, tmp_path):
+    ce.generate(tmp_path / "dirty", rows=5_000, days=2, faults="typical")
+    written = pq.read_schema(next((tmp_path / "dirty").glob("event_date=*/part-*.parquet")))
+    assert ce.schema(faults="typical").equals(written.remove_metadata(), check_metadata=False)
+    assert ce.schema(faults="typical").field("user_id").nullable
+    assert not ce.schema().field("user_id").nullable and not ce.schema(faults="none").field("user_id").nullable
+    assert ce.schema_text("spark-ddl", faults="typical") == cli(
+        "schema", "--format", "spark-ddl", "--faults", "typical").stdout.decode()
+    with pytest.raises(ValueError, match="faults"):
+        ce.schema(faults="messy")
 
 
 @pytest.mark.parametrize(

@@ -29,6 +29,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
+import duckdb_extension_delta
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
@@ -167,6 +169,38 @@ missing_days = set(missing["event_date"].to_pylist())
 check(not extra and missing.num_rows > 0 and min(missing_days) >= newest_undelivered,
       f"silver: the appended days lack {missing.num_rows} clean events, all of "
       f"{sorted(d.isoformat() for d in missing_days)}, and hold none the clean table lacks")
+
+# `--faults typical` (missing values included): the log's schema makes
+# user_id, timestamp and location.country nullable, and deltalake and
+# DuckDB's delta_scan read exactly the listed nulls.
+typical = WORK / "typical"
+run("generate", "--table", "delta", "--start", START, "--days", str(FIRST_DAYS), *WORLD,
+    "--faults", "typical", "--out", str(typical), "--quiet")
+typical_dt = DeltaTable(str(typical))
+fields = {f.name: f for f in pa.schema(typical_dt.schema().to_arrow())}
+check(fields["user_id"].nullable and fields["timestamp"].nullable and not fields["event_id"].nullable,
+      "typical: the log's schema makes user_id and timestamp nullable, event_id not")
+typical_truth = ds.dataset(typical / "_faults", format="parquet", partitioning="hive").to_table()
+listed = {}
+for kind, column in zip(typical_truth["kind"].to_pylist(), typical_truth["column_name"].to_pylist()):
+    if kind == "missing_value":
+        listed[column] = listed.get(column, 0) + 1
+typical_rows = typical_dt.to_pyarrow_table()
+read = {
+    "user_id": typical_rows["user_id"].null_count,
+    "timestamp": typical_rows["timestamp"].null_count,
+    "location.country": pc.struct_field(typical_rows["location"], "country").null_count,
+}
+check(read == listed and sum(listed.values()) > 0, f"typical: deltalake reads nulls {read}, _faults/ lists {listed}")
+extension = next(Path(duckdb_extension_delta.__file__).parent.glob("extensions/v*/delta.duckdb_extension"))
+con = duckdb.connect()
+con.execute(f"LOAD '{extension}'")
+duck = con.execute(
+    f"SELECT count(*) FILTER (WHERE user_id IS NULL), count(*) FILTER (WHERE timestamp IS NULL), "
+    f"count(*) FILTER (WHERE location.country IS NULL), count(*) FROM delta_scan('{typical}')"
+).fetchone()
+check(list(duck[:3]) == [listed.get(c, 0) for c in read] and duck[3] == typical_rows.num_rows,
+      f"typical: DuckDB's delta_scan reads nulls {duck[:3]} in {duck[3]} rows")
 
 if failures:
     print(f"{len(failures)} check(s) failed", file=sys.stderr)
