@@ -64,17 +64,20 @@ def generate_consumer_event_data(seed=None, index=None, *, rows=None, config=Non
     return _native.generate_consumer_event_data(seed, index, rows=rows, config=_config_text(config))
 
 
-def schema(*, event_date=False):
+def schema(*, event_date=False, faults=None):
     """The events' ``pyarrow.Schema``; with ``event_date=True``, plus the
     non-null ``event_date`` (``date32``) column last, which the Parquet
-    output holds as its Hive folder name."""
-    return _native.schema(event_date=event_date)
+    output holds as its Hive folder name. With ``faults`` (``"typical"``),
+    the schema of what ``generate(…, faults=…)`` writes: missing values make
+    ``user_id``, ``timestamp`` and ``location.country`` nullable."""
+    return _native.schema(event_date=event_date, faults=faults)
 
 
-def schema_text(form="spark"):
+def schema_text(form="spark", *, faults=None):
     """The schema as ``customer-events schema --format FORM`` prints it:
-    ``arrow``, ``duckdb``, ``spark``, ``spark-ddl``, ``avro`` or ``json-schema``."""
-    return _native.schema_text(form)
+    ``arrow``, ``duckdb``, ``spark``, ``spark-ddl``, ``avro`` or ``json-schema``;
+    with ``faults``, as ``--faults`` makes it."""
+    return _native.schema_text(form, faults=faults)
 
 
 def record_batches(
