@@ -644,11 +644,15 @@ pub fn run(
     cancel: &Cancel,
 ) -> Result<Outcome, Error> {
     match (options.format, options.layout) {
-        (Format::Ndjson, Layout::Nested) if config.faults.on_events() => {
-            Err(faults_refused("--format ndjson --layout nested"))
-        }
         (Format::Parquet, _) => run_with::<ParquetFormat>(config, options, progress, cancel),
         (Format::Arrow, _) => run_with::<IpcFormat>(config, options, progress, cancel),
+        // With faults, nested events are rendered from their batches, as
+        // the normalized tables are: the ground truth comes with them, and
+        // a missing value is a null (the same JSON values as a clean run's
+        // lines, keys in the schema's order).
+        (Format::Ndjson, Layout::Nested) if config.faults.on_events() => {
+            run_with::<NdjsonBatches>(config, options, progress, cancel)
+        }
         (Format::Ndjson, Layout::Nested) => run_with::<NdjsonEvents>(config, options, progress, cancel),
         (Format::Ndjson, Layout::Normalized) => run_with::<NdjsonBatches>(config, options, progress, cancel),
     }

@@ -3,8 +3,9 @@
 //! group concatenates into one valid stream, so the writer only appends bytes.
 //!
 //! Nested events are rendered from [`Event`] with serde ([`NdjsonEvents`],
-//! the same text as `sample`); the flat tables of the normalized layout from
-//! their Arrow batches with arrow-json ([`NdjsonBatches`]). Both write
+//! the same text as `sample`); the flat tables of the normalized layout, and
+//! nested events with faults (whose ground truth and nulls come with their
+//! batches), from their Arrow batches with arrow-json ([`NdjsonBatches`]). Both write
 //! timestamps as [`TIMESTAMP_FORMAT`], so the two agree value for value.
 //! The format's codecs (none, gzip, zstd), its extensions (`.ndjson`,
 //! `.ndjson.gz`, `.ndjson.zst`) and the row count `verify` reads (the
@@ -32,7 +33,11 @@ use crate::model::{Event, TIMESTAMP_FORMAT};
 /// # Errors
 /// [`Error::Arrow`] if a value cannot be written.
 pub fn write_batch(out: &mut Vec<u8>, batch: &RecordBatch) -> Result<(), Error> {
+    // Nested events (faulty ones, `engine::run`) write their nulls as
+    // `sample` does (`"event_details":null`); the flat tables leave them out.
+    let nested = batch.schema().field_with_name("event_details").is_ok();
     let mut writer = WriterBuilder::new()
+        .with_explicit_nulls(nested)
         .with_timestamp_tz_format(TIMESTAMP_FORMAT.to_string())
         .with_encoder_factory(Arc::new(UtcMicros))
         .build::<_, LineDelimited>(out);

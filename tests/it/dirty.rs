@@ -439,43 +439,88 @@ fn in_the_normalized_layout_a_duplicated_event_duplicates_its_child_rows() {
     }
 }
 
+/// The lines of the NDJSON file at `path`, parsed.
+fn json_lines(path: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect()
+}
+
+/// Nested NDJSON carries faults: its ground truth lists the same faults at
+/// the same rows as the Parquet run's, and the lines that differ from the
+/// clean run's (a value changed or null, a second line of an event, an
+/// event in a later day's file) are exactly the listed rows.
 #[test]
-fn a_format_without_faults_yet_is_refused_in_one_line_and_its_advice_works() {
+fn nested_ndjson_carries_the_faults_of_the_parquet_run_at_the_listed_lines() {
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("ndjson");
-    let refused = run(&[
-        "generate",
-        "--out",
-        out.to_str().unwrap(),
-        "--rows",
-        "5k",
-        "--faults",
-        "typical",
-        "--format",
-        "ndjson",
-    ]);
-    assert_eq!(refused.status.code(), Some(2));
-    let message = String::from_utf8_lossy(&refused.stderr);
-    assert_eq!(message.trim().lines().count(), 1, "{message}");
-    assert!(
-        message.contains("--faults") && message.contains("use --format parquet"),
-        "{message}"
+    let config = config_file(dir.path(), RATES);
+    let (dirty, clean, parquet) = (
+        dir.path().join("dirty"),
+        dir.path().join("clean"),
+        dir.path().join("parquet"),
     );
-    assert!(!out.exists() || std::fs::read_dir(&out).unwrap().next().is_none());
-    // The advice: the same run as Parquet, or as NDJSON without faults.
-    run_ok(&[
-        "generate",
-        "--out",
-        out.to_str().unwrap(),
-        "--rows",
-        "5k",
-        "--faults",
-        "typical",
-        "--format",
-        "parquet",
-        "-q",
-    ]);
-    assert!(out.join("_faults").exists());
+    generate(&dirty, &["--config", &config, "--format", "ndjson"]);
+    generate(&clean, &["--format", "ndjson"]);
+    generate(&parquet, &["--config", &config]);
+
+    // The clean events by id, with their file; the written lines in order.
+    let mut clean_events = BTreeMap::new();
+    let mut truth = BTreeSet::new();
+    let mut written = Vec::new();
+    for (root, lines) in [(&clean, &mut None), (&dirty, &mut Some(&mut written))] {
+        for path in common::walk(root) {
+            let file = path.strip_prefix(root).unwrap().to_string_lossy().to_string();
+            if !file.ends_with(".ndjson") {
+                continue;
+            }
+            if file.starts_with("_faults/") {
+                for fault in json_lines(&path) {
+                    let text = |key: &str| fault[key].as_str().map(str::to_string);
+                    truth.insert((
+                        text("event_id").unwrap(),
+                        text("kind").unwrap(),
+                        text("column_name"),
+                        text("file").unwrap().replace(".ndjson", ".parquet"),
+                        fault["file_row_number"].as_i64().unwrap(),
+                        text("clean_value"),
+                        text("written_value"),
+                    ));
+                }
+                continue;
+            }
+            for (row, event) in json_lines(&path).into_iter().enumerate() {
+                match lines {
+                    Some(lines) => lines.push((file.clone(), row as i64, event)),
+                    None => {
+                        clean_events.insert(event["event_id"].as_str().unwrap().to_string(), (file.clone(), event));
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(truth, ground_truth(&parquet), "the same faults as the Parquet run's");
+
+    let listed: BTreeSet<(String, i64)> = truth
+        .iter()
+        .map(|f| (f.3.replace(".parquet", ".ndjson"), f.4))
+        .collect();
+    let mut seen = BTreeSet::new();
+    let mut found = BTreeSet::new();
+    for (file, row, event) in &written {
+        let id = event["event_id"].as_str().unwrap().to_string();
+        let (clean_file, clean_event) = &clean_events[&id];
+        let first = seen.insert(id);
+        if partition_of(file) != partition_of(clean_file) || !first || event != clean_event {
+            found.insert((file.clone(), *row));
+        }
+        // A missing value is an explicit null.
+        if event["user_id"].is_null() || event["timestamp"].is_null() || event["location"]["country"].is_null() {
+            assert!(listed.contains(&(file.clone(), *row)));
+        }
+    }
+    assert_eq!(found, listed);
 
     // A rate out of range names its key.
     let config = config_file(dir.path(), "[faults]\nduplicates = 0.6\n");
