@@ -26,7 +26,7 @@ use crate::cancel::Cancel;
 use crate::columns::{EventColumns, Strings, event_cells};
 use crate::config::Config;
 use crate::error::Error;
-use crate::faults::{GroundTruth, Injected, faults_schema};
+use crate::faults::{GroundTruth, Injected, MALFORMED_METADATA, faults_schema};
 use crate::model::Event;
 use crate::normalize::{
     USER_TABLES, change_rows, content_batch, content_schema, event_table_schemas_of, split, subscription_changes_batch,
@@ -572,6 +572,8 @@ fn sub_batch(
             };
             let mut truth = GroundTruth::default();
             let mut written = site.map_or(0, |s| s.written_before);
+            // The lines an NDJSON writer breaks, as `row:letter` pairs.
+            let mut malformed = String::new();
             world.fill_written(planned, rows, &mut event, |event, injected| {
                 if let (Some(injected), Some(site)) = (injected, site) {
                     truth.record(event, injected, site.file, written);
@@ -580,11 +582,21 @@ fn sub_batch(
                 if let Some(column) = injected.and_then(Injected::missing) {
                     columns.set_missing(column);
                 }
+                if let Some(how) = injected.and_then(Injected::malformed) {
+                    let comma = if malformed.is_empty() { "" } else { "," };
+                    malformed.push_str(&format!("{comma}{}:{}", columns.len() - 1, how.letter()));
+                }
                 written += 1;
                 Ok::<_, Error>(())
             })?;
             let cells = columns.cells();
-            let batch = columns.finish()?;
+            let mut batch = columns.finish()?;
+            if !malformed.is_empty() {
+                let mut metadata = batch.schema().metadata().clone();
+                metadata.insert(MALFORMED_METADATA.to_string(), malformed);
+                let schema = batch.schema().as_ref().clone().with_metadata(metadata);
+                batch = batch.with_schema(Arc::new(schema))?;
+            }
             let mut batches = match layout {
                 Layout::Nested => vec![batch],
                 Layout::Normalized => Vec::from(split(&batch, world.has_missing_values())?),
@@ -688,6 +700,14 @@ pub fn run_with<F: FileFormat>(
     config.validate()?;
     let format = KnownFormat::of::<F>();
     let compression = options.validate(config.rows, &format)?;
+    if config.faults.malformed_records > 0.0 && (options.format != Format::Ndjson || options.layout != Layout::Nested) {
+        return Err(Error::Option {
+            flag: "--faults",
+            message: "malformed_records breaks NDJSON lines; use --format ndjson (--layout nested), \
+                      or give the rates in a [faults] table without malformed_records"
+                .into(),
+        });
+    }
     if config.faults.late_arrivals > 0.0 && options.partition_by == PartitionBy::None {
         return Err(Error::Option {
             flag: "--partition-by",

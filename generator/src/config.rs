@@ -390,6 +390,10 @@ pub struct FaultsConfig {
     /// the schema only when this rate is above zero
     /// ([`crate::schema::event_schema_of`]).
     pub missing_values: f64,
+    /// NDJSON events written as a broken line: cut short (invalid JSON),
+    /// or a play's `event_details.play_duration` as a string (`"45"`).
+    /// NDJSON only (nested layout); not in `typical`, which every format takes.
+    pub malformed_records: f64,
     /// Changes of the `subscription_changes` feed delivered after the
     /// user's next change (the normalized layout's change feed; its
     /// duplicates come at the `duplicates` rate).
@@ -421,6 +425,7 @@ impl FaultsConfig {
         out_of_order: 0.0,
         broken_values: 0.0,
         missing_values: 0.0,
+        malformed_records: 0.0,
         late_changes: 0.0,
         late_arrivals: 0.0,
         late_max_days: 3,
@@ -436,6 +441,7 @@ impl FaultsConfig {
         out_of_order: 0.02,
         broken_values: 0.001,
         missing_values: 0.001,
+        malformed_records: 0.0,
         late_changes: 0.01,
         late_arrivals: 0.005,
         late_max_days: 3,
@@ -465,6 +471,7 @@ impl FaultsConfig {
             self.broken_values,
             self.late_arrivals,
             self.missing_values,
+            self.malformed_records,
         ]
         .iter()
         .any(|&rate| rate > 0.0)
@@ -486,6 +493,7 @@ impl FaultsConfig {
             ("out_of_order", self.out_of_order),
             ("broken_values", self.broken_values),
             ("missing_values", self.missing_values),
+            ("malformed_records", self.malformed_records),
             ("late_changes", self.late_changes),
             ("late_arrivals", self.late_arrivals),
         ] {

@@ -56,7 +56,7 @@ pub const MAX_SKEW_MICROS: i64 = 600_000_000;
 const DAY_MICROS: i64 = 86_400_000_000;
 
 /// The kinds with their rates in `faults`, in the order a row's draw tries them.
-fn rates(faults: &FaultsConfig) -> [(FaultKind, f64); 6] {
+fn rates(faults: &FaultsConfig) -> [(FaultKind, f64); 7] {
     [
         (FaultKind::Duplicate, faults.duplicates),
         (FaultKind::NearDuplicate, faults.near_duplicates),
@@ -64,6 +64,7 @@ fn rates(faults: &FaultsConfig) -> [(FaultKind, f64); 6] {
         (FaultKind::BrokenValue, faults.broken_values),
         (FaultKind::LateArrival, faults.late_arrivals),
         (FaultKind::MissingValue, faults.missing_values),
+        (FaultKind::MalformedRecord, faults.malformed_records),
     ]
 }
 
@@ -101,17 +102,20 @@ pub enum FaultKind {
     LateArrival,
     /// A null where the contract promises a value.
     MissingValue,
+    /// An NDJSON line that breaks: cut short, or a number as a string.
+    MalformedRecord,
 }
 
 impl FaultKind {
     /// Every kind.
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::Duplicate,
         Self::NearDuplicate,
         Self::OutOfOrder,
         Self::BrokenValue,
         Self::LateArrival,
         Self::MissingValue,
+        Self::MalformedRecord,
     ];
 
     /// The name in the ground truth's `kind` column.
@@ -123,6 +127,7 @@ impl FaultKind {
             Self::BrokenValue => "broken_value",
             Self::LateArrival => "late_arrival",
             Self::MissingValue => "missing_value",
+            Self::MalformedRecord => "malformed_record",
         }
     }
 
@@ -135,6 +140,7 @@ impl FaultKind {
             Self::BrokenValue => "broken_values",
             Self::LateArrival => "late_arrivals",
             Self::MissingValue => "missing_values",
+            Self::MalformedRecord => "malformed_records",
         }
     }
 
@@ -173,6 +179,8 @@ pub enum Value {
     Text(&'static str),
     /// An id.
     Id(Uuid),
+    /// A number written as a JSON string (`"45"`).
+    Quoted(i32),
 }
 
 impl Value {
@@ -187,6 +195,7 @@ impl Value {
             Self::Date(v) => write!(out, "{v}"),
             Self::Text(v) => out.write_str(v),
             Self::Id(v) => write!(out, "{v}"),
+            Self::Quoted(v) => write!(out, "\"{v}\""),
         };
     }
 }
@@ -205,7 +214,51 @@ pub struct Injected {
     pub written: Option<Value>,
 }
 
+/// How an NDJSON line is broken ([`FaultKind::MalformedRecord`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Malformed {
+    /// The line cut short, at half its length: not JSON.
+    Truncated,
+    /// `event_details.play_duration` written as a string.
+    QuotedPlayDuration,
+}
+
+impl Malformed {
+    /// The letter that names it in a batch's [`MALFORMED_METADATA`].
+    pub fn letter(self) -> char {
+        match self {
+            Self::Truncated => 't',
+            Self::QuotedPlayDuration => 'q',
+        }
+    }
+
+    /// The kind a letter names.
+    pub fn of_letter(letter: char) -> Option<Self> {
+        match letter {
+            't' => Some(Self::Truncated),
+            'q' => Some(Self::QuotedPlayDuration),
+            _ => None,
+        }
+    }
+}
+
+/// The schema metadata key under which a batch of nested events lists the
+/// rows its NDJSON writer breaks: `row:letter` pairs, comma-separated
+/// (`3:t,17:q`), rows counted from the batch's first.
+pub const MALFORMED_METADATA: &str = "customer-events.malformed";
+
 impl Injected {
+    /// For a malformed record, how its line is broken.
+    pub fn malformed(&self) -> Option<Malformed> {
+        (self.kind == FaultKind::MalformedRecord).then(|| {
+            if self.column.is_some() {
+                Malformed::QuotedPlayDuration
+            } else {
+                Malformed::Truncated
+            }
+        })
+    }
+
     /// For a missing value, the column the row's null is in.
     pub fn missing(&self) -> Option<MissingColumn> {
         if self.kind != FaultKind::MissingValue {
@@ -354,6 +407,22 @@ impl Fault {
                     written: None,
                 }
             }
+            // The event is kept whole; the NDJSON writer breaks its line
+            // (`Injected::malformed`): a play's duration as a string, or
+            // the line cut short (no column, no values).
+            FaultKind::MalformedRecord => match event.event_details.as_ref() {
+                Some(details) if bits.is_multiple_of(2) => changed(
+                    PLAY_DURATION,
+                    Value::Int(details.play_duration),
+                    Value::Quoted(details.play_duration),
+                ),
+                _ => Injected {
+                    kind: self.kind,
+                    column: None,
+                    clean: None,
+                    written: None,
+                },
+            },
             // Written as it is, in another day's file (`fill_written`).
             FaultKind::LateArrival => Injected {
                 kind: self.kind,

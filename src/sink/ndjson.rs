@@ -26,6 +26,7 @@ use super::destination::{Committed, Destination};
 use super::format::{Batches, Events, FileFormat, Input, TableSpec};
 use super::parquet::Compression;
 use crate::error::Error;
+use crate::faults::{MALFORMED_METADATA, Malformed};
 use crate::model::{Event, TIMESTAMP_FORMAT};
 
 /// Appends `batch` as JSON lines, timestamps as [`TIMESTAMP_FORMAT`].
@@ -33,6 +34,64 @@ use crate::model::{Event, TIMESTAMP_FORMAT};
 /// # Errors
 /// [`Error::Arrow`] if a value cannot be written.
 pub fn write_batch(out: &mut Vec<u8>, batch: &RecordBatch) -> Result<(), Error> {
+    if let Some(listed) = batch.schema().metadata().get(MALFORMED_METADATA) {
+        let mut lines = Vec::new();
+        write_lines(&mut lines, batch)?;
+        break_lines(out, &lines, listed);
+        return Ok(());
+    }
+    write_lines(out, batch)
+}
+
+/// Appends `lines` to `out`, with the lines `listed` names (`row:letter`
+/// pairs of a batch's [`MALFORMED_METADATA`]) broken: cut at half their
+/// length (at a character's boundary), or with `play_duration`'s number
+/// quoted.
+fn break_lines(out: &mut Vec<u8>, lines: &[u8], listed: &str) {
+    let broken: std::collections::HashMap<usize, Malformed> = listed
+        .split(',')
+        .filter_map(|pair| {
+            let (row, letter) = pair.split_once(':')?;
+            Some((row.parse().ok()?, Malformed::of_letter(letter.chars().next()?)?))
+        })
+        .collect();
+    for (row, line) in lines.split_inclusive(|&b| b == b'\n').enumerate() {
+        match broken.get(&row) {
+            None => out.extend_from_slice(line),
+            Some(Malformed::Truncated) => {
+                let text = std::str::from_utf8(line).expect("arrow-json writes UTF-8");
+                let mut cut = text.len() / 2;
+                while !text.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                out.extend_from_slice(&line[..cut]);
+                out.push(b'\n');
+            }
+            Some(Malformed::QuotedPlayDuration) => {
+                const KEY: &[u8] = b"\"play_duration\":";
+                match line.windows(KEY.len()).position(|w| w == KEY) {
+                    Some(at) => {
+                        let start = at + KEY.len();
+                        let end = start
+                            + line[start..]
+                                .iter()
+                                .take_while(|b| b.is_ascii_digit() || **b == b'-')
+                                .count();
+                        out.extend_from_slice(&line[..start]);
+                        out.push(b'"');
+                        out.extend_from_slice(&line[start..end]);
+                        out.push(b'"');
+                        out.extend_from_slice(&line[end..]);
+                    }
+                    None => out.extend_from_slice(line),
+                }
+            }
+        }
+    }
+}
+
+/// Appends `batch` as JSON lines (see [`write_batch`]).
+fn write_lines(out: &mut Vec<u8>, batch: &RecordBatch) -> Result<(), Error> {
     // Nested events (faulty ones, `engine::run`) write their nulls as
     // `sample` does (`"event_details":null`); the flat tables leave them out.
     let nested = batch.schema().field_with_name("event_details").is_ok();

@@ -6,7 +6,10 @@ no listed fault missed, none invented, some found, and, where a query
 rebuilds a table, no row that differs. Then Spark reads the dataset's
 folder as the events alone (it skips `_faults/`).
 
-Usage: check_faults.py DIRTY CLEAN DIRTY_NORMALIZED
+For the queries marked `-- dataset: ndjson`, DIRTY_NDJSON is a nested NDJSON
+dataset written with `malformed_records`, read line by line as text.
+
+Usage: check_faults.py DIRTY CLEAN DIRTY_NORMALIZED DIRTY_NDJSON
 """
 
 import sys
@@ -50,13 +53,32 @@ def normalized_views(dirty: Path) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def ndjson_views(dirty: Path) -> duckdb.DuckDBPyConnection:
+    """`lines` (file, file_row_number, line: each line's text) of an NDJSON
+    dataset's events files, and its ground truth as `faults`."""
+    con = duckdb.connect()
+    con.execute(
+        f"""CREATE VIEW lines AS
+            WITH files AS (
+                SELECT replace(filename, '{dirty}/', '') AS file,
+                       string_split(rtrim(content, chr(10)), chr(10)) AS split
+                FROM read_text('{dirty}/event_date=*/*.ndjson')
+            )
+            SELECT file, i - 1 AS file_row_number, split[i] AS line
+            FROM files, range(1, len(split) + 1) AS r(i)"""
+    )
+    con.execute(f"CREATE VIEW faults AS SELECT * FROM read_json('{dirty}/_faults/*/*.ndjson')")
+    return con
+
+
 def main() -> int:
-    if len(sys.argv) != 4:
+    if len(sys.argv) != 5:
         print(__doc__, file=sys.stderr)
         return 2
-    dirty, clean, normalized = (Path(a).resolve() for a in sys.argv[1:])
+    dirty, clean, normalized, dirty_ndjson = (Path(a).resolve() for a in sys.argv[1:])
     con = views(dirty, clean)
     normalized_con = normalized_views(normalized)
+    ndjson_con = ndjson_views(dirty_ndjson)
     change_kinds = dict(normalized_con.sql("SELECT kind, count(*) FROM change_faults GROUP BY kind").fetchall())
     assert set(change_kinds) == {"duplicate", "late"}, change_kinds
     kinds = dict(con.sql("SELECT kind, count(*) FROM faults GROUP BY kind").fetchall())
@@ -65,10 +87,15 @@ def main() -> int:
     }, kinds
     failures = 0
     queries = sorted(QUERIES.glob("*.sql"))
-    assert len(queries) == 6, queries
+    assert len(queries) == 7, queries
     for query in queries:
         sql = query.read_text()
-        cursor = (normalized_con if "-- layout: normalized" in sql else con).execute(sql)
+        if "-- layout: normalized" in sql:
+            cursor = normalized_con.execute(sql)
+        elif "-- dataset: ndjson" in sql:
+            cursor = ndjson_con.execute(sql)
+        else:
+            cursor = con.execute(sql)
         names = [d[0] for d in cursor.description]
         row = dict(zip(names, cursor.fetchone()))
         ok = row["found"] > 0 and row["missed"] == 0 and row["invented"] == 0 and row.get("rows_that_differ", 0) == 0

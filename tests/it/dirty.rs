@@ -882,3 +882,98 @@ fn missing_values_are_nulls_exactly_where_listed_in_each_format_and_layout() {
     assert!(json_truth.len() > 1000);
     assert_eq!(json_nulls, json_truth);
 }
+
+/// A malformed record breaks exactly its listed NDJSON line: cut short (not
+/// JSON, half the line) or with `play_duration` as a string; every other
+/// line is the clean run's. Other formats and the normalized layout refuse
+/// the rate in one line, and its advice works.
+#[test]
+fn malformed_records_break_exactly_the_listed_ndjson_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_file(dir.path(), "[faults]\nmalformed_records = 0.02\n");
+    let (dirty, clean) = (dir.path().join("dirty"), dir.path().join("clean"));
+    generate(&dirty, &["--config", &config, "--format", "ndjson"]);
+    generate(&clean, &["--format", "ndjson"]);
+    let mut truncated = BTreeSet::new();
+    let mut quoted = BTreeMap::new();
+    for path in common::walk(&dirty.join("_faults")) {
+        for fault in json_lines(&path) {
+            assert_eq!(fault["kind"], "malformed_record");
+            let at = (
+                fault["file"].as_str().unwrap().to_string(),
+                fault["file_row_number"].as_i64().unwrap(),
+            );
+            match fault.get("column_name").and_then(|c| c.as_str()) {
+                Some(column) => {
+                    assert_eq!(column, "event_details.play_duration");
+                    let written = fault["written_value"].as_str().unwrap().to_string();
+                    assert_eq!(written, format!("\"{}\"", fault["clean_value"].as_str().unwrap()));
+                    quoted.insert(at, written);
+                }
+                None => assert!(truncated.insert(at)),
+            }
+        }
+    }
+    assert!(
+        truncated.len() > 500 && quoted.len() > 100,
+        "{} {}",
+        truncated.len(),
+        quoted.len()
+    );
+    let (mut cut, mut strings) = (BTreeSet::new(), BTreeMap::new());
+    for path in common::walk(&dirty) {
+        let file = path.strip_prefix(&dirty).unwrap().to_string_lossy().to_string();
+        if !file.starts_with("event_date=") || !file.ends_with(".ndjson") {
+            continue;
+        }
+        let clean_lines = json_lines(&clean.join(&file));
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text.lines().count(), clean_lines.len(), "{file}: a line per event");
+        for (row, line) in text.lines().enumerate() {
+            let at = (file.clone(), row as i64);
+            let expected = &clean_lines[row];
+            match serde_json::from_str::<serde_json::Value>(line) {
+                Err(_) => {
+                    let whole = serde_json::to_string(expected).unwrap().len();
+                    assert!(line.len() < whole * 2 / 3, "{file}:{row}: cut short");
+                    cut.insert(at);
+                }
+                Ok(mut event) => {
+                    let duration = event.get_mut("event_details").and_then(|d| d.get_mut("play_duration"));
+                    if let Some(duration) = duration
+                        && let Some(text) = duration.as_str().map(str::to_string)
+                    {
+                        *duration = serde_json::Value::from(text.parse::<i64>().unwrap());
+                        strings.insert(at, format!("\"{text}\""));
+                    }
+                    assert_eq!(&event, expected, "{file}:{row}");
+                }
+            }
+        }
+    }
+    assert_eq!((cut, strings), (truncated, quoted));
+
+    // Other formats and layouts refuse the rate, naming the way out.
+    for extra in [
+        &["--format", "parquet"][..],
+        &["--format", "ndjson", "--layout", "normalized"],
+    ] {
+        let out = dir.path().join("refused");
+        let mut args = vec![
+            "generate",
+            "--out",
+            out.to_str().unwrap(),
+            "--rows",
+            "5k",
+            "--config",
+            &config,
+        ];
+        args.extend_from_slice(extra);
+        let refused = run(&args);
+        assert_eq!(refused.status.code(), Some(2));
+        let message = String::from_utf8_lossy(&refused.stderr);
+        assert_eq!(message.trim().lines().count(), 1, "{message}");
+        assert!(message.contains("use --format ndjson (--layout nested)"), "{message}");
+        assert!(!out.exists() || std::fs::read_dir(&out).unwrap().next().is_none());
+    }
+}
