@@ -700,7 +700,8 @@ pub fn run_with<F: FileFormat>(
     config.validate()?;
     let format = KnownFormat::of::<F>();
     let compression = options.validate(config.rows, &format)?;
-    if config.faults.malformed_records > 0.0 && (options.format != Format::Ndjson || options.layout != Layout::Nested) {
+    // Only NDJSON's writer breaks lines (`sink::ndjson::write_batch`).
+    if config.faults.malformed_records > 0.0 && (F::NAME != NdjsonBatches::NAME || options.layout != Layout::Nested) {
         return Err(Error::Option {
             flag: "--faults",
             message: "malformed_records breaks NDJSON lines; use --format ndjson (--layout nested), \
@@ -1037,8 +1038,8 @@ pub(crate) fn faults_refused(what: &str) -> Error {
     Error::Option {
         flag: "--faults",
         message: format!(
-            "faults are not written with {what} yet; use --format parquet or arrow (any --layout), \
-             or leave out --faults and [faults]"
+            "faults are not written with {what} yet; write them with a format given batches \
+             (Parquet, Arrow IPC, NDJSON), or leave out --faults and [faults]"
         ),
     }
 }

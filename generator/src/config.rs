@@ -389,10 +389,12 @@ pub struct FaultsConfig {
     /// `timestamp` or `location.country`); those columns are nullable in
     /// the schema only when this rate is above zero
     /// ([`crate::schema::event_schema_of`]).
+    #[serde(skip_serializing_if = "is_zero")]
     pub missing_values: f64,
     /// NDJSON events written as a broken line: cut short (invalid JSON),
     /// or a play's `event_details.play_duration` as a string (`"45"`).
     /// NDJSON only (nested layout); not in `typical`, which every format takes.
+    #[serde(skip_serializing_if = "is_zero")]
     pub malformed_records: f64,
     /// Changes of the `subscription_changes` feed delivered after the
     /// user's next change (the normalized layout's change feed; its
@@ -406,6 +408,12 @@ pub struct FaultsConfig {
     /// day late with chance 1/2, 2 days with 1/4, and so on, the days past
     /// this many folded back onto 1 to this many.
     pub late_max_days: u32,
+}
+
+/// Whether a rate is zero: a kind added after a config was recorded is left
+/// out of it when off, so the records of earlier runs read the same.
+fn is_zero(rate: &f64) -> bool {
+    *rate == 0.0
 }
 
 impl Default for FaultsConfig {

@@ -83,11 +83,20 @@ fn break_lines(out: &mut Vec<u8>, lines: &[u8], listed: &str) {
                         out.push(b'"');
                         out.extend_from_slice(&line[end..]);
                     }
-                    None => out.extend_from_slice(line),
+                    None => {
+                        debug_assert!(false, "row {row} is listed as malformed but has no play_duration");
+                        out.extend_from_slice(line);
+                    }
                 }
             }
         }
     }
+    debug_assert!(
+        broken
+            .keys()
+            .all(|&row| row < lines.split_inclusive(|&b| b == b'\n').count()),
+        "a row listed as malformed is past the batch's lines"
+    );
 }
 
 /// Appends `batch` as JSON lines (see [`write_batch`]).
@@ -231,7 +240,9 @@ impl RenderLines for Events {
     }
 }
 
-/// The NDJSON format of one table, rendering rows given as `I`.
+/// The NDJSON format of one table, rendering rows given as `I`: events
+/// (clean nested events) or batches (the normalized tables, and nested
+/// events with faults).
 pub struct Ndjson<I> {
     compression: Compression,
     input: PhantomData<fn() -> I>,

@@ -125,6 +125,12 @@ pub fn create_delta(
             message: message.into(),
         })
     };
+    if config.faults.malformed_records > 0.0 {
+        return refuse(
+            "a Delta table holds Parquet, whose records cannot be malformed; give the [faults] table \
+             without malformed_records",
+        );
+    }
     if options.format != Format::Parquet || options.layout != Layout::Nested {
         return refuse("a Delta table holds nested Parquet; leave out --format and --layout");
     }

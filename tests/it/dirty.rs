@@ -976,4 +976,30 @@ fn malformed_records_break_exactly_the_listed_ndjson_lines() {
         assert!(message.contains("use --format ndjson (--layout nested)"), "{message}");
         assert!(!out.exists() || std::fs::read_dir(&out).unwrap().next().is_none());
     }
+    // A Delta table refuses it before touching the folder; without the
+    // rate, the table is written.
+    let table = dir.path().join("table");
+    let delta = |config: &str| {
+        run(&[
+            "generate",
+            "--table",
+            "delta",
+            "--events-per-day",
+            "2k",
+            "--days",
+            "1",
+            "-q",
+            "--config",
+            config,
+            "--out",
+            table.to_str().unwrap(),
+        ])
+    };
+    let refused = delta(&config);
+    let message = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{message}");
+    assert!(message.contains("without malformed_records"), "{message}");
+    assert!(!table.exists());
+    let without = config_file(dir.path(), "[faults]\nduplicates = 0.01\n");
+    assert!(delta(&without).status.success());
 }
