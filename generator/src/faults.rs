@@ -298,13 +298,15 @@ impl Fault {
             clean: Some(clean),
             written: Some(written),
         };
+        // A fault that changes no value of the row it names.
+        let unchanged = Injected {
+            kind: self.kind,
+            column: None,
+            clean: None,
+            written: None,
+        };
         match self.kind {
-            FaultKind::Duplicate => Injected {
-                kind: self.kind,
-                column: None,
-                clean: None,
-                written: None,
-            },
+            FaultKind::Duplicate => unchanged,
             FaultKind::NearDuplicate => match event.event_details.as_mut() {
                 // A later heartbeat: 10 to 60 seconds more played.
                 Some(details) => {
@@ -395,10 +397,11 @@ impl Fault {
             // The event is kept whole; its columns write the null
             // (`Injected::missing`).
             FaultKind::MissingValue => {
-                let (column, clean) = match MissingColumn::ALL[(bits % 3) as usize] {
-                    MissingColumn::UserId => (MissingColumn::UserId, Value::Id(event.user_id)),
-                    MissingColumn::Timestamp => (MissingColumn::Timestamp, Value::Time(event.timestamp)),
-                    MissingColumn::Country => (MissingColumn::Country, Value::Text(event.location.country.as_str())),
+                let column = MissingColumn::ALL[(bits % 3) as usize];
+                let clean = match column {
+                    MissingColumn::UserId => Value::Id(event.user_id),
+                    MissingColumn::Timestamp => Value::Time(event.timestamp),
+                    MissingColumn::Country => Value::Text(event.location.country.as_str()),
                 };
                 Injected {
                     kind: self.kind,
@@ -416,12 +419,7 @@ impl Fault {
                     Value::Int(details.play_duration),
                     Value::Quoted(details.play_duration),
                 ),
-                _ => Injected {
-                    kind: self.kind,
-                    column: None,
-                    clean: None,
-                    written: None,
-                },
+                _ => unchanged,
             },
             // Written as it is, in another day's file (`fill_written`).
             FaultKind::LateArrival => Injected {

@@ -845,19 +845,12 @@ fn missing_values_are_nulls_exactly_where_listed_in_each_format_and_layout() {
         &ndjson,
         &["--config", &config, "--layout", "normalized", "--format", "ndjson"],
     );
-    let lines = |path: &Path| -> Vec<serde_json::Value> {
-        std::fs::read_to_string(path)
-            .unwrap()
-            .lines()
-            .map(|line| serde_json::from_str(line).unwrap())
-            .collect()
-    };
     let mut json_truth = BTreeSet::new();
     let mut json_nulls = BTreeSet::new();
     for path in common::walk(&ndjson) {
         let file = path.strip_prefix(&ndjson).unwrap().to_string_lossy().to_string();
         if file.starts_with("_faults/event_date=") {
-            for fault in lines(&path) {
+            for fault in json_lines(&path) {
                 assert!(fault["written_value"].is_null());
                 json_truth.insert((
                     fault["file"].as_str().unwrap().to_string(),
@@ -866,7 +859,7 @@ fn missing_values_are_nulls_exactly_where_listed_in_each_format_and_layout() {
                 ));
             }
         } else if file.starts_with("events/") && file.ends_with(".ndjson") {
-            for (row, event) in lines(&path).iter().enumerate() {
+            for (row, event) in json_lines(&path).iter().enumerate() {
                 for (key, column) in [
                     ("user_id", "user_id"),
                     ("timestamp", "timestamp"),
